@@ -1,0 +1,209 @@
+// Package db opens Careloop's database (SQLite or PostgreSQL), applies its
+// migrations and carries transactions through the context.
+//
+// Invariants:
+//   - SQLite runs in WAL mode with synchronous=FULL, foreign keys on and a busy
+//     timeout; all writes go through one connection (W) so writers queue in Go
+//     instead of failing with SQLITE_BUSY, and reads use a pool (R).
+//   - On PostgreSQL, W and R are the same pool.
+//   - A transaction started by WithTx travels in the context: every query made
+//     with Q(ctx) inside fn joins it.
+//   - Times are stored in UTC.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL dialect of a database.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open Careloop database.
+type DB struct {
+	Dialect Dialect
+	W       *sql.DB // writes (and reads inside write transactions)
+	R       *sql.DB // reads
+	DSN     string  // the PostgreSQL DSN, or the SQLite file path
+}
+
+// Open opens PostgreSQL when dsn is a postgres:// URL, otherwise the SQLite
+// file at sqlitePath (creating its directory).
+func Open(ctx context.Context, dsn, sqlitePath string) (*DB, error) {
+	if dsn != "" {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, sqlitePath)
+}
+
+// SQLiteDSN is the driver DSN for the file at path with Careloop's pragmas.
+func SQLiteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: no database path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w, err := sql.Open("sqlite", SQLiteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The first connection creates the file and switches it to WAL before
+	// readers open it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", SQLiteDSN(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+	r.SetConnMaxLifetime(0)
+	return &DB{Dialect: SQLite, W: w, R: r, DSN: path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	p.SetMaxOpenConns(max(8, runtime.GOMAXPROCS(0)*4))
+	p.SetMaxIdleConns(max(8, runtime.GOMAXPROCS(0)*4))
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pingCtx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &DB{Dialect: Postgres, W: p, R: p, DSN: dsn}, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	err := d.W.Close()
+	if d.R != d.W {
+		err = errors.Join(err, d.R.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.R.PingContext(ctx)
+}
+
+// Querier is what *sql.DB and *sql.Tx have in common.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type txKey struct{}
+
+// WithTx runs fn in a write transaction carried by the context. If ctx already
+// carries one, fn joins it (the outermost WithTx commits). A panic or error in
+// fn rolls back.
+func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return fn(ctx)
+	}
+	tx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Q returns the transaction in ctx, or the write pool.
+func (d *DB) Q(ctx context.Context) Querier {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx
+	}
+	return d.W
+}
+
+// RQ returns the transaction in ctx (so a read inside a write sees its own
+// changes), or the read pool.
+func (d *DB) RQ(ctx context.Context) Querier {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx
+	}
+	return d.R
+}
+
+// InTx tells whether ctx carries a transaction.
+func InTx(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*sql.Tx)
+	return ok
+}
+
+// IsUniqueViolation tells whether err is a unique-constraint violation on
+// either database.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// Now is the database time representation of t: UTC, microsecond precision
+// (what PostgreSQL keeps), so values round-trip identically on both databases.
+func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
