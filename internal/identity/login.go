@@ -1,0 +1,57 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ErrBadCredentials means the email or password is wrong (never which).
+var ErrBadCredentials = errors.New("wrong email or password")
+
+// ThrottledError means too many failed sign-ins; retry after RetryAfter.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins; retry in %s", e.RetryAfter.Round(time.Second))
+}
+
+var (
+	dummyOnce sync.Once
+	dummyHash string
+)
+
+// Authenticate checks an email and password. It takes as long for an unknown
+// email as for a wrong password, so timing does not reveal accounts.
+func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (User, error) {
+	email = NormalizeEmail(email)
+	if wait := s.Throttle.Blocked(email, ip); wait > 0 {
+		return User{}, &ThrottledError{RetryAfter: wait}
+	}
+	var u User
+	var hash string
+	err := s.db.R.QueryRowContext(ctx, `SELECT id, email, name, locale, active, demo, password_hash FROM users WHERE email = $1`, email).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.Demo, &hash)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !u.Active) {
+		dummyOnce.Do(func() { dummyHash, _ = s.hasher.Hash(context.Background(), "careloop-dummy-password") })
+		_, _ = s.hasher.Verify(ctx, dummyHash, password)
+		s.Throttle.Fail(email, ip)
+		return User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("authenticate: %w", err)
+	}
+	ok, err := s.hasher.Verify(ctx, hash, password)
+	if err != nil {
+		return User{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !ok {
+		s.Throttle.Fail(email, ip)
+		return User{}, ErrBadCredentials
+	}
+	s.Throttle.Succeed(email)
+	return u, nil
+}

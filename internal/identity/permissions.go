@@ -1,0 +1,165 @@
+package identity
+
+import (
+	"slices"
+	"strings"
+)
+
+// Permission names one thing a role allows.
+type Permission string
+
+// Pseudo-permissions used by the route table.
+const (
+	// Public routes need no sign-in.
+	Public Permission = "public"
+	// Authenticated routes need a signed-in user and nothing more.
+	Authenticated Permission = "authenticated"
+)
+
+// Real permissions, granted through roles.
+const (
+	CustomersView          Permission = "customers.view"
+	CustomersEdit          Permission = "customers.edit"
+	CustomersContactView   Permission = "customers.contact_view"
+	CustomersContactReveal Permission = "customers.contact_reveal"
+	CustomersImport        Permission = "customers.import"
+	CustomersExport        Permission = "customers.export"
+	CustomersMerge         Permission = "customers.merge"
+	CustomersErase         Permission = "customers.erase"
+	TicketsView            Permission = "tickets.view"
+	TicketsEdit            Permission = "tickets.edit"
+	TicketsAssign          Permission = "tickets.assign"
+	CareView               Permission = "care.view"
+	CareEdit               Permission = "care.edit"
+	CarePlan               Permission = "care.plan"
+	ServiceView            Permission = "fieldservice.view"
+	ServiceEdit            Permission = "fieldservice.edit"
+	ServiceDispatch        Permission = "fieldservice.dispatch"
+	QualityEdit            Permission = "quality.edit"
+	SurveysView            Permission = "surveys.view"
+	SurveysManage          Permission = "surveys.manage"
+	SurveysApprove         Permission = "surveys.approve"
+	ReportsView            Permission = "reports.view"
+	UsersManage            Permission = "users.manage"
+	RolesManage            Permission = "roles.manage"
+	TeamsManage            Permission = "teams.manage"
+	AuditView              Permission = "audit.view"
+	CalendarsManage        Permission = "calendars.manage"
+	SettingsManage         Permission = "settings.manage"
+)
+
+// AllPermissions lists every grantable permission in display order.
+var AllPermissions = []Permission{
+	CustomersView, CustomersEdit, CustomersContactView, CustomersContactReveal,
+	CustomersImport, CustomersExport, CustomersMerge, CustomersErase,
+	TicketsView, TicketsEdit, TicketsAssign,
+	CareView, CareEdit, CarePlan,
+	ServiceView, ServiceEdit, ServiceDispatch,
+	QualityEdit,
+	SurveysView, SurveysManage, SurveysApprove,
+	ReportsView,
+	UsersManage, RolesManage, TeamsManage, AuditView, CalendarsManage, SettingsManage,
+}
+
+// Known tells whether p is a grantable permission.
+func Known(p Permission) bool { return slices.Contains(AllPermissions, p) }
+
+// RoleDef is a built-in role as shipped: SPEC section 1.
+type RoleDef struct {
+	Key         string
+	NameZH      string
+	NameEN      string
+	Permissions []Permission
+}
+
+// DefaultRoles are created on first start; admins may edit them afterwards.
+var DefaultRoles = []RoleDef{
+	{"agent", "客服专员", "Agent", []Permission{
+		CustomersView, CustomersEdit, CustomersContactReveal, TicketsView, TicketsEdit,
+		CareView, CareEdit, ServiceView, SurveysView}},
+	{"after_sales", "售后专员", "After-sales specialist", []Permission{
+		CustomersView, CustomersEdit, CustomersContactReveal, TicketsView, TicketsEdit,
+		CareView, ServiceView, ServiceEdit, ServiceDispatch, SurveysView}},
+	{"tech_support", "技术支持", "Technical support", []Permission{
+		CustomersView, CustomersContactReveal, TicketsView, TicketsEdit, ServiceView}},
+	{"technician", "维修工程师", "Technician", []Permission{
+		CustomersView, CustomersContactReveal, ServiceView, ServiceEdit}},
+	{"supervisor", "主管", "Supervisor", []Permission{
+		CustomersView, CustomersEdit, CustomersContactView, CustomersContactReveal,
+		CustomersImport, CustomersExport, CustomersMerge,
+		TicketsView, TicketsEdit, TicketsAssign, CareView, CareEdit, CarePlan,
+		ServiceView, ServiceEdit, ServiceDispatch, SurveysView, SurveysManage, ReportsView, TeamsManage}},
+	{"quality", "品保", "Quality", []Permission{
+		CustomersView, TicketsView, QualityEdit, ServiceView, SurveysView, ReportsView}},
+	{"manager", "管理者代表", "Manager", []Permission{
+		CustomersView, CustomersContactView, CustomersContactReveal, CustomersExport,
+		TicketsView, CareView, ServiceView, SurveysView, SurveysApprove, ReportsView, AuditView}},
+	{"admin", "系统管理员", "Administrator", append([]Permission{}, AllPermissions...)},
+}
+
+// Principal is the signed-in staff user a request acts for, with the union of
+// their roles' permissions. Stores take it as the caller's scope.
+type Principal struct {
+	UserID int64
+	Email  string
+	Name   string
+	Locale string
+	Demo   bool
+	Roles  []string
+	perms  map[Permission]bool
+	// SessionHash is set when the caller signed in with a session cookie.
+	SessionHash string
+	// TokenID is set when the caller used an API token.
+	TokenID int64
+}
+
+// Can tells whether the principal holds p. Everyone signed in holds
+// Authenticated and Public.
+func (p *Principal) Can(perm Permission) bool {
+	if p == nil {
+		return perm == Public
+	}
+	if perm == Public || perm == Authenticated {
+		return true
+	}
+	return p.perms[perm]
+}
+
+// Permissions lists the principal's permissions, sorted.
+func (p *Principal) Permissions() []string {
+	out := make([]string, 0, len(p.perms))
+	for k := range p.perms {
+		out = append(out, string(k))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// NewPrincipal builds a principal from roles and their permission lists.
+func NewPrincipal(u User, roles []string, perms []Permission) *Principal {
+	set := make(map[Permission]bool, len(perms))
+	for _, p := range perms {
+		set[p] = true
+	}
+	return &Principal{UserID: u.ID, Email: u.Email, Name: u.Name, Locale: u.Locale, Demo: u.Demo, Roles: roles, perms: set}
+}
+
+func joinPerms(ps []Permission) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = string(p)
+	}
+	return strings.Join(s, ",")
+}
+
+func splitPerms(s string) []Permission {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]Permission, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, Permission(p))
+	}
+	return out
+}
