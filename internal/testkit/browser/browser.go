@@ -2,10 +2,7 @@ package browser
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -44,102 +41,6 @@ type Browser struct {
 	shotSeq  int
 	failing  bool
 	sharedBC bool // the tab has its own browser context in the shared process
-}
-
-// process is a running Chromium.
-type process struct {
-	ctx         context.Context // the first tab; cancelling it stops the browser
-	cancel      context.CancelFunc
-	allocCancel context.CancelFunc
-	tmpDir      string // the browser's TMPDIR: shared memory files, singleton sockets
-}
-
-func (p *process) stop() {
-	p.cancel()
-	p.allocCancel() // waits for the process and removes its profile dir
-	os.RemoveAll(p.tmpDir)
-}
-
-// chromiumPath finds the Chromium binary: $CARELOOP_CHROMIUM, then
-// /usr/bin/chromium, then chromium, chromium-browser, google-chrome and
-// headless-shell on $PATH.
-func chromiumPath() (string, error) {
-	if p := os.Getenv("CARELOOP_CHROMIUM"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("CARELOOP_CHROMIUM=%s: %w", p, err)
-		}
-		return p, nil
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium", nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no Chromium found: install it (apt-get install -y chromium fonts-noto-cjk) or set CARELOOP_CHROMIUM")
-}
-
-// requireChromium returns the binary, or skips the test (fails it when
-// CI=true, so that CI never passes by skipping every UI test).
-func requireChromium(t testing.TB) string {
-	t.Helper()
-	p, err := chromiumPath()
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("browser: %v (CI=true, so this is a failure, not a skip)", err)
-	}
-	t.Skipf("browser: %v", err)
-	return ""
-}
-
-// startProcess launches Chromium and opens its first tab with the options.
-func startProcess(exe string, opts ...chromedp.ContextOption) (*process, error) {
-	// Chromium leaves its singleton socket folder in TMPDIR when it is
-	// stopped, so give it a TMPDIR of its own and remove that afterwards.
-	tmpDir, err := os.MkdirTemp("", "careloop-chromium-")
-	if err != nil {
-		return nil, err
-	}
-	aopts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Env("TMPDIR="+tmpDir),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.WindowSize(DefaultWidth, DefaultHeight),
-		// No UserDataDir option: chromedp makes a fresh temporary
-		// --user-data-dir and removes it when the browser stops.
-	)
-	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), aopts...)
-	opts = append(opts, chromedp.WithErrorf(func(string, ...any) {}))
-	ctx, cancel := chromedp.NewContext(allocCtx, opts...)
-	p := &process{ctx: ctx, cancel: cancel, allocCancel: allocCancel, tmpDir: tmpDir}
-	if err := runWithin(ctx, startTimeout, func() error { return chromedp.Do(ctx) }); err != nil {
-		p.stop()
-		return nil, fmt.Errorf("starting %s: %w", exe, err)
-	}
-	return p, nil
-}
-
-// runWithin runs f, and cancels ctx when f takes longer than d. It is for
-// first runs, whose context must not carry a deadline.
-func runWithin(ctx context.Context, d time.Duration, f func() error) error {
-	timer := time.AfterFunc(d, func() { chromedp.Cancel(ctx) })
-	defer timer.Stop()
-	err := f()
-	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("no answer within %v: %w", d, err)
-	}
-	return err
 }
 
 // New starts a Chromium of the test's own, with one tab, and stops it when
