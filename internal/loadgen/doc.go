@@ -31,7 +31,7 @@
 // Requests during Warmup are sent but not recorded. Requests that get no
 // response count in Errors (with a few distinct messages in ErrorSamples);
 // responses whose status ExpectStatus rejects count in UnexpectedStatus. Both
-// are part of Requests. Redirects are not followed.
+// are part of Requests. Redirects are not followed (unless Options.Client does).
 //
 // Memory is read from /proc/PID/status (VmRSS and VmHWM) every RSSInterval
 // (50 ms) during the measured phase; PeakRSSBytes is the largest VmRSS sample

@@ -46,15 +46,16 @@ type Options struct {
 	Next    func(worker, i int) Request
 	Request Request
 	// ExpectStatus tells which statuses count as success. Default: 200-399.
-	// Redirects are not followed, so a 303 is a status like any other.
+	// Without a Client redirects are not followed, so a 303 is a status
+	// like any other.
 	ExpectStatus func(status int) bool
 	// PID is the server process whose memory is sampled; 0 samples nothing.
 	PID int
 	// RSSInterval is the time between memory samples. Default 50 ms.
 	RSSInterval time.Duration
-	// Client sends the requests. When nil, Run makes a client whose
-	// transport keeps Concurrency idle connections per host, does not ask
-	// for compression and does not follow redirects.
+	// Client sends the requests. When nil, Run sends them straight through
+	// a NewTransport(Concurrency): keep-alive, no compression, no cookies,
+	// no redirects followed.
 	Client *http.Client
 	// Grace is how long in-flight requests may run after Duration ends
 	// before they are cancelled (and counted as errors). Default 5 s.
@@ -87,14 +88,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 		return Result{}, fmt.Errorf("loadgen: BaseURL %q is not an http(s) URL", o.BaseURL)
 	}
-	client := o.Client
-	if client == nil {
+	// Without a Client, requests go straight to a transport of our own: no
+	// redirects, no cookie jar, and less work per request than Client.Do.
+	var send func(*http.Request) (*http.Response, error)
+	if o.Client != nil {
+		send = o.Client.Do
+	} else {
 		tr := NewTransport(o.Concurrency)
 		defer tr.CloseIdleConnections()
-		client = &http.Client{
-			Transport:     tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		send = tr.RoundTrip
 	}
 
 	// reqCtx ends with ctx, or Grace after the end of the measured phase.
@@ -103,7 +105,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 	workers := make([]*worker, o.Concurrency)
 	for i := range workers {
-		workers[i] = &worker{id: i, o: &o, base: base, client: client, ctx: reqCtx, parent: ctx}
+		workers[i] = &worker{id: i, o: &o, base: base, send: send, ctx: reqCtx, parent: ctx}
 	}
 
 	if o.Warmup > 0 {
@@ -170,13 +172,15 @@ func runPhase(workers []*worker, ph *phase, record bool) {
 }
 
 type worker struct {
-	id     int
-	i      int
-	o      *Options
-	base   string
-	client *http.Client
-	ctx    context.Context // for the requests
-	parent context.Context // the caller's
+	id   int
+	i    int
+	o    *Options
+	base string
+	send func(*http.Request) (*http.Response, error)
+
+	lastPath, lastURL string          // the URL of the last path, to build it once
+	ctx               context.Context // for the requests
+	parent            context.Context // the caller's
 
 	hist     *Histogram
 	statuses map[int]int64
@@ -245,14 +249,17 @@ func (w *worker) do(r Request) (int, error) {
 	if len(r.Body) > 0 {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(w.ctx, methodOf(r), w.base+r.Path, body)
+	if r.Path != w.lastPath || w.lastURL == "" {
+		w.lastPath, w.lastURL = r.Path, w.base+r.Path
+	}
+	req, err := http.NewRequestWithContext(w.ctx, methodOf(r), w.lastURL, body)
 	if err != nil {
 		return 0, err
 	}
 	if r.Header != nil {
 		req.Header = r.Header
 	}
-	resp, err := w.client.Do(req)
+	resp, err := w.send(req)
 	if err != nil {
 		return 0, err
 	}
