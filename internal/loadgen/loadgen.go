@@ -195,10 +195,13 @@ func (w *worker) loop(ph *phase, record bool) {
 		w.hist = NewHistogram()
 		w.statuses = make(map[int]int64, 4)
 	}
+	done := w.ctx.Done() // ends with the caller's ctx too
 	now := time.Now()
 	for {
-		if w.parent.Err() != nil || w.ctx.Err() != nil {
+		select {
+		case <-done:
 			return
+		default:
 		}
 		if !ph.deadline.IsZero() && !now.Before(ph.deadline) {
 			return

@@ -45,20 +45,28 @@ func (b *Browser) fail(name string, err error) {
 	b.t.Fatal(msg)
 }
 
-// Visit loads url and waits for its load event.
+// Visit loads url and waits for its load event. An HTTP error status is not
+// a failure; use VisitStatus to check it.
 func (b *Browser) Visit(url string) {
 	b.t.Helper()
+	b.VisitStatus(url)
+}
+
+// VisitStatus is Visit, and returns the HTTP status of the document (0 when
+// the browser reports none, as for about: pages).
+func (b *Browser) VisitStatus(url string) int {
+	b.t.Helper()
+	var status int
 	b.step("visit "+url, func(ctx context.Context) error {
 		resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
-		if err != nil {
+		if err != nil || resp == nil {
 			return err
 		}
-		if resp == nil {
-			return nil
-		}
+		status = int(resp.Status)
 		b.update(func() { b.url = resp.URL })
 		return nil
 	})
+	return status
 }
 
 // SetViewport emulates a viewport of w×h CSS pixels (375×667 for a phone

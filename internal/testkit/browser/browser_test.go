@@ -67,14 +67,11 @@ func testServer(t *testing.T) *httptest.Server {
 		fmt.Fprintf(w, `<!doctype html><p id="pref">%s</p>`, html.EscapeString(v))
 	})
 	mux.HandleFunc("GET /broken", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><p id="p">broken</p><script>console.error("bad thing", 42); throw new Error("boom");</script>`)
+		fmt.Fprint(w, `<!doctype html><p id="p">broken</p><img src="/missing.png" alt=""><script>console.error("bad thing", 42); throw new Error("boom");</script>`)
 	})
 	mux.HandleFunc("GET /csp", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'")
 		fmt.Fprint(w, `<!doctype html><p id="p">strict</p><script>document.title = "inline ran";</script>`)
-	})
-	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -178,8 +175,12 @@ func TestJSErrorsIncludeExceptionsConsoleAndCSP(t *testing.T) {
 	b.Visit(srv.URL + "/broken")
 	b.WaitVisible("#p")
 	errs := strings.Join(b.JSErrors(), "\n")
-	if !strings.Contains(errs, "boom") || !strings.Contains(errs, "console.error: bad thing 42") {
-		t.Fatalf("JSErrors misses the exception or console.error:\n%s", errs)
+	if !strings.Contains(errs, "boom") || !strings.Contains(errs, "console.error: bad thing 42") ||
+		!strings.Contains(errs, "/missing.png") {
+		t.Fatalf("JSErrors misses the exception, console.error or failed image:\n%s", errs)
+	}
+	if strings.Contains(errs, "favicon") {
+		t.Fatalf("the browser's own favicon request is not a page error:\n%s", errs)
 	}
 	b.ClearJSErrors()
 	if len(b.JSErrors()) != 0 {
@@ -198,6 +199,25 @@ func TestJSErrorsIncludeExceptionsConsoleAndCSP(t *testing.T) {
 	errs = strings.Join(b.JSErrors(), "\n")
 	if !strings.Contains(errs, "Content Security Policy") {
 		t.Fatalf("JSErrors misses the CSP violation:\n%s", errs)
+	}
+}
+
+func TestVisitStatusAndParallelTabs(t *testing.T) {
+	srv := testServer(t)
+	for i := range 3 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			b := Shared(t)
+			if got := b.VisitStatus(srv.URL + "/nowhere"); got != http.StatusNotFound {
+				t.Fatalf("status %d, want 404", got)
+			}
+			b.ClearJSErrors()
+			b.Visit(srv.URL + "/result?msg=tab" + fmt.Sprint(i))
+			if got := b.Text("#result"); got != fmt.Sprintf("tab%d!", i) {
+				t.Fatalf("tab %d reads %q", i, got)
+			}
+			b.NoJSErrors()
+		})
 	}
 }
 

@@ -63,7 +63,8 @@
 // JSErrors lists what the tab's pages reported: uncaught exceptions and
 // unhandled rejections, console.error and console.assert calls, and error
 // entries of the browser log, which include Content Security Policy
-// violations and failed resource loads. NoJSErrors fails the test if any.
+// violations and failed resource loads (except the browser's own request
+// for /favicon.ico). NoJSErrors fails the test if any.
 //
 // # Language and cookies
 //

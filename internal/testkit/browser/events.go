@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func (b *Browser) onEvent(ev any) {
 	case *log.EventEntryAdded:
 		// The browser's own console messages: CSP violations, failed
 		// resource loads, mixed content, deprecations.
-		if en := e.Entry; en != nil && en.Level == log.EntryLevelError {
+		if en := e.Entry; en != nil && en.Level == log.EntryLevelError && !isFaviconMiss(en) {
 			msg := string(en.Source) + " error: " + en.Text
 			if en.URL != "" && !strings.Contains(en.Text, en.URL) {
 				msg += " (" + en.URL + ")"
@@ -58,6 +59,16 @@ func (b *Browser) onEvent(ev any) {
 	}
 }
 
+// isFaviconMiss tells the failed load of /favicon.ico, which the browser
+// requests by itself, from the page's own errors.
+func isFaviconMiss(en *log.Entry) bool {
+	if en.Source != log.EntrySourceNetwork {
+		return false
+	}
+	u, err := url.Parse(en.URL)
+	return err == nil && u.Path == "/favicon.ico"
+}
+
 // update changes the state under the lock and wakes the waiters.
 func (b *Browser) update(f func()) {
 	b.mu.Lock()
@@ -74,7 +85,8 @@ func (b *Browser) addJSError(msg string) {
 // JSErrors returns the page errors seen so far in this tab: uncaught
 // exceptions and unhandled rejections, console.error and console.assert
 // calls, and error entries of the browser log, which include Content
-// Security Policy violations and failed resource loads.
+// Security Policy violations and failed resource loads (not the browser's
+// own request for /favicon.ico).
 func (b *Browser) JSErrors() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
