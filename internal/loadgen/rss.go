@@ -55,8 +55,8 @@ func parseStatus(data []byte) (rss, hwm int64, err error) {
 	return rss, hwm, nil
 }
 
-// RSSStats summarizes the memory of a process over a run.
-type RSSStats struct {
+// rssStats summarizes the memory of a process over a run.
+type rssStats struct {
 	Start      int64 // VmRSS at the first sample
 	End        int64 // VmRSS at the last sample
 	MaxSampled int64 // largest VmRSS seen by the samples during the run
@@ -71,7 +71,7 @@ type rssSampler struct {
 	pid      int
 	interval time.Duration
 	mu       sync.Mutex
-	stats    RSSStats
+	stats    rssStats
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -117,7 +117,7 @@ func (s *rssSampler) sample() {
 }
 
 // finish takes a last sample, stops the sampler and returns the summary.
-func (s *rssSampler) finish() RSSStats {
+func (s *rssSampler) finish() rssStats {
 	s.stop()
 	<-s.done
 	s.sample()
