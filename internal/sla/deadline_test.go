@@ -26,7 +26,9 @@ func mustZone(name string) *time.Location {
 }
 
 // sh is a wall-clock time in Shanghai, be one in Berlin.
-func sh(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, shanghai) }
+func sh(y int, m time.Month, d, h, mi int) time.Time {
+	return time.Date(y, m, d, h, mi, 0, 0, shanghai)
+}
 func be(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, berlin) }
 
 const (
@@ -208,7 +210,7 @@ func TestBetween(t *testing.T) {
 		{"weekend is zero", def, sh(2025, 3, 8, 0, 0), sh(2025, 3, 10, 0, 0), 0, nil},
 		{"reversed is negative", def, sh(2025, 3, 3, 10, 0), sh(2025, 3, 3, 9, 0), -hour, nil},
 		{"equal instants", def, sh(2025, 3, 3, 10, 0), sh(2025, 3, 3, 10, 0), 0, nil},
-		{"SF25 holiday with two make-up days", def, sh(2025, 1, 24, 9, 0), sh(2025, 2, 10, 9, 0), 7 * 7*hour + 7*30*minute, nil},
+		{"SF25 holiday with two make-up days", def, sh(2025, 1, 24, 9, 0), sh(2025, 2, 10, 9, 0), 7*7*hour + 7*30*minute, nil},
 		{"whole 2025 is 248 working days", def, sh(2025, 1, 1, 0, 0), sh(2026, 1, 1, 0, 0), 248 * (7*hour + 30*minute), nil},
 		{"whole 2026 is 248 working days", def, sh(2026, 1, 1, 0, 0), sh(2027, 1, 1, 0, 0), 248 * (7*hour + 30*minute), nil},
 		{"24x7 week", s247, sh(2025, 3, 3, 0, 0), sh(2025, 3, 10, 0, 0), 168 * hour, nil},
