@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/careloop/careloop/internal/bench"
+)
+
+func cmdBench(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("careloop bench", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	dsn := fs.String("db", "", "PostgreSQL DSN to bench on (a scratch schema is made and dropped); empty for SQLite")
+	conc := fs.Int("c", 16, "concurrent connections")
+	dur := fs.Duration("d", 10*time.Second, "how long to drive load")
+	jsonOut := fs.String("json", "", "also write the result as JSON to this file (- for stdout)")
+	// Accept flags before or after the scenario name.
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if name == "" && fs.NArg() > 0 {
+		name = fs.Arg(0)
+	}
+	var names []string
+	for _, s := range bench.Scenarios {
+		names = append(names, s.Name+" ("+s.Summary+")")
+	}
+	sc, ok := bench.Find(name)
+	if !ok {
+		return usageError{fmt.Sprintf("unknown scenario %q; scenarios:\n  %s", name, strings.Join(names, "\n  "))}
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	res, err := sc.Run(ctx, bench.Env{Binary: bin, DSN: *dsn, Out: e.stdout, Log: e.stderr}, bench.Options{Concurrency: *conc, Duration: *dur})
+	if res != nil && *jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if *jsonOut == "-" {
+			fmt.Fprintln(e.stdout, string(b))
+		} else if werr := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); werr != nil {
+			return werr
+		}
+	}
+	return err
+}

@@ -1,0 +1,93 @@
+// Command careloop is the whole Careloop product: the web server, its
+// migrations, staff accounts, tokens, backups and benchmarks.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "careloop:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// env bundles the process environment so subcommands are testable.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+const usage = `usage: careloop <command> [flags]
+
+commands:
+  serve            run the web server, API and background jobs
+  migrate          apply pending database migrations
+  user add         create a staff user
+  user passwd      set a staff user's password
+  token create     create an API token (prints only the token)
+  backup FILE      write an online, consistent copy of the SQLite database
+  restore FILE     replace the SQLite database with a backup (server stopped)
+  bench SCENARIO   run a benchmark scenario over real HTTP
+  version          print the version
+
+Run 'careloop <command> -h' for a command's flags.`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return usageError{"no command"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, e, rest)
+	case "migrate":
+		return cmdMigrate(ctx, e, rest)
+	case "user":
+		return cmdUser(ctx, e, rest)
+	case "token":
+		return cmdToken(ctx, e, rest)
+	case "backup":
+		return cmdBackup(ctx, e, rest)
+	case "restore":
+		return cmdRestore(ctx, e, rest)
+	case "bench":
+		return cmdBench(ctx, e, rest)
+	case "version", "-version", "--version":
+		return cmdVersion(e)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}

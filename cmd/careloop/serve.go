@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/careloop/careloop/internal/app"
+	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/demo"
+)
+
+// flags parses the shared configuration flags of a subcommand.
+func flags(e env, name string, serve bool, args []string, extra func(fs *flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
+	c := config.Defaults()
+	fs := flag.NewFlagSet("careloop "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	b := config.Bind(fs, e.getenv, &c, serve)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, fs, err
+	}
+	if err := b.Finish(); err != nil {
+		return c, fs, usageError{err.Error()}
+	}
+	return c, fs, nil
+}
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	c, _, err := flags(e, "serve", true, args, nil)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	a, err := app.Open(ctx, c, app.Options{LogOutput: e.stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if c.Demo {
+		if err := demo.Seed(ctx, a.Identity); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		a.Setup = nil
+	}
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	url := "http://" + a.Addr()
+	if c.BaseURL != "" {
+		url = c.BaseURL
+	}
+	where := c.SQLitePath()
+	if c.IsPostgres() {
+		where = "PostgreSQL"
+	}
+	a.Log.Info("careloop listening", "url", url, "database", where, "pid", os.Getpid(), "startup_ms", time.Since(start).Milliseconds())
+	fmt.Fprintf(e.stdout, "Careloop is running at %s\n", url)
+	if c.Demo {
+		fmt.Fprintf(e.stdout, "Demo accounts (password %q, marked as demo):\n", demo.Password)
+		for _, acc := range demo.Accounts {
+			fmt.Fprintf(e.stdout, "  %-12s %s\n", acc.Role, acc.Email)
+		}
+	} else if a.Setup != nil {
+		if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
+			a.Log.Warn("first run: open the setup page and enter the one-time setup code", "url", url+"/setup", "setup_code", a.Setup.Code())
+			fmt.Fprintf(e.stdout, "First run: open %s/setup and enter the setup code %s\n", url, a.Setup.Code())
+		}
+	}
+	return a.Serve(ctx)
+}
+
+func cmdMigrate(ctx context.Context, e env, args []string) error {
+	c, _, err := flags(e, "migrate", false, args, nil)
+	if err != nil {
+		return err
+	}
+	// Open migrates Careloop's tables and River's.
+	a, err := app.Open(ctx, c, app.Options{LogOutput: e.stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintln(e.stdout, "migrations are up to date")
+	return nil
+}

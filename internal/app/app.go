@@ -1,0 +1,182 @@
+// Package app is the composition root: configuration → database → domains →
+// web server → background jobs, with Start and Shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/i18n"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/jobs"
+	"github.com/careloop/careloop/internal/web"
+	"github.com/careloop/careloop/internal/web/ui"
+)
+
+// App is a running Careloop.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Clock    clock.Clock
+	DB       *db.DB
+	Catalog  *i18n.Catalog
+	Audit    *audit.Log
+	Identity *identity.Store
+	Jobs     *jobs.Runner
+	Server   *web.Server
+	Setup    *ui.SetupCode
+
+	http     *http.Server
+	listener net.Listener
+}
+
+// Options adjust what Open builds (tests use them).
+type Options struct {
+	Clock     clock.Clock
+	Hash      identity.HashParams
+	NoJobs    bool
+	LogOutput io.Writer
+}
+
+// NewLogger builds the slog logger of the configuration.
+func NewLogger(c config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// OpenStore opens and migrates the database and the domain stores, without
+// the web server: what the CLI subcommands need.
+func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.LogOutput == nil {
+		o.LogOutput = io.Discard
+	}
+	a := &App{Config: c, Clock: o.Clock, Log: NewLogger(c, o.LogOutput)}
+	var err error
+	a.DB, err = db.Open(ctx, c.DB, c.SQLitePath())
+	if err != nil {
+		return nil, err
+	}
+	if n, err := a.DB.Migrate(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	} else if n > 0 {
+		a.Log.Info("migrations applied", "count", n, "dialect", a.DB.Dialect)
+	}
+	a.Catalog, err = i18n.Load()
+	if err != nil {
+		a.DB.Close()
+		return nil, err
+	}
+	a.Audit = audit.New(a.DB, a.Clock)
+	a.Identity = identity.NewStore(a.DB, a.Clock, a.Audit, identity.Options{Hash: o.Hash})
+	if err := a.Identity.EnsureDefaultRoles(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Open builds the whole application: stores, jobs and the web server.
+func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
+	a, err := OpenStore(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	if !o.NoJobs {
+		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity})
+		if err != nil {
+			a.DB.Close()
+			return nil, err
+		}
+	}
+	if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
+		a.Setup = ui.NewSetupCode()
+	}
+	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
+		Audit: a.Audit, Setup: a.Setup}
+	if a.Jobs != nil {
+		deps.JobStats = a.Jobs.Stats
+	}
+	a.Server, err = web.New(deps)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Listen binds the configured address; Addr then tells the real one.
+func (a *App) Listen() error {
+	l, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.Config.Addr, err)
+	}
+	a.listener = l
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Serve runs the HTTP server and the job workers until ctx ends, then shuts
+// down gracefully: stop accepting, finish in-flight requests and jobs.
+func (a *App) Serve(ctx context.Context) error {
+	a.http = &http.Server{
+		Handler:           a.Server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	if a.Jobs != nil {
+		if err := a.Jobs.Start(ctx); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "grace", a.Config.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace)
+	defer cancel()
+	err := a.http.Shutdown(sctx)
+	if a.Jobs != nil {
+		err = errors.Join(err, a.Jobs.Stop(sctx))
+	}
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	if a.Jobs != nil {
+		a.Jobs.Close()
+	}
+	return a.DB.Close()
+}

@@ -1,0 +1,118 @@
+// Package i18n holds Careloop's message catalogs (zh-CN, the default, and en)
+// and translates catalog keys in a caller's language.
+//
+// Invariants: both catalogs have exactly the same keys (a test checks), and
+// every user-visible string of the product comes from here.
+package i18n
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.toml
+var locales embed.FS
+
+// The languages Careloop speaks; Default is used when nothing else matches.
+const (
+	Default = "zh-CN"
+	English = "en"
+)
+
+// Languages lists the supported languages, default first.
+var Languages = []string{Default, English}
+
+// Catalog translates message keys.
+type Catalog struct {
+	bundle     *goi18n.Bundle
+	localizers map[string]*goi18n.Localizer
+	matcher    language.Matcher
+	keys       map[string][]string
+}
+
+// Load reads the embedded catalogs.
+func Load() (*Catalog, error) {
+	b := goi18n.NewBundle(language.MustParse(Default))
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	c := &Catalog{bundle: b, localizers: map[string]*goi18n.Localizer{}, keys: map[string][]string{}}
+	for _, lang := range Languages {
+		path := "locales/active." + lang + ".toml"
+		mf, err := b.LoadMessageFileFS(locales, path)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", path, err)
+		}
+		for _, m := range mf.Messages {
+			c.keys[lang] = append(c.keys[lang], m.ID)
+		}
+		sort.Strings(c.keys[lang])
+		c.localizers[lang] = goi18n.NewLocalizer(b, lang)
+	}
+	c.matcher = language.NewMatcher([]language.Tag{language.MustParse(Default), language.English})
+	return c, nil
+}
+
+// MustLoad is Load for programs whose catalogs are embedded at build time.
+func MustLoad() *Catalog {
+	c, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Keys returns the sorted keys of a language's catalog.
+func (c *Catalog) Keys(lang string) []string { return c.keys[lang] }
+
+// Has tells whether key exists in the default catalog.
+func (c *Catalog) Has(key string) bool {
+	i := sort.SearchStrings(c.keys[Default], key)
+	return i < len(c.keys[Default]) && c.keys[Default][i] == key
+}
+
+// T translates key into lang with params filling {{.Name}} placeholders. An
+// unknown key comes back as itself, so a gap shows on screen and in tests
+// rather than as an empty string.
+func (c *Catalog) T(lang, key string, params map[string]any) string {
+	l, ok := c.localizers[lang]
+	if !ok {
+		l = c.localizers[Default]
+	}
+	s, err := l.Localize(&goi18n.LocalizeConfig{MessageID: key, TemplateData: params})
+	if err != nil {
+		return key
+	}
+	return s
+}
+
+// Match picks the supported language for an Accept-Language header.
+func (c *Catalog) Match(acceptLanguage string) string {
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return Default
+	}
+	_, idx, conf := c.matcher.Match(tags...)
+	if conf == language.No {
+		return Default
+	}
+	return Languages[idx]
+}
+
+// Normalize returns lang if supported, else "".
+func Normalize(lang string) string {
+	for _, l := range Languages {
+		if strings.EqualFold(l, lang) {
+			return l
+		}
+	}
+	return ""
+}
+
+// Files exposes the raw catalogs (for the completeness test).
+func Files() fs.FS { return locales }

@@ -1,0 +1,71 @@
+// Package api holds the JSON handlers of /api/v1, one file per resource.
+// Handlers are thin: decode, call the domain, encode. Each resource's routes
+// sit in its own Routes function; Routes puts them together.
+package api
+
+import (
+	"net/http"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/web/httpx"
+)
+
+// Deps are what the API handlers use.
+type Deps struct {
+	httpx.Kit
+	DB       *db.DB
+	Identity *identity.Store
+	Audit    *audit.Log
+	Clock    clock.Clock
+}
+
+// API is the set of JSON handlers.
+type API struct {
+	Deps
+}
+
+// New returns the API handlers.
+func New(d Deps) *API { return &API{Deps: d} }
+
+// Routes lists every API route with the permission it needs.
+func (a *API) Routes() []httpx.Route {
+	var rs []httpx.Route
+	rs = append(rs, a.meRoutes()...)
+	rs = append(rs, a.userRoutes()...)
+	rs = append(rs, a.roleRoutes()...)
+	rs = append(rs, a.teamRoutes()...)
+	rs = append(rs, a.tokenRoutes()...)
+	rs = append(rs, a.auditRoutes()...)
+	for i := range rs {
+		rs[i].Kind = httpx.API
+		if rs[i].Idempotent {
+			rs[i].Handler = a.idempotent(rs[i].Handler)
+		}
+	}
+	return rs
+}
+
+func (a *API) created(w http.ResponseWriter, location string, v any) {
+	w.Header().Set("Location", location)
+	a.JSON(w, http.StatusCreated, v)
+}
+
+// versioned writes a resource with its ETag.
+func (a *API) versioned(w http.ResponseWriter, status, version int, v any) {
+	w.Header().Set("ETag", httpx.ETag(version))
+	a.JSON(w, status, v)
+}
+
+// expectedVersion is the If-Match version, else the body's version field.
+func expectedVersion(r *http.Request, body *int) int {
+	if v := httpx.IfMatch(r); v != 0 {
+		return v
+	}
+	if body != nil {
+		return *body
+	}
+	return 0
+}

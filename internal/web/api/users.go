@@ -1,0 +1,159 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/domain"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/web/httpx"
+)
+
+// UserCreate is the body of POST /api/v1/users. Without a password, one is
+// generated and returned once.
+type UserCreate struct {
+	Email    string   `json:"email"`
+	Name     string   `json:"name"`
+	Password string   `json:"password,omitempty"`
+	Locale   string   `json:"locale,omitempty"`
+	Roles    []string `json:"roles"`
+	TeamIDs  []int64  `json:"team_ids,omitempty"`
+}
+
+// UserCreated answers a creation; Password is set only when generated.
+type UserCreated struct {
+	identity.User
+	Password string `json:"password,omitempty"`
+}
+
+// UserUpdate is the body of PATCH /api/v1/users/{id}; absent fields stay.
+type UserUpdate struct {
+	Email   *string   `json:"email,omitempty"`
+	Name    *string   `json:"name,omitempty"`
+	Locale  *string   `json:"locale,omitempty"`
+	Active  *bool     `json:"active,omitempty"`
+	Roles   *[]string `json:"roles,omitempty"`
+	TeamIDs *[]int64  `json:"team_ids,omitempty"`
+	Version *int      `json:"version,omitempty"`
+}
+
+// PasswordReset is the body of POST /api/v1/users/{id}/password.
+type PasswordReset struct {
+	Password string `json:"password,omitempty"`
+}
+
+// PasswordResult answers a reset; Password is set only when generated.
+type PasswordResult struct {
+	Password string `json:"password,omitempty"`
+}
+
+func (a *API) userRoutes() []httpx.Route {
+	return []httpx.Route{
+		{Method: "GET", Path: "/api/v1/users", Perm: identity.UsersManage, Handler: a.listUsers,
+			Summary: "Staff users", Response: httpx.Page[identity.User]{}, Query: []string{"limit", "cursor"}},
+		{Method: "POST", Path: "/api/v1/users", Perm: identity.UsersManage, Handler: a.createUser, Idempotent: true,
+			Summary: "Create a staff user", Request: UserCreate{}, Response: UserCreated{}},
+		{Method: "GET", Path: "/api/v1/users/{id}", Perm: identity.UsersManage, Handler: a.getUser,
+			Summary: "A staff user", Response: identity.User{}},
+		{Method: "PATCH", Path: "/api/v1/users/{id}", Perm: identity.UsersManage, Handler: a.updateUser,
+			Summary: "Change a staff user: name, email, roles, teams, active (false deactivates and ends their sessions)", Request: UserUpdate{}, Response: identity.User{}},
+		{Method: "POST", Path: "/api/v1/users/{id}/password", Perm: identity.UsersManage, Handler: a.resetPassword,
+			Summary: "Reset a user's password (ends their sessions); without a password one is generated", Request: PasswordReset{}, Response: PasswordResult{}},
+	}
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := a.Identity.ListUsers(r.Context())
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	slices.SortFunc(users, func(x, y identity.User) int { return int(x.ID - y.ID) })
+	page, err := httpx.PageOf(r, users)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.JSON(w, http.StatusOK, page)
+}
+
+func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
+	var in UserCreate
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	generated := ""
+	if in.Password == "" {
+		generated = identity.GeneratePassword()
+		in.Password = generated
+	}
+	u, err := a.Identity.CreateUser(r.Context(), identity.NewUser{Email: in.Email, Name: in.Name, Password: in.Password,
+		Locale: in.Locale, Roles: in.Roles, TeamIDs: in.TeamIDs})
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", httpx.ETag(u.Version))
+	a.created(w, fmt.Sprintf("/api/v1/users/%d", u.ID), UserCreated{User: u, Password: generated})
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	u, err := a.Identity.GetUser(r.Context(), id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.versioned(w, http.StatusOK, u.Version, u)
+}
+
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	var in UserUpdate
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	if id == audit.ActorFrom(r.Context()).UserID && in.Active != nil && !*in.Active {
+		a.Error(w, r, domain.Invalid("active", "validation.not_yourself", nil))
+		return
+	}
+	u, err := a.Identity.UpdateUser(r.Context(), id, identity.UserPatch{Email: in.Email, Name: in.Name, Locale: in.Locale,
+		Active: in.Active, Roles: in.Roles, TeamIDs: in.TeamIDs, Version: expectedVersion(r, in.Version)})
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.versioned(w, http.StatusOK, u.Version, u)
+}
+
+func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	var in PasswordReset
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	out := PasswordResult{}
+	if in.Password == "" {
+		in.Password = identity.GeneratePassword()
+		out.Password = in.Password
+	}
+	if err := a.Identity.SetPassword(r.Context(), id, in.Password); err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.JSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,42 @@
+// Package httpx holds what the API and UI handlers share: the route type with
+// its required permission, the request context (caller, language, request
+// id), RFC 9457 problem responses, strict JSON decoding, paging cursors and
+// versions.
+package httpx
+
+import (
+	"net/http"
+
+	"github.com/careloop/careloop/internal/identity"
+)
+
+// Kind tells how a route answers errors: JSON problems or HTML pages.
+type Kind int
+
+// Route kinds.
+const (
+	API Kind = iota
+	HTML
+)
+
+// Route is one line of the route table. Every route names the permission it
+// needs; a test fails on a route without one.
+type Route struct {
+	Method  string
+	Path    string // ServeMux pattern path, e.g. /api/v1/users/{id}
+	Perm    identity.Permission
+	Kind    Kind
+	Handler http.HandlerFunc
+	// Summary, Request and Response describe API routes in the OpenAPI
+	// document. Request and Response are zero values of the JSON types.
+	Summary  string
+	Request  any
+	Response any
+	// Idempotent marks a create route that honours Idempotency-Key.
+	Idempotent bool
+	// Query lists accepted query parameters, for the OpenAPI document.
+	Query []string
+}
+
+// Pattern is the ServeMux pattern of the route.
+func (r Route) Pattern() string { return r.Method + " " + r.Path }

@@ -1,0 +1,231 @@
+package web
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/i18n"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/web/httpx"
+)
+
+// SessionCookie names the sign-in cookie.
+const SessionCookie = "careloop_session"
+
+// LangCookie remembers the language of visitors who are not signed in.
+const LangCookie = "careloop_lang"
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("hijack not supported")
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// clientIP is the peer address. X-Forwarded-For is not trusted: anyone can
+// send it, and the sign-in throttle counts per address.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// outer wraps every request: request id, security headers, panic recovery,
+// logging and metrics.
+func (s *Server) outer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsAny(id, "\r\n\"<> ") {
+			id = newRequestID()
+		}
+		ctx := httpx.WithRequestID(r.Context(), id)
+		ctx = httpx.WithLang(ctx, s.langFromRequest(r))
+		r = r.WithContext(ctx)
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if s.cfg.SecureCookies() {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(ctx, "panic", "error", fmt.Sprint(p), "request_id", id, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.fail(sw, r, http.StatusInternalServerError, "")
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			route := "unmatched"
+			if rt := httpx.RouteOf(r); rt != nil {
+				route = rt.Pattern()
+			} else if r.Pattern != "" {
+				route = r.Pattern
+			}
+			s.metrics.observe(route, status, elapsed)
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			if s.quietPaths[r.URL.Path] && status < 400 {
+				level = slog.LevelDebug
+			}
+			s.log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "route", route,
+				"status", status, "bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", id,
+				"ip", clientIP(r))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// langFromRequest picks the language: the signed-in user's choice comes later
+// (authenticate); before that the cookie, then Accept-Language.
+func (s *Server) langFromRequest(r *http.Request) string {
+	if c, err := r.Cookie(LangCookie); err == nil {
+		if l := i18n.Normalize(c.Value); l != "" {
+			return l
+		}
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" {
+		return s.cat.Match(al)
+	}
+	return i18n.Default
+}
+
+// guard resolves the caller and enforces the route's permission.
+func (s *Server) guard(rt *httpx.Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := httpx.WithRoute(r.Context(), rt)
+		p, bearer, err := s.authenticate(r)
+		if err != nil && !errors.Is(err, identity.ErrNoSession) {
+			s.log.ErrorContext(ctx, "authenticate", "error", err, "request_id", httpx.RequestID(ctx))
+			s.fail(w, r.WithContext(ctx), http.StatusServiceUnavailable, "error.unavailable")
+			return
+		}
+		if bearer && p == nil {
+			// A wrong token is an error even on public routes: the caller
+			// meant to authenticate and should learn that it failed.
+			s.fail(w, r.WithContext(ctx), http.StatusUnauthorized, "error.bad_token")
+			return
+		}
+		if p != nil {
+			ctx = httpx.WithPrincipal(ctx, p)
+			// The language a user chose is remembered on their account.
+			if l := i18n.Normalize(p.Locale); l != "" {
+				ctx = httpx.WithLang(ctx, l)
+			}
+			ctx = audit.WithActor(ctx, audit.Actor{UserID: p.UserID, Label: p.Email, IP: clientIP(r), RequestID: httpx.RequestID(ctx)})
+		} else {
+			ctx = audit.WithActor(ctx, audit.Actor{Label: "anonymous", IP: clientIP(r), RequestID: httpx.RequestID(ctx)})
+		}
+		r = r.WithContext(ctx)
+		if rt.Perm != identity.Public {
+			if p == nil {
+				if rt.Kind == httpx.HTML {
+					http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				w.Header().Set("WWW-Authenticate", `Bearer realm="careloop"`)
+				s.fail(w, r, http.StatusUnauthorized, "error.unauthenticated")
+				return
+			}
+			if !p.Can(rt.Perm) {
+				s.fail(w, r, http.StatusForbidden, "error.forbidden")
+				return
+			}
+		}
+		if rt.Kind == httpx.API {
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		if rt.Kind == httpx.HTML && r.Method != http.MethodGet {
+			r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+		}
+		rt.Handler.ServeHTTP(w, r)
+	})
+}
+
+// authenticate finds the caller from a bearer token or the session cookie.
+// bearer reports that an Authorization header was sent.
+func (s *Server) authenticate(r *http.Request) (p *identity.Principal, bearer bool, err error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return nil, true, identity.ErrNoSession
+		}
+		p, err = s.ident.TokenPrincipal(r.Context(), strings.TrimSpace(token))
+		return p, true, err
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil, false, identity.ErrNoSession
+	}
+	p, err = s.ident.SessionPrincipal(r.Context(), c.Value)
+	return p, false, err
+}
+
+// fail answers an error in the route's style: a problem document for the API
+// (and for clients asking for JSON), an error page otherwise.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, key string) {
+	rt := httpx.RouteOf(r)
+	api := strings.HasPrefix(r.URL.Path, "/api/") || (rt != nil && rt.Kind == httpx.API)
+	if api {
+		s.kit.Problem(w, r, status, key, nil, nil)
+		return
+	}
+	s.ui.ErrorPage(w, r, status, key)
+}

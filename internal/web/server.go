@@ -1,0 +1,143 @@
+// Package web assembles Careloop's HTTP server: the route table of the API
+// and the pages, the middleware every request passes (request id, security
+// headers, CSRF origin checks, authentication and the route's permission,
+// logging, metrics) and the health endpoints.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/i18n"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/web/api"
+	"github.com/careloop/careloop/internal/web/httpx"
+	"github.com/careloop/careloop/internal/web/ui"
+)
+
+// Deps are what the server is built from.
+type Deps struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *db.DB
+	Clock    clock.Clock
+	Catalog  *i18n.Catalog
+	Identity *identity.Store
+	Audit    *audit.Log
+	Setup    *ui.SetupCode
+	// JobStats, when set, reports queued jobs by state for /metrics.
+	JobStats func(ctx context.Context) (map[string]int64, error)
+}
+
+// Server is Careloop's HTTP handler.
+type Server struct {
+	cfg        config.Config
+	log        *slog.Logger
+	db         *db.DB
+	cat        *i18n.Catalog
+	kit        httpx.Kit
+	ident      *identity.Store
+	ui         *ui.UI
+	metrics    *metrics
+	routes     []httpx.Route
+	handler    http.Handler
+	quietPaths map[string]bool
+	ready      atomic.Bool
+}
+
+// New builds the server and its route table.
+func New(d Deps) (*Server, error) {
+	kit := httpx.Kit{Cat: d.Catalog, Log: d.Log}
+	s := &Server{cfg: d.Config, log: d.Log, db: d.DB, cat: d.Catalog, kit: kit, ident: d.Identity,
+		quietPaths: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}}
+	var err error
+	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup,
+		SecureCookies: d.Config.SecureCookies(), SessionCookie: SessionCookie, LangCookie: LangCookie})
+	if err != nil {
+		return nil, err
+	}
+	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock})
+	s.metrics = newMetrics(d.DB, d.JobStats)
+	s.routes = append(s.routes, s.ownRoutes()...)
+	s.routes = append(s.routes, a.Routes()...)
+	s.routes = append(s.routes, s.ui.Routes()...)
+	s.routes = append(s.routes, httpx.Route{Method: "GET", Path: "/api/v1/openapi.json", Perm: identity.Public, Kind: httpx.API,
+		Handler: s.openAPI, Summary: "This OpenAPI document", Response: map[string]any{}})
+
+	mux := http.NewServeMux()
+	for i := range s.routes {
+		rt := &s.routes[i]
+		mux.Handle(rt.Pattern(), s.guard(rt))
+	}
+	// Anything unmatched gets a 404 in the caller's language.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, "error.not_found")
+	}))
+	cop := http.NewCrossOriginProtection()
+	for _, o := range d.Config.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
+	if d.Config.BaseURL != "" {
+		if u, err := url.Parse(d.Config.BaseURL); err == nil && u.Host != "" {
+			_ = cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusForbidden, "error.cross_origin")
+	}))
+	s.handler = s.outer(cop.Handler(mux))
+	return s, nil
+}
+
+// Routes returns the route table (for tests and the OpenAPI document).
+func (s *Server) Routes() []httpx.Route { return s.routes }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) ownRoutes() []httpx.Route {
+	return []httpx.Route{
+		{Method: "GET", Path: "/healthz", Perm: identity.Public, Kind: httpx.API, Handler: s.healthz},
+		{Method: "GET", Path: "/readyz", Perm: identity.Public, Kind: httpx.API, Handler: s.readyz},
+		// Metrics carry no customer data; keep the port private or behind the proxy.
+		{Method: "GET", Path: "/metrics", Perm: identity.Public, Kind: httpx.API, Handler: s.metrics.handler().ServeHTTP},
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz answers 200 once the database answers and has no pending migration.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "error", err)
+		s.kit.Problem(w, r, http.StatusServiceUnavailable, "error.db_unreachable", nil, nil)
+		return
+	}
+	if !s.ready.Load() {
+		pending, err := s.db.Pending(ctx)
+		if err != nil || pending {
+			s.kit.Problem(w, r, http.StatusServiceUnavailable, "error.migrations_pending", nil, nil)
+			return
+		}
+		s.ready.Store(true)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

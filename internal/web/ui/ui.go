@@ -1,0 +1,283 @@
+// Package ui holds Careloop's server-rendered pages: handlers, html/template
+// templates and our own CSS and JavaScript, all embedded in the binary.
+// Every user-visible word on a page comes from the message catalog.
+package ui
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/domain"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/web/httpx"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// TemplateFS exposes the templates (for the catalog test).
+func TemplateFS() fs.FS { return templateFS }
+
+// Deps are what the pages use.
+type Deps struct {
+	httpx.Kit
+	Identity      *identity.Store
+	Audit         *audit.Log
+	Clock         clock.Clock
+	Setup         *SetupCode
+	SecureCookies bool
+	SessionCookie string
+	LangCookie    string
+}
+
+// UI renders the pages.
+type UI struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+// New parses every page template with the layout.
+func New(d Deps) (*UI, error) {
+	u := &UI{Deps: d, pages: map[string]*template.Template{}}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"has": func(list any, v any) bool {
+			switch l := list.(type) {
+			case []string:
+				for _, x := range l {
+					if x == fmt.Sprint(v) {
+						return true
+					}
+				}
+			case []int64:
+				for _, x := range l {
+					if fmt.Sprint(x) == fmt.Sprint(v) {
+						return true
+					}
+				}
+			case []identity.Permission:
+				for _, x := range l {
+					if string(x) == fmt.Sprint(v) {
+						return true
+					}
+				}
+			}
+			return false
+		},
+		"str": func(v any) string { return fmt.Sprint(v) },
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", n, err)
+		}
+		u.pages[base] = t
+	}
+	return u, nil
+}
+
+// NavItem is one entry of the navigation.
+type NavItem struct {
+	Href, Key string
+	Active    bool
+}
+
+// Page is what every template receives.
+type Page struct {
+	u         *UI
+	Lang      string
+	User      *identity.Principal
+	TitleKey  string
+	Nav       []NavItem
+	Flash     string // catalog key of a success message
+	Error     string // catalog key of a page-level error
+	Fields    map[string]string
+	RequestID string
+	Path      string
+	Data      any
+}
+
+// T translates key with optional name/value pairs: {{$.T "k" "Name" .X}}.
+func (p *Page) T(key string, kv ...any) string {
+	var params map[string]any
+	if len(kv) > 1 {
+		params = map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			params[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+	}
+	return p.u.Cat.T(p.Lang, key, params)
+}
+
+// Time renders t in the business zone, to the minute.
+func (p *Page) Time(t any) string {
+	var tt time.Time
+	switch v := t.(type) {
+	case time.Time:
+		tt = v
+	case *time.Time:
+		if v == nil {
+			return "—"
+		}
+		tt = *v
+	default:
+		return ""
+	}
+	if tt.IsZero() {
+		return "—"
+	}
+	return tt.In(shanghai).Format("2006-01-02 15:04")
+}
+
+// FieldError returns the translated error of a form field, or "".
+func (p *Page) FieldError(field string) string { return p.Fields[field] }
+
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return l
+}()
+
+var navItems = []struct {
+	href, key string
+	perm      identity.Permission
+}{
+	{"/", "nav.home", identity.Authenticated},
+	{"/admin/users", "nav.users", identity.UsersManage},
+	{"/admin/roles", "nav.roles", identity.RolesManage},
+	{"/admin/teams", "nav.teams", identity.TeamsManage},
+	{"/admin/audit", "nav.audit", identity.AuditView},
+	{"/account", "nav.account", identity.Authenticated},
+}
+
+func (u *UI) page(r *http.Request, titleKey string, data any) *Page {
+	p := &Page{u: u, Lang: httpx.Lang(r), User: httpx.Principal(r), TitleKey: titleKey, Data: data,
+		RequestID: httpx.RequestID(r.Context()), Path: r.URL.Path, Fields: map[string]string{}}
+	if p.User != nil {
+		for _, n := range navItems {
+			if p.User.Can(n.perm) {
+				active := r.URL.Path == n.href || (n.href != "/" && strings.HasPrefix(r.URL.Path, n.href))
+				p.Nav = append(p.Nav, NavItem{Href: n.href, Key: n.key, Active: active})
+			}
+		}
+	}
+	if f := r.URL.Query().Get("done"); f != "" && u.Cat.Has("flash."+f) {
+		p.Flash = "flash." + f
+	}
+	return p
+}
+
+// render executes a page template; it renders into a buffer first so a
+// template error becomes a clean error page, not half a page.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
+	t, ok := u.pages[name]
+	if !ok {
+		u.Log.ErrorContext(r.Context(), "no such template", "template", name)
+		u.ErrorPage(w, r, http.StatusInternalServerError, "")
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		u.Log.ErrorContext(r.Context(), "render", "template", name, "error", err, "request_id", p.RequestID)
+		if name != "error" {
+			u.ErrorPage(w, r, http.StatusInternalServerError, "")
+		}
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// ErrorPage renders an error in the caller's language; internals never show.
+func (u *UI) ErrorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
+	if key == "" {
+		key = "error.internal"
+	}
+	p := u.page(r, "http."+fmt.Sprint(status), map[string]any{"Status": status, "Key": key})
+	u.render(w, r, status, "error", p)
+}
+
+// fail renders err as a page: validation errors go back to the form; other
+// domain errors become error pages.
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, key := httpx.Status(err)
+	if status >= 500 {
+		u.Log.ErrorContext(r.Context(), "page failed", "error", err, "request_id", httpx.RequestID(r.Context()))
+	}
+	u.ErrorPage(w, r, status, key)
+}
+
+// fieldErrors translates a validation error for a form; ok is false for any
+// other error.
+func (u *UI) fieldErrors(p *Page, err error) bool {
+	v, ok := err.(*domain.ValidationError)
+	if !ok {
+		return false
+	}
+	for _, f := range v.Fields {
+		p.Fields[f.Field] = u.Cat.T(p.Lang, f.Key, f.Params)
+	}
+	p.Error = "error.validation"
+	return true
+}
+
+// Routes lists every page route with the permission it needs.
+func (u *UI) Routes() []httpx.Route {
+	var rs []httpx.Route
+	rs = append(rs, u.authRoutes()...)
+	rs = append(rs, u.userRoutes()...)
+	rs = append(rs, u.roleTeamRoutes()...)
+	rs = append(rs, u.auditRoutes()...)
+	rs = append(rs, u.accountRoutes()...)
+	rs = append(rs,
+		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
+		httpx.Route{Method: "GET", Path: "/static/{file...}", Perm: identity.Public, Handler: u.static},
+	)
+	for i := range rs {
+		rs[i].Kind = httpx.HTML
+	}
+	return rs
+}
+
+func (u *UI) home(w http.ResponseWriter, r *http.Request) {
+	u.render(w, r, http.StatusOK, "home", u.page(r, "nav.home", nil))
+}
+
+func (u *UI) static(w http.ResponseWriter, r *http.Request) {
+	sub, _ := fs.Sub(staticFS, "static")
+	name := r.PathValue("file")
+	if _, err := fs.Stat(sub, name); err != nil || strings.Contains(name, "..") {
+		u.ErrorPage(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeFileFS(w, r, sub, name)
+}
+
+// redirect answers a form post with 303 to path.
+func redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
