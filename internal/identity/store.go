@@ -129,6 +129,9 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if len(nu.Roles) == 0 {
 		v.Add("roles", "validation.required", nil)
 	}
+	if err := s.checkRoles(ctx, &v, nu.Roles); err != nil {
+		return User{}, err
+	}
 	if err := v.Err(); err != nil {
 		return User{}, err
 	}
@@ -334,4 +337,25 @@ func (s *Store) fillMemberships(ctx context.Context, users []*User) error {
 		}
 	}
 	return rows.Err()
+}
+
+// checkRoles reports unknown role keys together with the other field errors.
+func (s *Store) checkRoles(ctx context.Context, v *domain.ValidationError, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	roles, err := s.ListRoles(ctx)
+	if err != nil {
+		return err
+	}
+	known := make(map[string]bool, len(roles))
+	for _, r := range roles {
+		known[r.Key] = true
+	}
+	for _, k := range keys {
+		if !known[k] {
+			v.Add("roles", "validation.unknown_role", map[string]any{"Value": k})
+		}
+	}
+	return nil
 }

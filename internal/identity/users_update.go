@@ -28,8 +28,13 @@ type UserPatch struct {
 func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, error) {
 	var v domain.ValidationError
 	validateUserFields(&v, p.Email, p.Name, p.Locale)
-	if p.Roles != nil && len(*p.Roles) == 0 {
-		v.Add("roles", "validation.required", nil)
+	if p.Roles != nil {
+		if len(*p.Roles) == 0 {
+			v.Add("roles", "validation.required", nil)
+		}
+		if err := s.checkRoles(ctx, &v, *p.Roles); err != nil {
+			return User{}, err
+		}
 	}
 	if err := v.Err(); err != nil {
 		return User{}, err

@@ -1,0 +1,260 @@
+// Package testkit gives every domain's tests a real Careloop: an in-process
+// HTTP server on loopback over a fresh SQLite or PostgreSQL database, a fake
+// clock, users of any role with API tokens, and a small API client.
+// (Headless Chromium lives in testkit/browser.)
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/careloop/careloop/internal/app"
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/db/dbtest"
+	"github.com/careloop/careloop/internal/identity"
+)
+
+// CheapHash keeps tests fast; production uses identity.DefaultHashParams.
+var CheapHash = identity.HashParams{Time: 1, Memory: 1024, Threads: 1}
+
+// Password is the password of users made by Kit.User.
+const Password = "test-password-1234"
+
+// Kit is a running Careloop for one test.
+type Kit struct {
+	T      testing.TB
+	App    *app.App
+	Clock  *clock.Fake
+	Server *httptest.Server
+	URL    string
+}
+
+// Each runs fn on a fresh Careloop per database (SQLite always, PostgreSQL
+// when CARELOOP_TEST_POSTGRES is set; required under CI=true).
+func Each(t *testing.T, fn func(t *testing.T, k *Kit)) {
+	t.Helper()
+	for _, tg := range dbtest.Targets(t) {
+		t.Run(string(tg.Dialect), func(t *testing.T) { fn(t, Start(t, tg)) })
+	}
+}
+
+// Start builds a Careloop on the target database without background jobs.
+func Start(t testing.TB, tg dbtest.Target) *Kit {
+	t.Helper()
+	c := config.Defaults()
+	c.DataDir = t.TempDir()
+	c.LogLevel = "error"
+	if tg.Dialect == db.Postgres {
+		c.DB = dbtest.NewSchema(t, tg.DSN)
+	}
+	clk := clock.NewFake(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // Monday 09:00 in Shanghai
+	a, err := app.Open(context.Background(), c, app.Options{Clock: clk, Hash: CheapHash, NoJobs: true, LogOutput: testWriter{t}})
+	if err != nil {
+		t.Fatalf("open careloop on %s: %v", tg.Dialect, err)
+	}
+	srv := httptest.NewServer(a.Server)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &Kit{T: t, App: a, Clock: clk, Server: srv, URL: srv.URL}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// User creates a staff user with roles and returns it with an API token.
+func (k *Kit) User(email string, roles ...string) (identity.User, string) {
+	k.T.Helper()
+	ctx := context.Background()
+	u, err := k.App.Identity.CreateUser(ctx, identity.NewUser{Email: email, Name: strings.Split(email, "@")[0], Password: Password, Roles: roles})
+	if err != nil {
+		k.T.Fatalf("create user %s: %v", email, err)
+	}
+	_, token, err := k.App.Identity.CreateToken(ctx, u.ID, "test")
+	if err != nil {
+		k.T.Fatalf("create token: %v", err)
+	}
+	return u, token
+}
+
+// Response is an HTTP answer with its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test if it is not JSON.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %d answer %q: %v", r.Status, r.Body, err)
+	}
+}
+
+// Problem is the body of an error answer.
+type Problem struct {
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	RequestID string `json:"request_id"`
+	Errors    []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// Problem decodes a problem document and checks its content type.
+func (r *Response) Problem(t testing.TB) Problem {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("content type %q, want application/problem+json; body %s", ct, r.Body)
+	}
+	var p Problem
+	r.JSON(t, &p)
+	return p
+}
+
+// Request is what Do sends.
+type Request struct {
+	Method string
+	Path   string
+	Token  string
+	// Body is sent as JSON unless it is []byte or string, sent as is.
+	Body   any
+	Header map[string]string
+}
+
+// Do sends a request with the default client (no cookies).
+func (k *Kit) Do(r Request) *Response {
+	k.T.Helper()
+	return k.DoWith(http.DefaultClient, r)
+}
+
+// DoWith sends a request with client c.
+func (k *Kit) DoWith(c *http.Client, r Request) *Response {
+	k.T.Helper()
+	var body io.Reader
+	ctype := ""
+	switch b := r.Body.(type) {
+	case nil:
+	case []byte:
+		body, ctype = bytes.NewReader(b), "application/json"
+	case string:
+		body, ctype = strings.NewReader(b), "application/json"
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			k.T.Fatal(err)
+		}
+		body, ctype = bytes.NewReader(data), "application/json"
+	}
+	req, err := http.NewRequest(r.Method, k.URL+r.Path, body)
+	if err != nil {
+		k.T.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	for h, v := range r.Header {
+		if v == "" {
+			req.Header.Del(h)
+		} else {
+			req.Header.Set(h, v)
+		}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		k.T.Fatalf("%s %s: %v", r.Method, r.Path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		k.T.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// Browserless returns an HTTP client with a cookie jar that does not follow
+// redirects, like a browser's form posts seen one step at a time.
+func (k *Kit) Browserless() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Login signs in through the form and returns a client carrying the session.
+func (k *Kit) Login(email, password string) *http.Client {
+	k.T.Helper()
+	c := k.Browserless()
+	resp, err := c.PostForm(k.URL+"/login", url.Values{"email": {email}, "password": {password}})
+	if err != nil {
+		k.T.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		k.T.Fatalf("sign-in as %s: status %d", email, resp.StatusCode)
+	}
+	return c
+}
+
+// Snapshot returns every row of every Careloop table as text, leaving out
+// the last-use bookkeeping of sessions and tokens, to show that a request
+// changed nothing.
+func (k *Kit) Snapshot() string {
+	k.T.Helper()
+	ctx := context.Background()
+	tables := []string{"users", "roles", "user_roles", "teams", "team_members", "sessions", "api_tokens", "audit_log", "idempotency_keys"}
+	var b strings.Builder
+	for _, t := range tables {
+		rows, err := k.App.DB.R.QueryContext(ctx, "SELECT * FROM "+t+" ORDER BY 1, 2")
+		if err != nil {
+			k.T.Fatalf("snapshot %s: %v", t, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				k.T.Fatal(err)
+			}
+			b.WriteString(t)
+			for i, c := range cols {
+				if c == "last_seen_at" || c == "last_used_at" {
+					continue
+				}
+				b.WriteString("|")
+				data, _ := json.Marshal(vals[i])
+				b.Write(data)
+			}
+			b.WriteString("\n")
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+// TempPath is a path in the test's temp dir.
+func TempPath(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }

@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/careloop/careloop/internal/testkit"
+)
+
+func TestBadInputGets4xxAndChangesNothing(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		admin, token := k.User("admin@example.com", "admin")
+		team, err := k.App.Identity.CreateTeam(t.Context(), "客服组")
+		if err != nil {
+			t.Fatal(err)
+		}
+		endpoints := []struct{ method, path string }{
+			{"POST", "/api/v1/users"},
+			{"PATCH", fmt.Sprintf("/api/v1/users/%d", admin.ID)},
+			{"POST", fmt.Sprintf("/api/v1/users/%d/password", admin.ID)},
+			{"PATCH", "/api/v1/roles/agent"},
+			{"POST", "/api/v1/teams"},
+			{"PATCH", fmt.Sprintf("/api/v1/teams/%d", team.ID)},
+			{"POST", "/api/v1/tokens"},
+		}
+		huge := bytes.Repeat([]byte("a"), 10<<20)
+		bodies := []struct {
+			name   string
+			body   any
+			ctype  string
+			status int
+		}{
+			{"malformed JSON", `{"name": "x",`, "application/json", 400},
+			{"not an object", `["x"]`, "application/json", 400},
+			{"wrong types", `{"name": 42, "email": true, "roles": "admin", "active": "yes", "permissions": 7, "password": 1}`, "application/json", 400},
+			{"unknown field", `{"nickname": "x"}`, "application/json", 400},
+			{"trailing data", `{} {}`, "application/json", 400},
+			{"empty body", ``, "application/json", 400},
+			{"10 MB body", append(append([]byte(`{"name":"`), huge...), '"', '}'), "application/json", 413},
+			{"invalid UTF-8", []byte("{\"name\": \"\xff\xfe\"}"), "application/json", 400},
+			{"wrong content type", `name=x`, "application/x-www-form-urlencoded", 415},
+			{"no content type", `{"name":"x"}`, "", 415},
+		}
+		before := k.Snapshot()
+		for _, ep := range endpoints {
+			for _, b := range bodies {
+				r := k.Do(testkit.Request{Method: ep.method, Path: ep.path, Token: token, Body: b.body, Header: map[string]string{"Content-Type": b.ctype}})
+				if r.Status != b.status {
+					t.Errorf("%s %s with %s: %d, want %d (%s)", ep.method, ep.path, b.name, r.Status, b.status, truncate(r.Body))
+					continue
+				}
+				p := r.Problem(t)
+				if p.Detail == "" && len(p.Errors) == 0 {
+					t.Errorf("%s %s with %s: the problem says nothing: %s", ep.method, ep.path, b.name, r.Body)
+				}
+				if b.name == "unknown field" && (len(p.Errors) != 1 || p.Errors[0].Field != "nickname") {
+					t.Errorf("%s %s: unknown field not named: %s", ep.method, ep.path, r.Body)
+				}
+			}
+		}
+		// Bad values in well-formed bodies.
+		for _, c := range []struct {
+			method, path, body, field string
+		}{
+			{"POST", "/api/v1/users", `{"email":"a@example.com","name":"` + strings.Repeat("名", 101) + `","roles":["agent"]}`, "name"},
+			{"POST", "/api/v1/users", `{"email":"a@example.com","name":"A","roles":["agent"],"password":"short"}`, "password"},
+			{"POST", "/api/v1/users", `{"email":"a@example.com","name":"A","roles":["agent"],"team_ids":[999]}`, "team_ids"},
+			{"POST", "/api/v1/users", `{"email":"a@example.com","name":"A","roles":["agent"],"locale":"fr"}`, "locale"},
+			{"POST", "/api/v1/users", `{"email":"admin@example.com","name":"A","roles":["agent"]}`, "email"},
+			{"PATCH", "/api/v1/roles/agent", `{"permissions":["launch.missiles"]}`, "permissions"},
+			{"PATCH", "/api/v1/roles/admin", `{"permissions":[]}`, "permissions"},
+			{"POST", "/api/v1/teams", `{"name":"   "}`, "name"},
+			{"POST", "/api/v1/teams", `{"name":"客服组"}`, "name"},
+			{"POST", "/api/v1/tokens", `{"name":""}`, "name"},
+		} {
+			r := k.Do(testkit.Request{Method: c.method, Path: c.path, Token: token, Body: c.body})
+			if r.Status != http.StatusBadRequest {
+				t.Errorf("%s %s %s: %d, want 400", c.method, c.path, c.body, r.Status)
+				continue
+			}
+			p := r.Problem(t)
+			if len(p.Errors) == 0 || p.Errors[0].Field != c.field || p.Errors[0].Message == "" {
+				t.Errorf("%s %s %s: errors %+v, want field %s", c.method, c.path, c.body, p.Errors, c.field)
+			}
+		}
+		if r := k.Do(testkit.Request{Method: "PATCH", Path: "/api/v1/roles/nope", Token: token, Body: `{}`}); r.Status != http.StatusNotFound {
+			t.Errorf("unknown role: %d", r.Status)
+		}
+		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?from=yesterday&actor_id=-1", Token: token}); r.Status != http.StatusBadRequest {
+			t.Errorf("bad audit filter: %d", r.Status)
+		}
+		if after := k.Snapshot(); after != before {
+			t.Fatalf("bad input changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+		}
+	})
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
