@@ -12,8 +12,9 @@ import (
 )
 
 // Backup writes an online, consistent copy of the SQLite database to dest.
-// VACUUM INTO reads inside one transaction, so writers keep working and the
-// copy is a single point in time; it is also compacted.
+// VACUUM INTO copies inside one read transaction, so the copy is a single
+// point in time and a running server keeps writing meanwhile (WAL). It runs
+// on the writer connection only because the readers are query-only.
 func Backup(ctx context.Context, d *DB, dest string) error {
 	if d.Dialect != SQLite {
 		return errors.New("backup: only SQLite databases; use pg_dump for PostgreSQL")
@@ -21,7 +22,7 @@ func Backup(ctx context.Context, d *DB, dest string) error {
 	if strings.ContainsRune(dest, 0) {
 		return errors.New("backup: invalid file name")
 	}
-	if _, err := d.R.ExecContext(ctx, `VACUUM INTO $1`, dest); err != nil {
+	if _, err := d.W.ExecContext(ctx, `VACUUM INTO $1`, dest); err != nil {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
 	return nil
