@@ -169,3 +169,28 @@ func TestNextLunarAnniversary(t *testing.T) {
 		}
 	}
 }
+
+// TestLunarConcurrent: lunar-go keeps a global one-year cache behind a
+// mutex; conversions from several goroutines must agree (run with -race).
+func TestLunarConcurrent(t *testing.T) {
+	done := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			var s string
+			for y := 2020 + g; y < 2060; y += 4 {
+				d, _, err := LunarToSolar(y, 8, 15, false)
+				if err != nil {
+					t.Error(err)
+				}
+				s += d.String()
+			}
+			done <- s
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if d, _, _ := LunarToSolar(2025, 8, 15, false); d.String() != "2025-10-06" {
+		t.Errorf("after concurrent use: %v", d)
+	}
+}
