@@ -43,15 +43,25 @@ func Load() (*Catalog, error) {
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	c := &Catalog{bundle: b, localizers: map[string]*goi18n.Localizer{}, keys: map[string][]string{}}
 	for _, lang := range Languages {
-		path := "locales/active." + lang + ".toml"
-		mf, err := b.LoadMessageFileFS(locales, path)
-		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", path, err)
+		// One file per area and language (core.zh-CN.toml, calendar.en.toml…),
+		// so domains keep their words beside each other's without conflicts.
+		paths, err := fs.Glob(locales, "locales/*."+lang+".toml")
+		if err != nil || len(paths) == 0 {
+			return nil, fmt.Errorf("i18n: no catalog files for %s", lang)
 		}
-		for _, m := range mf.Messages {
-			c.keys[lang] = append(c.keys[lang], m.ID)
+		for _, path := range paths {
+			mf, err := b.LoadMessageFileFS(locales, path)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", path, err)
+			}
+			for _, m := range mf.Messages {
+				c.keys[lang] = append(c.keys[lang], m.ID)
+			}
 		}
 		sort.Strings(c.keys[lang])
+		if i := duplicate(c.keys[lang]); i >= 0 {
+			return nil, fmt.Errorf("i18n: key %q is defined twice for %s", c.keys[lang][i], lang)
+		}
 		c.localizers[lang] = goi18n.NewLocalizer(b, lang)
 	}
 	c.matcher = language.NewMatcher([]language.Tag{language.MustParse(Default), language.English})
@@ -116,3 +126,12 @@ func Normalize(lang string) string {
 
 // Files exposes the raw catalogs (for the completeness test).
 func Files() fs.FS { return locales }
+
+func duplicate(sorted []string) int {
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] == sorted[i-1] {
+			return i
+		}
+	}
+	return -1
+}
