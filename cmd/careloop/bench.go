@@ -18,7 +18,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	dsn := fs.String("db", "", "PostgreSQL DSN to bench on (a scratch schema is made and dropped); empty for SQLite")
 	conc := fs.Int("c", 16, "concurrent connections")
 	dur := fs.Duration("d", 10*time.Second, "how long to drive load")
-	jsonOut := fs.String("json", "", "also write the result as JSON to this file (- for stdout)")
+	jsonOut := fs.String("json", "", "also write the JSON result to this file")
 	// Accept flags before or after the scenario name.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -43,12 +43,14 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	res, err := sc.Run(ctx, bench.Env{Binary: bin, DSN: *dsn, Out: e.stdout, Log: e.stderr}, bench.Options{Concurrency: *conc, Duration: *dur})
-	if res != nil && *jsonOut != "" {
+	if res != nil {
+		// The table was printed for people; the JSON follows for machines.
 		b, _ := json.MarshalIndent(res, "", "  ")
-		if *jsonOut == "-" {
-			fmt.Fprintln(e.stdout, string(b))
-		} else if werr := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); werr != nil {
-			return werr
+		fmt.Fprintln(e.stdout, string(b))
+		if *jsonOut != "" {
+			if werr := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); werr != nil {
+				return werr
+			}
 		}
 	}
 	return err

@@ -122,6 +122,21 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 			t.Fatalf("readyz: %v %v", err, resp)
 		}
 		resp.Body.Close()
+		// The other commands work on the same database while serve runs.
+		if _, _, err := c.run("", "user", "add", "--email", "live@example.com", "--name", "Live", "--role", "agent"); err != nil {
+			t.Fatalf("user add while serving: %v", err)
+		}
+		token, _, err := c.run("", "token", "create", "--email", "live@example.com", "--name", "live")
+		if err != nil {
+			t.Fatalf("token create while serving: %v", err)
+		}
+		req, _ := http.NewRequest("GET", url+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("the running server does not know the new token: %v %v", err, resp)
+		}
+		resp.Body.Close()
 		cancel()
 		select {
 		case err := <-done:
