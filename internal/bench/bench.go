@@ -56,6 +56,7 @@ func NewScratch(base string) (*Scratch, error) {
 			return nil, err
 		}
 		defer admin.Close()
+		_, _ = admin.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
 		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 			return nil, fmt.Errorf("scratch schema: %w", err)
 		}

@@ -93,6 +93,12 @@ func NewSchema(t testing.TB, base string) string {
 		t.Fatalf("postgres: %v", err)
 	}
 	defer admin.Close()
+	// Extensions are database-wide: keep them in public, which every test
+	// schema has on its search path, so dropping a test schema never takes
+	// an extension away from the others.
+	if _, err := admin.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); err != nil && !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("postgres at %s: pg_trgm: %v", base, err)
+	}
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("postgres at %s: create schema: %v", base, err)
 	}
@@ -109,14 +115,15 @@ func NewSchema(t testing.TB, base string) string {
 	return WithSearchPath(base, schema)
 }
 
-// WithSearchPath returns dsn with search_path set to schema.
+// WithSearchPath returns dsn with search_path set to schema, then public
+// (where shared extensions such as pg_trgm live).
 func WithSearchPath(dsn, schema string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return dsn
 	}
 	q := u.Query()
-	q.Set("search_path", schema)
+	q.Set("search_path", schema+",public")
 	u.RawQuery = q.Encode()
 	return u.String()
 }
