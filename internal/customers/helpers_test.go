@@ -1,0 +1,32 @@
+package customers
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/careloop/careloop/internal/domain"
+)
+
+// errKey returns the catalog key of the first field of a validation error,
+// "" for nil, and fails the test for any other error.
+func errKey(t *testing.T, err error) string {
+	t.Helper()
+	if err == nil {
+		return ""
+	}
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) == 0 {
+		t.Fatalf("error %v is not a *domain.ValidationError", err)
+	}
+	return ve.Fields[0].Key
+}
+
+// errParams returns the params of the first field of a validation error.
+func errParams(t *testing.T, err error) map[string]any {
+	t.Helper()
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) == 0 {
+		t.Fatalf("error %v is not a *domain.ValidationError", err)
+	}
+	return ve.Fields[0].Params
+}
