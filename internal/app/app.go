@@ -19,6 +19,7 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/jobs"
+	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/web"
 	"github.com/careloop/careloop/internal/web/ui"
 )
@@ -35,6 +36,8 @@ type App struct {
 	Jobs     *jobs.Runner
 	Server   *web.Server
 	Setup    *ui.SetupCode
+
+	Calendars *sla.Store // business calendars (internal/sla)
 
 	http     *http.Server
 	listener net.Listener
@@ -91,6 +94,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.DB.Close()
 		return nil, err
 	}
+	a.Calendars = sla.NewStore(a.DB, a.Clock, a.Audit)
+	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -111,7 +119,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup}
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

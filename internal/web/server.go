@@ -18,6 +18,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/web/api"
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/web/ui"
@@ -35,6 +36,8 @@ type Deps struct {
 	Setup    *ui.SetupCode
 	// JobStats, when set, reports queued jobs by state for /metrics.
 	JobStats func(ctx context.Context) (map[string]int64, error)
+
+	Calendars *sla.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -59,12 +62,12 @@ func New(d Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, log: d.Log, db: d.DB, cat: d.Catalog, kit: kit, ident: d.Identity,
 		quietPaths: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}}
 	var err error
-	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars,
 		SecureCookies: d.Config.SecureCookies(), SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
 	}
-	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock})
+	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

@@ -10,6 +10,7 @@ import (
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -20,6 +21,8 @@ type Deps struct {
 	Identity *identity.Store
 	Audit    *audit.Log
 	Clock    clock.Clock
+
+	Calendars *sla.Store
 }
 
 // API is the set of JSON handlers.
@@ -39,6 +42,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.teamRoutes()...)
 	rs = append(rs, a.tokenRoutes()...)
 	rs = append(rs, a.auditRoutes()...)
+	rs = append(rs, a.calendarRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

@@ -17,6 +17,7 @@ import (
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -36,6 +37,7 @@ type Deps struct {
 	Audit         *audit.Log
 	Clock         clock.Clock
 	Setup         *SetupCode
+	Calendars     *sla.Store
 	SecureCookies bool
 	SessionCookie string
 	LangCookie    string
@@ -113,6 +115,10 @@ type Page struct {
 	RequestID string
 	Path      string
 	Data      any
+
+	// HolidayWarning is the year whose statutory holidays the default
+	// calendar lacks (0: none), shown to calendar managers on every page.
+	HolidayWarning int
 }
 
 // T translates key with optional name/value pairs: {{$.T "k" "Name" .X}}.
@@ -167,6 +173,7 @@ var navItems = []struct {
 	{"/admin/roles", "nav.roles", identity.RolesManage},
 	{"/admin/teams", "nav.teams", identity.TeamsManage},
 	{"/admin/audit", "nav.audit", identity.AuditView},
+	{"/admin/calendars", "nav.calendars", identity.CalendarsManage},
 	{"/account", "nav.account", identity.Authenticated},
 }
 
@@ -180,6 +187,9 @@ func (u *UI) page(r *http.Request, titleKey string, data any) *Page {
 				p.Nav = append(p.Nav, NavItem{Href: n.href, Key: n.key, Active: active})
 			}
 		}
+	}
+	if p.User.Can(identity.CalendarsManage) && u.Calendars != nil {
+		p.HolidayWarning, _ = u.Calendars.MissingHolidayYear(r.Context())
 	}
 	if f := r.URL.Query().Get("done"); f != "" && u.Cat.Has("flash."+f) {
 		p.Flash = "flash." + f
@@ -251,6 +261,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.userRoutes()...)
 	rs = append(rs, u.roleTeamRoutes()...)
 	rs = append(rs, u.auditRoutes()...)
+	rs = append(rs, u.calendarRoutes()...)
 	rs = append(rs, u.accountRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},

@@ -1,0 +1,18 @@
+-- +goose Up
+-- Business calendars (internal/sla). definition is the calendar's JSON
+-- (the API shape, make-up days kept as {"date": …}); labels maps exception
+-- dates to names from imports ("春节"); version drives ETags and the
+-- compiled-calendar cache.
+CREATE TABLE calendars (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    time_zone  TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    labels     TEXT NOT NULL DEFAULT '{}',
+    version    INTEGER NOT NULL DEFAULT 1,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+);
+
+-- +goose Down
+DROP TABLE calendars;
