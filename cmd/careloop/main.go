@@ -56,6 +56,7 @@ commands:
   backup FILE      write an online, consistent copy of the SQLite database
   restore FILE     replace the SQLite database with a backup (server stopped)
   bench SCENARIO   run a benchmark scenario over real HTTP
+  calendar ...     business calendars: list, create, import holidays, deadline, between, festivals
   version          print the version
 
 Run 'careloop <command> -h' for a command's flags.`
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdRestore(ctx, e, rest)
 	case "bench":
 		return cmdBench(ctx, e, rest)
+	case "calendar":
+		return cmdCalendar(ctx, e, rest)
 	case "version", "-version", "--version":
 		return cmdVersion(e)
 	case "help", "-h", "--help":

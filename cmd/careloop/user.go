@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -30,8 +31,8 @@ func readPassword(e env) (string, error) {
 
 // explain turns a validation error into readable lines.
 func explain(err error) error {
-	v, ok := err.(*domain.ValidationError)
-	if !ok {
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
 		return err
 	}
 	cat := i18n.MustLoad()

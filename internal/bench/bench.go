@@ -21,7 +21,7 @@ import (
 
 	"github.com/careloop/careloop/internal/app"
 	"github.com/careloop/careloop/internal/config"
-	"github.com/careloop/careloop/internal/db/dbtest"
+	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
 )
 
@@ -60,7 +60,7 @@ func NewScratch(base string) (*Scratch, error) {
 		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 			return nil, fmt.Errorf("scratch schema: %w", err)
 		}
-		s.DSN = dbtest.WithSearchPath(base, schema)
+		s.DSN = db.WithSearchPath(base, schema)
 		s.cleanup = append(s.cleanup, func() {
 			if a, err := sql.Open("pgx", base); err == nil {
 				_, _ = a.Exec("DROP SCHEMA " + schema + " CASCADE")

@@ -24,6 +24,9 @@ type Config struct {
 	BaseURL string // public URL when behind a proxy (enables Secure cookies on https)
 	// TrustedOrigins are extra origins allowed to POST with a session cookie.
 	TrustedOrigins []string
+	// TrustedProxies are reverse proxies (addresses or CIDRs) whose
+	// X-Forwarded-For names the client.
+	TrustedProxies []string
 	LogLevel       string
 	LogFormat      string // text or json
 	ShutdownGrace  time.Duration
@@ -65,6 +68,13 @@ func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool) *Binder {
 		if origins != "" {
 			c.TrustedOrigins = splitList(origins)
 		}
+		if proxies := b.env("TRUSTED_PROXIES", ""); proxies != "" {
+			c.TrustedProxies = splitList(proxies)
+		}
+		fs.Func("trusted-proxy", "reverse proxy address or CIDR whose X-Forwarded-For is believed (repeatable) [CARELOOP_TRUSTED_PROXIES, comma-separated]", func(s string) error {
+			c.TrustedProxies = append(c.TrustedProxies, s)
+			return nil
+		})
 		grace := b.env("SHUTDOWN_GRACE", d.ShutdownGrace.String())
 		g, err := time.ParseDuration(grace)
 		if err != nil {

@@ -207,3 +207,16 @@ func IsUniqueViolation(err error) bool {
 // Now is the database time representation of t: UTC, microsecond precision
 // (what PostgreSQL keeps), so values round-trip identically on both databases.
 func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// WithSearchPath returns the PostgreSQL dsn with search_path set to schema,
+// then public (where shared extensions such as pg_trgm live).
+func WithSearchPath(dsn, schema string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String()
+}

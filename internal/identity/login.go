@@ -28,7 +28,8 @@ var (
 // email as for a wrong password, so timing does not reveal accounts.
 func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (User, error) {
 	email = NormalizeEmail(email)
-	if wait := s.Throttle.Blocked(email, ip); wait > 0 {
+	wait, attempt := s.Throttle.Begin(email, ip)
+	if wait > 0 {
 		return User{}, &ThrottledError{RetryAfter: wait}
 	}
 	var u User
@@ -38,7 +39,6 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !u.Active) {
 		dummyOnce.Do(func() { dummyHash, _ = s.hasher.Hash(context.Background(), "careloop-dummy-password") })
 		_, _ = s.hasher.Verify(ctx, dummyHash, password)
-		s.Throttle.Fail(email, ip)
 		return User{}, ErrBadCredentials
 	}
 	if err != nil {
@@ -49,9 +49,8 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 		return User{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if !ok {
-		s.Throttle.Fail(email, ip)
 		return User{}, ErrBadCredentials
 	}
-	s.Throttle.Succeed(email)
+	s.Throttle.Succeed(email, ip, attempt)
 	return u, nil
 }

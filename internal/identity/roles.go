@@ -126,6 +126,10 @@ func (s *Store) UpdateRole(ctx context.Context, key string, p RolePatch) (Role, 
 		if p.Version != 0 && p.Version != before.Version {
 			return fmt.Errorf("role %s: %w", key, domain.ErrStale)
 		}
+		admins, err := s.adminCount(ctx)
+		if err != nil {
+			return err
+		}
 		after := before
 		if p.NameZH != nil {
 			after.NameZH = *p.NameZH
@@ -138,14 +142,20 @@ func (s *Store) UpdateRole(ctx context.Context, key string, p RolePatch) (Role, 
 			slices.Sort(after.Permissions)
 			after.Permissions = slices.Compact(after.Permissions)
 		}
-		if key == "admin" && !slices.Contains(after.Permissions, RolesManage) {
+		if key == "admin" && (!slices.Contains(after.Permissions, RolesManage) || !slices.Contains(after.Permissions, UsersManage)) {
 			// Without this an admin could lock everyone out of role editing.
 			return domain.Invalid("permissions", "validation.admin_keeps_roles", nil)
 		}
-		_, err = s.db.Q(ctx).ExecContext(ctx, `UPDATE roles SET name_zh = $1, name_en = $2, permissions = $3,
-			version = version + 1, updated_at = $4 WHERE id = $5`,
-			after.NameZH, after.NameEN, joinPerms(after.Permissions), db.Now(s.clock.Now()), before.ID)
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE roles SET name_zh = $1, name_en = $2, permissions = $3,
+			version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6`,
+			after.NameZH, after.NameEN, joinPerms(after.Permissions), db.Now(s.clock.Now()), before.ID, before.Version)
 		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("role %s: %w", key, domain.ErrStale)
+		}
+		if err := s.checkAdminsRemain(ctx, admins); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, "role.update", "role", key, audit.Diff(

@@ -49,6 +49,9 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, ip, userAgent s
 // SessionIdle is how long a session lives without use.
 func (s *Store) SessionIdle() time.Duration { return s.opts.SessionIdle }
 
+// SessionMaxAge is how long a session lives at most.
+func (s *Store) SessionMaxAge() time.Duration { return s.opts.SessionMaxAge }
+
 // SessionPrincipal resolves a session cookie to its user.
 func (s *Store) SessionPrincipal(ctx context.Context, sessionID string) (*Principal, error) {
 	if sessionID == "" || len(sessionID) > 100 {

@@ -53,9 +53,6 @@ func NewStore(d *db.DB, c clock.Clock, a *audit.Log, o Options) *Store {
 		Throttle: NewThrottle(c), touched: map[string]time.Time{}}
 }
 
-// Hasher returns the password hasher.
-func (s *Store) Hasher() *Hasher { return s.hasher }
-
 // User is a staff account.
 type User struct {
 	ID        int64     `json:"id"`
@@ -144,6 +141,9 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	}
 	var id int64
 	err = s.db.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.checkGrant(ctx, 0, nu.Roles); err != nil {
+			return err
+		}
 		now := db.Now(s.clock.Now())
 		err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, locale, active, demo, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, TRUE, $5, $6, $6) RETURNING id`, nu.Email, nu.Name, hash, nu.Locale, nu.Demo, now).Scan(&id)

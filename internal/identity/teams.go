@@ -70,12 +70,16 @@ func (s *Store) RenameTeam(ctx context.Context, id int64, name string, version i
 		if version != 0 && version != before.Version {
 			return fmt.Errorf("team %d: %w", id, domain.ErrStale)
 		}
-		_, err = s.db.Q(ctx).ExecContext(ctx, `UPDATE teams SET name = $1, version = version + 1, updated_at = $2 WHERE id = $3`, name, db.Now(s.clock.Now()), id)
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE teams SET name = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4`,
+			name, db.Now(s.clock.Now()), id, before.Version)
 		if db.IsUniqueViolation(err) {
 			return domain.Invalid("name", "validation.name_taken", nil)
 		}
 		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("team %d: %w", id, domain.ErrStale)
 		}
 		return s.audit.Record(ctx, "team.update", "team", fmt.Sprint(id), map[string]audit.Change{"name": {Before: before.Name, After: name}})
 	})

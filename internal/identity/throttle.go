@@ -25,18 +25,6 @@ func NewThrottle(c clock.Clock) *Throttle {
 	return &Throttle{clock: c, Window: 15 * time.Minute, PerAccount: 5, PerIP: 30, failures: map[string][]time.Time{}}
 }
 
-// Blocked tells how long the account or address must wait, or 0.
-func (t *Throttle) Blocked(account, ip string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.clock.Now()
-	wait := t.waitLocked("a:"+account, t.PerAccount, now)
-	if w := t.waitLocked("i:"+ip, t.PerIP, now); w > wait {
-		wait = w
-	}
-	return wait
-}
-
 func (t *Throttle) waitLocked(key string, limit int, now time.Time) time.Duration {
 	fs := t.recentLocked(key, now)
 	if len(fs) < limit {
@@ -64,19 +52,51 @@ func (t *Throttle) recentLocked(key string, now time.Time) []time.Time {
 	return fs
 }
 
-// Fail records a failed sign-in.
-func (t *Throttle) Fail(account, ip string) {
+// maxKeys bounds the memory of the throttle: past it, Begin sweeps out keys
+// whose failures all left the window (random emails would grow it forever).
+const maxKeys = 10000
+
+// Begin checks the limits and, in the same step, counts this attempt as a
+// failure until Succeed says otherwise. Checking and counting at once keeps
+// a burst of parallel guesses from all passing the check before any of them
+// is counted. It returns how long to wait when blocked (nothing counted),
+// else 0 and the attempt's time for Succeed.
+func (t *Throttle) Begin(account, ip string) (time.Duration, time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.clock.Now()
+	wait := t.waitLocked("a:"+account, t.PerAccount, now)
+	if w := t.waitLocked("i:"+ip, t.PerIP, now); w > wait {
+		wait = w
+	}
+	if wait > 0 {
+		return wait, time.Time{}
+	}
+	if len(t.failures) > maxKeys {
+		for k := range t.failures {
+			t.recentLocked(k, now)
+		}
+	}
 	for _, k := range []string{"a:" + account, "i:" + ip} {
 		t.failures[k] = append(t.recentLocked(k, now), now)
 	}
+	return 0, now
 }
 
-// Succeed clears the account's failures.
-func (t *Throttle) Succeed(account string) {
+// Succeed clears the account's failures and takes back the address's count
+// of the attempt that began at at.
+func (t *Throttle) Succeed(account, ip string, at time.Time) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	delete(t.failures, "a:"+account)
-	t.mu.Unlock()
+	fs := t.failures["i:"+ip]
+	for i := len(fs) - 1; i >= 0; i-- {
+		if fs[i].Equal(at) {
+			t.failures["i:"+ip] = append(fs[:i], fs[i+1:]...)
+			break
+		}
+	}
+	if len(t.failures["i:"+ip]) == 0 {
+		delete(t.failures, "i:"+ip)
+	}
 }

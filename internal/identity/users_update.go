@@ -47,6 +47,17 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, er
 		if p.Version != 0 && p.Version != before.Version {
 			return fmt.Errorf("user %d: %w", id, domain.ErrStale)
 		}
+		var granted []string
+		if p.Roles != nil {
+			granted = *p.Roles
+		}
+		if err := s.checkGrant(ctx, id, granted); err != nil {
+			return err
+		}
+		admins, err := s.adminCount(ctx)
+		if err != nil {
+			return err
+		}
 		after := before
 		if p.Email != nil {
 			after.Email = *p.Email
@@ -61,14 +72,19 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, er
 			after.Active = *p.Active
 		}
 		q := s.db.Q(ctx)
-		_, err = q.ExecContext(ctx, `UPDATE users SET email = $1, name = $2, locale = $3, active = $4,
-			version = version + 1, updated_at = $5 WHERE id = $6`,
-			after.Email, after.Name, after.Locale, after.Active, db.Now(s.clock.Now()), id)
+		// The version in WHERE makes a concurrent change lose cleanly (412)
+		// instead of being overwritten, on PostgreSQL's READ COMMITTED too.
+		res, err := q.ExecContext(ctx, `UPDATE users SET email = $1, name = $2, locale = $3, active = $4,
+			version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7`,
+			after.Email, after.Name, after.Locale, after.Active, db.Now(s.clock.Now()), id, before.Version)
 		if db.IsUniqueViolation(err) {
 			return domain.Invalid("email", "validation.email_taken", nil)
 		}
 		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("user %d: %w", id, domain.ErrStale)
 		}
 		changes := audit.Diff(
 			map[string]any{"email": before.Email, "name": before.Name, "locale": before.Locale, "active": before.Active},
@@ -87,6 +103,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, er
 		}
 		if before.Active && !after.Active {
 			if err := s.endSessions(ctx, id); err != nil {
+				return err
+			}
+		}
+		if (before.Active && !after.Active) || rolesChanged(changes) {
+			if err := s.checkAdminsRemain(ctx, admins); err != nil {
 				return err
 			}
 		}
@@ -114,6 +135,9 @@ func (s *Store) SetPassword(ctx context.Context, id int64, password string) erro
 		return fmt.Errorf("set password: %w", err)
 	}
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.checkGrant(ctx, id, nil); err != nil {
+			return err
+		}
 		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3`,
 			hash, db.Now(s.clock.Now()), id)
 		if err != nil {
@@ -152,4 +176,9 @@ func sortedCopy[T int64 | string](s []T) []T {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
+}
+
+func rolesChanged(changes map[string]audit.Change) bool {
+	_, ok := changes["roles"]
+	return ok
 }

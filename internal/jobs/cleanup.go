@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
 )
@@ -24,6 +25,7 @@ type cleanupWorker struct {
 	identity *identity.Store
 	db       *db.DB
 	log      *slog.Logger
+	clock    clock.Clock
 }
 
 // IdempotencyTTL is how long a stored answer to an Idempotency-Key is kept.
@@ -34,7 +36,7 @@ func (w *cleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) e
 	if err != nil {
 		return err
 	}
-	res, err := w.db.W.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, db.Now(time.Now().Add(-IdempotencyTTL)))
+	res, err := w.db.W.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, db.Now(w.clock.Now().Add(-IdempotencyTTL)))
 	if err != nil {
 		return fmt.Errorf("delete old idempotency keys: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
 )
@@ -29,6 +30,7 @@ import (
 // Kinds are the domain services the job workers call.
 type Kinds struct {
 	Identity *identity.Store
+	Clock    clock.Clock
 }
 
 // Runner owns the River client of one process.
@@ -44,7 +46,7 @@ type Runner struct {
 // New migrates River's tables and builds its client with every job kind.
 func New(ctx context.Context, d *db.DB, log *slog.Logger, k Kinds) (*Runner, error) {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &cleanupWorker{identity: k.Identity, db: d, log: log})
+	river.AddWorker(workers, &cleanupWorker{identity: k.Identity, db: d, log: log, clock: k.Clock})
 	cfg := &river.Config{
 		Logger:  log.With("component", "jobs"),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},

@@ -285,3 +285,20 @@ func TestHealthReadyMetricsAndOpenAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, token := k.User("admin@example.com", "admin")
+		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/me", Token: token, Body: "{}"})
+		if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET" {
+			t.Fatalf("POST /api/v1/me: %d Allow=%q", r.Status, r.Header.Get("Allow"))
+		}
+		r.Problem(t)
+		if r := k.Do(testkit.Request{Method: "DELETE", Path: "/api/v1/users/1", Token: token}); r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, PATCH" {
+			t.Fatalf("DELETE user: %d Allow=%q", r.Status, r.Header.Get("Allow"))
+		}
+		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/nothing", Token: token}); r.Status != http.StatusNotFound {
+			t.Fatalf("unknown path: %d", r.Status)
+		}
+	})
+}

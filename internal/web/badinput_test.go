@@ -104,3 +104,65 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
+
+func TestNULAndInvalidUTF8AreRefusedEverywhere(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, token := k.User("admin@example.com", "admin")
+		before := k.Snapshot()
+		for _, path := range []string{"/api/v1/roles/%FF", "/api/v1/roles/%00", "/api/v1/audit?entity=%FF", "/api/v1/audit?actor=%00", "/admin/audit?action=%FF"} {
+			if r := k.Do(testkit.Request{Method: "GET", Path: path, Token: token}); r.Status != http.StatusBadRequest {
+				t.Errorf("GET %s: %d, want 400", path, r.Status)
+			}
+		}
+		for _, body := range []string{`{"name":"a\u0000b"}`, `{"name":"ok","email":"x\u0000@example.com","roles":["agent"]}`} {
+			for _, path := range []string{"/api/v1/teams", "/api/v1/users", "/api/v1/tokens"} {
+				if r := k.Do(testkit.Request{Method: "POST", Path: path, Token: token, Body: body}); r.Status != http.StatusBadRequest {
+					t.Errorf("POST %s %s: %d, want 400", path, body, r.Status)
+				}
+			}
+		}
+		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/teams", Token: token, Body: `{"name":"x"}`, Header: map[string]string{"Idempotency-Key": "\xff\xfe"}})
+		if r.Status != http.StatusBadRequest {
+			t.Errorf("binary Idempotency-Key: %d", r.Status)
+		}
+		r = k.DoWith(k.Browserless(), testkit.Request{Method: "POST", Path: "/login", Body: "email=a%00%40x.cn&password=x",
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+		if r.Status != http.StatusBadRequest {
+			t.Errorf("login with NUL: %d", r.Status)
+		}
+		if after := k.Snapshot(); after != before {
+			t.Fatalf("refused input changed the database")
+		}
+	})
+}
+
+func TestIdempotencyKeepsNoSecretsAndChecksTheBody(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, token := k.User("admin@example.com", "admin")
+		send := func(key, body string) *testkit.Response {
+			return k.Do(testkit.Request{Method: "POST", Path: "/api/v1/tokens", Token: token, Body: body, Header: map[string]string{"Idempotency-Key": key}})
+		}
+		first := send("tok-1", `{"name":"ERP"}`)
+		if first.Status != http.StatusCreated || !strings.Contains(string(first.Body), `"token":"clt_`) {
+			t.Fatalf("first: %d %s", first.Status, first.Body)
+		}
+		var stored string
+		if err := k.App.DB.R.QueryRow(`SELECT body FROM idempotency_keys WHERE key = 'tok-1'`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stored, "clt_") {
+			t.Fatalf("the token secret was stored for replay: %s", stored)
+		}
+		replay := send("tok-1", `{"name":"ERP"}`)
+		if replay.Status != http.StatusConflict || replay.Header.Get("Location") != first.Header.Get("Location") || strings.Contains(string(replay.Body), "clt_") {
+			t.Fatalf("replay: %d %s %s", replay.Status, replay.Header.Get("Location"), replay.Body)
+		}
+		if r := send("tok-1", `{"name":"Shop"}`); r.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("same key, other body: %d", r.Status)
+		}
+		list, _ := k.App.Identity.ListTokens(t.Context(), 1)
+		if n := len(list); n != 2 { // the kit's own token and ERP
+			t.Fatalf("%d tokens, want 2", n)
+		}
+	})
+}

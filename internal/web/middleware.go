@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -63,16 +64,6 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// clientIP is the peer address. X-Forwarded-For is not trusted: anyone can
-// send it, and the sign-in throttle counts per address.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // outer wraps every request: request id, security headers, panic recovery,
 // logging and metrics.
 func (s *Server) outer(next http.Handler) http.Handler {
@@ -84,6 +75,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		}
 		ctx := httpx.WithRequestID(r.Context(), id)
 		ctx = httpx.WithLang(ctx, s.langFromRequest(r))
+		ctx = httpx.WithClientIP(ctx, s.proxies.ClientIP(r))
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
@@ -127,10 +119,63 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			}
 			s.log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "route", route,
 				"status", status, "bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", id,
-				"ip", clientIP(r))
+				"ip", httpx.ClientIP(ctx))
 		}()
+		if !cleanURL(r) {
+			s.fail(sw, r, http.StatusBadRequest, "error.invalid_utf8")
+			return
+		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// cleanURL tells whether the path and query are valid UTF-8 without NUL, so
+// no handler passes such text on to the database.
+func cleanURL(r *http.Request) bool {
+	if !httpx.CleanText(r.URL.Path) {
+		return false
+	}
+	if r.URL.RawQuery == "" {
+		return true
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return false
+	}
+	for k, vs := range q {
+		if !httpx.CleanText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !httpx.CleanText(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cleanForm parses a urlencoded form body and tells whether every value is
+// clean text; other bodies are left to their handlers.
+func cleanForm(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return true
+	}
+	if err := r.ParseForm(); err != nil {
+		return false
+	}
+	for k, vs := range r.PostForm {
+		if !httpx.CleanText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !httpx.CleanText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // langFromRequest picks the language: the signed-in user's choice comes later
@@ -169,15 +214,21 @@ func (s *Server) guard(rt *httpx.Route) http.Handler {
 			if l := i18n.Normalize(p.Locale); l != "" {
 				ctx = httpx.WithLang(ctx, l)
 			}
-			ctx = audit.WithActor(ctx, audit.Actor{UserID: p.UserID, Label: p.Email, IP: clientIP(r), RequestID: httpx.RequestID(ctx)})
+			ctx = audit.WithActor(ctx, audit.Actor{UserID: p.UserID, Label: p.Email, IP: httpx.ClientIP(ctx), RequestID: httpx.RequestID(ctx)})
 		} else {
-			ctx = audit.WithActor(ctx, audit.Actor{Label: "anonymous", IP: clientIP(r), RequestID: httpx.RequestID(ctx)})
+			ctx = audit.WithActor(ctx, audit.Actor{Label: "anonymous", IP: httpx.ClientIP(ctx), RequestID: httpx.RequestID(ctx)})
 		}
 		r = r.WithContext(ctx)
 		if rt.Perm != identity.Public {
 			if p == nil {
 				if rt.Kind == httpx.HTML {
-					http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					// Only a page can be returned to; a form post is not
+					// replayed after sign-in.
+					next := "/login"
+					if r.Method == http.MethodGet {
+						next += "?next=" + url.QueryEscape(r.URL.RequestURI())
+					}
+					http.Redirect(w, r, next, http.StatusSeeOther)
 					return
 				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="careloop"`)
@@ -194,6 +245,10 @@ func (s *Server) guard(rt *httpx.Route) http.Handler {
 		}
 		if rt.Kind == httpx.HTML && r.Method != http.MethodGet {
 			r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+			if !cleanForm(r) {
+				s.fail(w, r, http.StatusBadRequest, "error.invalid_utf8")
+				return
+			}
 		}
 		rt.Handler.ServeHTTP(w, r)
 	})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,7 @@ type Server struct {
 	handler    http.Handler
 	quietPaths map[string]bool
 	ready      atomic.Bool
+	proxies    proxies
 }
 
 // New builds the server and its route table.
@@ -62,6 +64,9 @@ func New(d Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, log: d.Log, db: d.DB, cat: d.Catalog, kit: kit, ident: d.Identity,
 		quietPaths: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}}
 	var err error
+	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
 	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars,
 		SecureCookies: d.Config.SecureCookies(), SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
@@ -80,8 +85,14 @@ func New(d Deps) (*Server, error) {
 		rt := &s.routes[i]
 		mux.Handle(rt.Pattern(), s.guard(rt))
 	}
-	// Anything unmatched gets a 404 in the caller's language.
+	// Anything unmatched gets a 404 in the caller's language, or a 405 with
+	// Allow when the path exists for other methods.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			s.fail(w, r, http.StatusMethodNotAllowed, "error.method")
+			return
+		}
 		s.fail(w, r, http.StatusNotFound, "error.not_found")
 	}))
 	cop := http.NewCrossOriginProtection()
@@ -143,4 +154,18 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+// allowedMethods lists the methods that have a route for r's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,15 +114,5 @@ func NewSchema(t testing.TB, base string) string {
 	return WithSearchPath(base, schema)
 }
 
-// WithSearchPath returns dsn with search_path set to schema, then public
-// (where shared extensions such as pg_trgm live).
-func WithSearchPath(dsn, schema string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return dsn
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// WithSearchPath is db.WithSearchPath, kept here for tests' convenience.
+func WithSearchPath(dsn, schema string) string { return db.WithSearchPath(dsn, schema) }

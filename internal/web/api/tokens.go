@@ -54,6 +54,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
+	markSecret(r)
 	a.created(w, fmt.Sprintf("/api/v1/tokens/%d", t.ID), TokenCreated{Token: t, Secret: secret})
 }
 

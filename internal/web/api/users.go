@@ -95,6 +95,9 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
+	if generated != "" {
+		markSecret(r)
+	}
 	w.Header().Set("ETag", httpx.ETag(u.Version))
 	a.created(w, fmt.Sprintf("/api/v1/users/%d", u.ID), UserCreated{User: u, Password: generated})
 }

@@ -61,3 +61,17 @@ func RouteOf(r *http.Request) *Route {
 	rt, _ := r.Context().Value(routeKey).(*Route)
 	return rt
 }
+
+type clientIPKey struct{}
+
+// WithClientIP stores the client's address as the server determined it.
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientIPKey{}, ip)
+}
+
+// ClientIP returns the client's address (the peer, or the address a trusted
+// proxy forwarded).
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
+}

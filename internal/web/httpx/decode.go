@@ -46,6 +46,10 @@ func Decode(r *http.Request, dst any) error {
 	if !utf8.Valid(body) {
 		return &DecodeError{Status: http.StatusBadRequest, Key: "error.invalid_utf8"}
 	}
+	// PostgreSQL cannot store NUL in text, and no honest field needs it.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return &DecodeError{Status: http.StatusBadRequest, Key: "error.nul"}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -102,4 +106,10 @@ func (k Kit) DecodeFailed(w http.ResponseWriter, r *http.Request, err error) boo
 	}
 	k.Error(w, r, err)
 	return true
+}
+
+// CleanText tells whether s is valid UTF-8 without NUL: what every text
+// column of both databases accepts.
+func CleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

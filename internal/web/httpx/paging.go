@@ -75,16 +75,20 @@ func PageOf[T any](r *http.Request, all []T) (Page[T], error) {
 // ETag is the entity tag of a resource version.
 func ETag(version int) string { return `"v` + strconv.Itoa(version) + `"` }
 
-// IfMatch reads the If-Match header as a version: 0 when absent. A header
-// that is not one of our tags can never match, so it is -1 (a 412).
+// IfMatch reads the If-Match header as a version: 0 when absent or "*". A
+// header that is none of our tags can never match, so it is -1 (a 412). Of a
+// list of tags, the newest version is the one that can still match.
 func IfMatch(r *http.Request) int {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if h == "" || h == "*" {
 		return 0
 	}
-	h = strings.TrimPrefix(h, "W/")
-	if n, err := strconv.Atoi(strings.TrimPrefix(strings.Trim(h, `"`), "v")); err == nil && n > 0 {
-		return n
+	best := -1
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if n, err := strconv.Atoi(strings.TrimPrefix(strings.Trim(tag, `"`), "v")); err == nil && n > 0 && n > best {
+			best = n
+		}
 	}
-	return -1
+	return best
 }

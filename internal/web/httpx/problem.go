@@ -128,11 +128,6 @@ func (k Kit) Error(w http.ResponseWriter, r *http.Request, err error) {
 	k.Problem(w, r, status, key, params, fields)
 }
 
-// Errorf builds a single-field validation error.
-func Errorf(field, key string, params map[string]any) error {
-	return domain.Invalid(field, key, params)
-}
-
 // PathID parses the {id} path value as a positive integer; a malformed id is
 // a 404, since such a resource cannot exist.
 func PathID(r *http.Request, name string) (int64, error) {

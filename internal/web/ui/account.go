@@ -49,7 +49,7 @@ func (u *UI) account(w http.ResponseWriter, r *http.Request) {
 func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	current, next, again := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("password2")
-	if _, err := u.Identity.Authenticate(r.Context(), p.Email, current, clientIP(r)); err != nil {
+	if _, err := u.Identity.Authenticate(r.Context(), p.Email, current, httpx.ClientIP(r.Context())); err != nil {
 		var th *identity.ThrottledError
 		if errors.As(err, &th) || errors.Is(err, identity.ErrBadCredentials) {
 			u.accountPage(w, r, http.StatusBadRequest, accountData{}, "", domain.Invalid("current", "validation.current_password", nil))

@@ -108,7 +108,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusBadRequest, "login", p)
 		return
 	}
-	user, err := u.Identity.Authenticate(r.Context(), email, password, clientIP(r))
+	user, err := u.Identity.Authenticate(r.Context(), email, password, httpx.ClientIP(r.Context()))
 	var th *identity.ThrottledError
 	switch {
 	case errors.As(err, &th):
@@ -138,12 +138,12 @@ func (u *UI) startSession(w http.ResponseWriter, r *http.Request, userID int64) 
 	if c, err := r.Cookie(u.SessionCookie); err == nil {
 		_ = u.Identity.EndSession(r.Context(), c.Value)
 	}
-	sid, err := u.Identity.CreateSession(r.Context(), userID, clientIP(r), r.UserAgent())
+	sid, err := u.Identity.CreateSession(r.Context(), userID, httpx.ClientIP(r.Context()), r.UserAgent())
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: u.SessionCookie, Value: sid, Path: "/", HttpOnly: true,
-		Secure: u.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: int(u.Identity.SessionIdle().Seconds()) * 14})
+		Secure: u.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: int(u.Identity.SessionMaxAge().Seconds())})
 	return nil
 }
 

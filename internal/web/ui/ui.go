@@ -6,6 +6,7 @@ package ui
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -243,8 +244,8 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 // fieldErrors translates a validation error for a form; ok is false for any
 // other error.
 func (u *UI) fieldErrors(p *Page, err error) bool {
-	v, ok := err.(*domain.ValidationError)
-	if !ok {
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
 		return false
 	}
 	for _, f := range v.Fields {
