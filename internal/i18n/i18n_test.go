@@ -59,7 +59,7 @@ func TestTranslateAndMatch(t *testing.T) {
 
 // keyLiteral finds catalog keys written as string literals in Go code and
 // {{.T "…"}} calls in templates.
-var keyLiteral = regexp.MustCompile(`"((?:app|list|layout|login|setup|home|users|user|roles|teams|audit|account|nav|field|action|flash|error|validation|http)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)"`)
+var keyLiteral = regexp.MustCompile(`"((?:app|list|timeline|layout|login|setup|home|users|user|roles|teams|audit|account|nav|field|action|flash|error|validation|http)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)"`)
 
 // notKeys are literals of that shape that are audit actions, permissions
 // or file names, not catalog keys.
