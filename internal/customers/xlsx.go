@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -221,4 +222,9 @@ func firstFew(refs []string) string {
 		return strings.Join(refs[:5], ", ") + ", …"
 	}
 	return strings.Join(refs, ", ")
+}
+
+// excelDate converts an Excel serial date in the workbook's date system.
+func excelDate(serial float64, date1904 bool) (time.Time, error) {
+	return excelize.ExcelDateToTime(serial, date1904)
 }
