@@ -27,6 +27,12 @@
 //     (not a spreadsheet, several non-empty sheets, formulas, merged cells
 //     below the title, broken CSV quoting, too many rows, no name column) —
 //     never half-read. Rows keep the numbers the user sees in Excel.
+//   - Row checks (RowChecker) take "now" and the business zone as
+//     arguments, report every problem of a row with the header text the
+//     user wrote and the spreadsheet row number, leave invalid fields empty
+//     in the record, and refuse a customer number used twice in one file.
+//     Dates are civil dates (YYYY-MM-DD), year first; day-first or
+//     month-first forms are refused rather than guessed.
 //   - Input cells that look like formulas (= + - @) are refused, not
 //     "cleaned"; export neutralises them by the OWASP rule (leading
 //     apostrophe in CSV, typed string cells in XLSX), so data written by

@@ -159,6 +159,9 @@ func TestImportXLSXErrors(t *testing.T) {
 			}
 			setRows(t, f, "Sheet1", rows)
 		}, opts: ImportOptions{MaxRows: 5}, key: KeyImportTooManyRows, params: map[string]any{"Max": 5}},
+		{name: "too large", build: func(f *excelize.File) {
+			setRows(t, f, "Sheet1", [][]any{careHeader, {"", "张伟"}})
+		}, opts: ImportOptions{MaxBytes: 1024}, key: KeyImportTooLarge, params: map[string]any{"MaxMB": int64(0)}},
 		{name: "corrupt zip", raw: []byte("PK\x03\x04 this is not a zip"), key: KeyImportNotSpreadsheet},
 		{name: "zip not xlsx", raw: plainZip(t), key: KeyImportNotSpreadsheet},
 	}
