@@ -15,11 +15,13 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web"
 	"github.com/careloop/careloop/internal/web/ui"
 )
@@ -38,6 +40,9 @@ type App struct {
 	Setup    *ui.SetupCode
 
 	Calendars *sla.Store // business calendars (internal/sla)
+	Customers *customers.Store
+	Products  *customers.Catalog
+	Timeline  *timeline.Log
 
 	http     *http.Server
 	listener net.Listener
@@ -94,6 +99,9 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.DB.Close()
 		return nil, err
 	}
+	a.Timeline = timeline.New(a.DB, a.Clock)
+	a.Customers = customers.NewStore(a.DB, a.Clock, a.Audit, a.Timeline)
+	a.Products = customers.NewCatalog(a.DB, a.Clock, a.Audit)
 	a.Calendars = sla.NewStore(a.DB, a.Clock, a.Audit)
 	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
 		a.DB.Close()
@@ -119,7 +127,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars}
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

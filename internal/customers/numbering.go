@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
 )
 
 // BusinessZone is the time zone whose calendar month starts a customer
@@ -44,4 +43,3 @@ func (s *Store) reserveNumber(ctx context.Context, month string, serial int) err
 	}
 	return nil
 }
-

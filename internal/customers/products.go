@@ -47,7 +47,9 @@ type Catalog struct {
 }
 
 // NewCatalog returns the product catalog store.
-func NewCatalog(d *db.DB, c clock.Clock, a *audit.Log) *Catalog { return &Catalog{db: d, clock: c, audit: a} }
+func NewCatalog(d *db.DB, c clock.Clock, a *audit.Log) *Catalog {
+	return &Catalog{db: d, clock: c, audit: a}
+}
 
 func (in *ProductInput) apply(p *Product) error {
 	var v domain.ValidationError

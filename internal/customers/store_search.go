@@ -111,7 +111,11 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	case QueryName:
 		w.add(w.substring(d, q.Text))
 	default:
-		w.add("(" + w.substring(d, q.Text) + " OR id IN (SELECT customer_id FROM customer_products WHERE serial = " + w.arg(q.Text) + "))")
+		// Serial numbers keep the case they were typed in (the query text is
+		// lower-cased), so match the raw text and its upper case.
+		raw := strings.TrimSpace(f.Q)
+		w.add("(" + w.substring(d, q.Text) + " OR id IN (SELECT customer_id FROM customer_products WHERE serial IN (" +
+			w.arg(raw) + ", " + w.arg(strings.ToUpper(raw)) + ")))")
 	}
 	if f.Type != "" {
 		w.add("type = " + w.arg(f.Type))

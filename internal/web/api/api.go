@@ -8,9 +8,11 @@ import (
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -23,6 +25,9 @@ type Deps struct {
 	Clock    clock.Clock
 
 	Calendars *sla.Store
+	Customers *customers.Store
+	Products  *customers.Catalog
+	Timeline  *timeline.Log
 }
 
 // API is the set of JSON handlers.
@@ -43,6 +48,8 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.tokenRoutes()...)
 	rs = append(rs, a.auditRoutes()...)
 	rs = append(rs, a.calendarRoutes()...)
+	rs = append(rs, a.customerRoutes()...)
+	rs = append(rs, a.productRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

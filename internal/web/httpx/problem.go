@@ -29,6 +29,10 @@ type ProblemDoc struct {
 	Instance  string         `json:"instance,omitempty"`
 	RequestID string         `json:"request_id,omitempty"`
 	Errors    []FieldProblem `json:"errors,omitempty"`
+	// ExistingID names the record a conflict is with (e.g. the customer
+	// that already has this phone).
+	ExistingID     int64  `json:"existing_id,omitempty"`
+	ExistingNumber string `json:"existing_number,omitempty"`
 }
 
 // FieldProblem is one invalid field, in the caller's language.
@@ -53,6 +57,12 @@ func (k Kit) JSON(w http.ResponseWriter, status int, v any) {
 // Problem writes a problem document whose detail is the catalog message
 // detailKey (may be empty).
 func (k Kit) Problem(w http.ResponseWriter, r *http.Request, status int, detailKey string, params map[string]any, fields []FieldProblem) {
+	k.ProblemDoc(w, r, k.NewProblem(r, status, detailKey, params, fields))
+}
+
+// NewProblem builds a problem document in the caller's language, for
+// handlers that add fields before writing it with ProblemDoc.
+func (k Kit) NewProblem(r *http.Request, status int, detailKey string, params map[string]any, fields []FieldProblem) ProblemDoc {
 	lang := Lang(r)
 	p := ProblemDoc{
 		Type:      "about:blank",
@@ -65,11 +75,16 @@ func (k Kit) Problem(w http.ResponseWriter, r *http.Request, status int, detailK
 	if detailKey != "" {
 		p.Detail = k.Cat.T(lang, detailKey, params)
 	}
+	return p
+}
+
+// ProblemDoc writes a problem document.
+func (k Kit) ProblemDoc(w http.ResponseWriter, r *http.Request, p ProblemDoc) {
 	body, _ := json.Marshal(p)
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
+	w.WriteHeader(p.Status)
 	_, _ = w.Write(body)
 	_, _ = w.Write([]byte("\n"))
 }

@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/careloop/careloop/internal/testkit"
+)
+
+func TestCustomersAPI(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		_, agent := k.User("agent@example.com", "agent")
+		_, quality := k.User("quality@example.com", "quality")
+		_, manager := k.User("manager@example.com", "manager")
+		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: agent, Body: map[string]any{
+			"type": "individual", "name": "张伟", "phones": []string{"139 1234 5678"}, "email": "zw@example.com", "tier": "vip", "tags": []string{"老客户"}}})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		var c struct {
+			ID     int64    `json:"id"`
+			Number string   `json:"number"`
+			Phones []string `json:"phones"`
+			Masked bool     `json:"masked"`
+		}
+		r.JSON(t, &c)
+		if c.ID == 0 || !strings.HasPrefix(c.Number, "202603") || c.Phones[0] != "139****5678" || !c.Masked {
+			t.Fatalf("created (as agent) = %+v", c)
+		}
+		// Duplicates: 409 with the existing id, unless allowed.
+		dup := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: agent, Body: map[string]any{"name": "张伟", "phones": []string{"13912345678"}}})
+		if dup.Status != http.StatusConflict {
+			t.Fatalf("duplicate: %d %s", dup.Status, dup.Body)
+		}
+		var p struct {
+			ExistingID int64 `json:"existing_id"`
+		}
+		dup.JSON(t, &p)
+		if p.ExistingID != c.ID {
+			t.Fatalf("duplicate names %d, want %d", p.ExistingID, c.ID)
+		}
+		if r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: agent, Body: map[string]any{"name": "张伟", "phones": []string{"13912345678"}, "allow_duplicate": true}}); r.Status != http.StatusCreated {
+			t.Fatalf("allowed duplicate: %d", r.Status)
+		}
+		// Masking by role, everywhere.
+		path := fmt.Sprintf("/api/v1/customers/%d", c.ID)
+		for token, masked := range map[string]bool{agent: true, quality: true, manager: false, admin: false} {
+			body := string(k.Do(testkit.Request{Method: "GET", Path: path, Token: token}).Body)
+			if strings.Contains(body, "13912345678") == masked {
+				t.Errorf("detail masked=%v wrong: %s", masked, body)
+			}
+			list := string(k.Do(testkit.Request{Method: "GET", Path: "/api/v1/customers?q=5678", Token: token}).Body)
+			if !strings.Contains(list, c.Number) || strings.Contains(list, "13912345678") == masked {
+				t.Errorf("search masked=%v wrong: %s", masked, list)
+			}
+		}
+		// Reveal: agents may (audited), quality may not.
+		if r := k.Do(testkit.Request{Method: "POST", Path: path + "/reveal", Token: quality, Body: `{"reason":"x"}`}); r.Status != http.StatusForbidden {
+			t.Fatalf("quality reveal: %d", r.Status)
+		}
+		rev := k.Do(testkit.Request{Method: "POST", Path: path + "/reveal", Token: agent, Body: `{"reason":"回访"}`})
+		if rev.Status != 200 || !strings.Contains(string(rev.Body), "13912345678") {
+			t.Fatalf("agent reveal: %d %s", rev.Status, rev.Body)
+		}
+		audit := string(k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?action=customer.reveal", Token: admin}).Body)
+		if !strings.Contains(audit, "agent@example.com") || !strings.Contains(audit, "回访") {
+			t.Fatalf("reveal not audited: %s", audit)
+		}
+		// Products and warranty.
+		pr := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/products", Token: admin, Body: map[string]any{"name": "净水器", "model": "RO-500", "warranty_months": 24, "maintenance_months": 6}})
+		if pr.Status != http.StatusCreated {
+			t.Fatalf("product: %d %s", pr.Status, pr.Body)
+		}
+		var prod struct{ ID int64 }
+		pr.JSON(t, &prod)
+		if r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/products", Token: agent, Body: map[string]any{"name": "x"}}); r.Status != http.StatusForbidden {
+			t.Fatalf("agent editing the catalog: %d", r.Status)
+		}
+		own := k.Do(testkit.Request{Method: "POST", Path: path + "/products", Token: agent, Body: map[string]any{"product_id": prod.ID, "serial": "SN-0001", "purchase_date": "2025-06-01"}})
+		if own.Status != http.StatusCreated || !strings.Contains(string(own.Body), `"warranty_end":"2027-05-31"`) || !strings.Contains(string(own.Body), `"in_warranty":true`) {
+			t.Fatalf("owned: %d %s", own.Status, own.Body)
+		}
+		detail := string(k.Do(testkit.Request{Method: "GET", Path: path, Token: agent}).Body)
+		if !strings.Contains(detail, `"coverage":{"state":"warranty","until":"2027-05-31"}`) {
+			t.Fatalf("coverage: %s", detail)
+		}
+		if found := string(k.Do(testkit.Request{Method: "GET", Path: "/api/v1/customers?q=SN-0001", Token: agent}).Body); !strings.Contains(found, c.Number) {
+			t.Fatalf("serial search: %s", found)
+		}
+		// Timeline, newest first.
+		tl := string(k.Do(testkit.Request{Method: "GET", Path: path + "/timeline", Token: agent}).Body)
+		if strings.Index(tl, "customer.product_added") > strings.Index(tl, "customer.created") {
+			t.Fatalf("timeline order: %s", tl)
+		}
+		// Stale and bad updates.
+		if r := k.Do(testkit.Request{Method: "PATCH", Path: path, Token: agent, Body: `{"tier":"normal"}`, Header: map[string]string{"If-Match": `"v99"`}}); r.Status != http.StatusPreconditionFailed {
+			t.Fatalf("stale patch: %d", r.Status)
+		}
+		// Erase: only with customers.erase; personal data gone, number kept.
+		if r := k.Do(testkit.Request{Method: "DELETE", Path: path, Token: agent}); r.Status != http.StatusForbidden {
+			t.Fatalf("agent erase: %d", r.Status)
+		}
+		if r := k.Do(testkit.Request{Method: "DELETE", Path: path, Token: admin}); r.Status != http.StatusNoContent {
+			t.Fatalf("erase: %d %s", r.Status, r.Body)
+		}
+		after := string(k.Do(testkit.Request{Method: "GET", Path: path, Token: admin}).Body)
+		if strings.Contains(after, "张伟") || strings.Contains(after, "1391234") || strings.Contains(after, "zw@example.com") || !strings.Contains(after, c.Number) {
+			t.Fatalf("after erase: %s", after)
+		}
+	})
+}
+
+func TestCustomerBadInput(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, agent := k.User("agent@example.com", "agent")
+		before := k.Snapshot()
+		long := strings.Repeat("名", 300)
+		for _, c := range []struct{ body, field string }{
+			{`{"name":""}`, "name"},
+			{`{"name":"` + long + `"}`, "name"},
+			{`{"name":"A","phones":["12345"]}`, "phones[0]"},
+			{`{"name":"A","phones":["138-0013-800a"]}`, "phones[0]"},
+			{`{"name":"A","email":"not-an-email"}`, "email"},
+			{`{"name":"A","birthday":"2999-01-01"}`, "birthday"},
+			{`{"name":"A","tier":"gold"}`, "tier"},
+			{`{"name":"A","owner_id":424242}`, "owner_id"},
+			{`{"name":"A","number":"2024130001"}`, "number"},
+			{`{"name":"A","type":"alien"}`, "type"},
+		} {
+			r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: agent, Body: c.body})
+			if r.Status != http.StatusBadRequest {
+				t.Errorf("%s: %d, want 400", c.body, r.Status)
+				continue
+			}
+			p := r.Problem(t)
+			if len(p.Errors) == 0 || p.Errors[0].Field != c.field || p.Errors[0].Message == "" || strings.HasPrefix(p.Errors[0].Message, "validation.") {
+				t.Errorf("%s: errors %+v, want a message for %s", c.body, p.Errors, c.field)
+			}
+		}
+		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/customers/999999", Token: agent}); r.Status != http.StatusNotFound {
+			t.Errorf("unknown customer: %d", r.Status)
+		}
+		if after := k.Snapshot(); after != before {
+			t.Fatal("bad input changed the database")
+		}
+	})
+}
