@@ -222,3 +222,51 @@ func runCrash(ctx context.Context, e Env, o Options) (any, error) {
 	}
 	return res, nil
 }
+
+func init() {
+	Scenarios = append(Scenarios, Scenario{"deadline", "GET /api/v1/calendars/default/deadline (24h of business time from varying starts) with a bearer token", runDeadline})
+}
+
+// runDeadline measures the deadline endpoint: token lookup, the cached
+// compiled default calendar (seeded with the built-in holidays), Add and
+// the JSON answer. Starts vary over 2025–2026 so holidays are crossed.
+func runDeadline(ctx context.Context, e Env, o Options) (any, error) {
+	s, err := NewScratch(e.DSN)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	token, err := s.SeedUser(ctx, "bench@example.com", "agent")
+	if err != nil {
+		return nil, err
+	}
+	srv, err := s.Start(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	header := http.Header{"Authorization": {"Bearer " + token}}
+	paths := make([]string, 256)
+	start := time.Date(2025, 1, 1, 1, 0, 0, 0, time.UTC)
+	for i := range paths {
+		from := start.Add(time.Duration(i) * 67 * time.Hour).Format(time.RFC3339)
+		paths[i] = "/api/v1/calendars/default/deadline?from=" + from + "&duration=24h" // UTC: no "+" to escape
+	}
+	res, err := loadgen.Run(ctx, loadgen.Options{
+		Scenario:     "deadline",
+		BaseURL:      srv.BaseURL,
+		Concurrency:  o.Concurrency,
+		Duration:     o.Duration,
+		Warmup:       time.Second,
+		PID:          srv.PID(),
+		ExpectStatus: func(c int) bool { return c == http.StatusOK },
+		Next: func(worker, i int) loadgen.Request {
+			return loadgen.Request{Method: "GET", Path: paths[(worker*31+i)%len(paths)], Header: header}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.WriteTable(e.Out)
+	return res, nil
+}

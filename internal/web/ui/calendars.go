@@ -130,6 +130,7 @@ type exceptionRow struct {
 
 type previewBox struct {
 	From, Duration, Due, DueWeekday, Error string
+	FromText                               string // From as the answer shows it
 }
 
 type importBox struct {
@@ -268,6 +269,7 @@ func preview(cal *sla.Calendar, q url.Values, now time.Time) previewBox {
 		p.Error = sla.ErrorCode(err)
 		return p
 	}
+	p.FromText = from.Format("2006-01-02 15:04")
 	p.Due, p.DueWeekday = due.Format("2006-01-02 15:04"), weekdayKeys[due.Weekday()]
 	return p
 }
