@@ -1,7 +1,9 @@
 // Package sla is Careloop's business-calendar engine: working hours, holidays
 // and make-up working days (调休), and deadline arithmetic on them, exact to
-// the nanosecond. It is pure: no database, no HTTP, no clock. The ticket,
-// job and web layers call it.
+// the nanosecond. The engine (Definition, Calendar, imports, festivals) is
+// pure: no database, no HTTP, no clock. Store (store*.go) keeps calendars in
+// the database, audited and versioned, and caches their compiled form; the
+// ticket, job and web layers call it.
 //
 // # Calendars
 //
@@ -42,41 +44,10 @@
 // # Arithmetic rules
 //
 // Business time is elapsed time (time.Duration) inside working intervals.
-//
-//  1. Add(start, d) returns the instant at which d of business time has
-//     elapsed after start. The result is in the calendar's location.
-//  2. An instant outside working time starts counting at the next opening:
-//     Saturday 10:00 + 1h is Monday 10:00; 12:30 + 30m is 14:00 when lunch
-//     is 12:00–13:30.
-//  3. A deadline that lands exactly at the end of a working interval stays
-//     there: Monday 09:00 + 3h is Monday 12:00, not 13:30; + 7h30m is
-//     Monday 18:00, not Tuesday 09:00. One nanosecond more moves it to the
-//     next opening.
-//  4. A start exactly at closing uses nothing of that day: Monday 18:00 + 1h
-//     is Tuesday 10:00. (Intervals are half-open; 18:00 is not working time.)
-//  5. A zero duration gives the first working instant at or after the start:
-//     the start itself inside working time, else the next opening (so
-//     Monday 12:00 + 0 is 13:30). NextWorking(t) is Add(t, 0).
-//  6. A negative duration is refused with ErrNegativeDuration. A calendar
-//     with no working time at all, or with none left after the start (only
-//     exception days in the past), or too little for d, gives
-//     ErrNoWorkingTime.
-//  7. Between(a, b) is the business time in [a, b). If b is before a the
-//     result is negative: Between(a, b) == -Between(b, a). It fails only
-//     for a calendar with no working time at all (ErrNoWorkingTime) or
-//     out-of-range instants.
-//  8. Holidays and make-up days are whole local dates in the calendar's
-//     zone, unless they carry their own hours. A Shanghai holiday starts at
-//     00:00 CST, whatever zone the caller's times are in.
-//  9. Time zones with daylight saving time: intervals are wall-clock times
-//     of each local date, converted to instants in the calendar's zone. On
-//     the day the clocks change, an interval spanning the change is one hour
-//     shorter or longer in business time (a 24×7 Berlin calendar has 23
-//     working hours on the last Sunday of March and 25 on the last Sunday
-//     of October). A wall time that does not exist (02:30 in a spring-
-//     forward gap) is resolved as time.Date resolves it (03:30 CEST); an
-//     ambiguous one (02:30 when falling back) as the later, standard-time
-//     instant.
+// The rules of Add and Between (starts outside working time, deadlines on a
+// closing instant, zero and negative durations, holidays as whole local
+// dates, daylight saving time) are specified in docs/calendar.md, section
+// "Deadline arithmetic"; deadline_test.go and property_test.go check each.
 //
 // # Performance
 //
@@ -95,6 +66,17 @@
 // return exceptions in date order or an *ImportError with line, field and a
 // stable code. DiffExceptions previews replacing one list by another;
 // MergeExceptions applies it.
+//
+// # Store
+//
+// Store.EnsureBuiltins seeds "default" (DefaultDefinition) and "24x7" once,
+// when the calendars table is empty, so admin edits are never overwritten.
+// Definitions are stored as JSON text (EncodeDefinition: make-up days stay
+// {"date"} and follow the regular working-day hours), import labels apart,
+// with a version for ETags; every change is audited in its transaction.
+// Compiled calendars are cached; a cached calendar is trusted for CacheTTL,
+// then one "SELECT version" re-checks it (another server or the CLI may have
+// changed it). The default calendar cannot be deleted.
 //
 // # Festivals and lunar dates
 //
