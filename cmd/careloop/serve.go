@@ -45,6 +45,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err := demo.Seed(ctx, a.Identity); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if err := demo.SeedCustomers(ctx, a.DB, a.Customers, a.Products, a.Clock.Now()); err != nil {
+			return fmt.Errorf("demo customers: %w", err)
+		}
 		a.Setup = nil
 	}
 	if err := a.Listen(); err != nil {

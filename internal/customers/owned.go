@@ -109,6 +109,9 @@ func (s *Store) AddOwned(ctx context.Context, customerID int64, in OwnedInput) (
 		if err != nil {
 			return err
 		}
+		if err := s.refreshLifecycle(ctx, customerID); err != nil {
+			return err
+		}
 		if err := s.audit.Record(ctx, "customer.product_add", "customer", fmt.Sprint(customerID), map[string]audit.Change{
 			"product": {After: name}, "serial": {After: in.Serial}}); err != nil {
 			return err

@@ -284,3 +284,19 @@ func TestMaskingRevealAndTimeline(t *testing.T) {
 		}
 	})
 }
+
+func TestLifecycleStages(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, customers.BusinessZone)
+	lr := customers.DefaultLifecycle
+	for _, c := range []struct{ first, last, want string }{
+		{"", "", "potential"},
+		{"2026-05-01", "2026-05-01", "new"},
+		{"2025-01-01", "2026-01-15", "active"},
+		{"2023-01-01", "2025-03-01", "churned"},
+		{"bad", "bad", "potential"},
+	} {
+		if got := lr.Stage(c.first, c.last, now); got != c.want {
+			t.Errorf("Stage(%s, %s) = %s, want %s", c.first, c.last, got, c.want)
+		}
+	}
+}

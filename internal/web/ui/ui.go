@@ -16,9 +16,11 @@ import (
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -39,6 +41,9 @@ type Deps struct {
 	Clock         clock.Clock
 	Setup         *SetupCode
 	Calendars     *sla.Store
+	Customers     *customers.Store
+	Products      *customers.Catalog
+	Timeline      *timeline.Log
 	SecureCookies bool
 	SessionCookie string
 	LangCookie    string
@@ -81,7 +86,8 @@ func New(d Deps) (*UI, error) {
 			}
 			return false
 		},
-		"str": func(v any) string { return fmt.Sprint(v) },
+		"str":       func(v any) string { return fmt.Sprint(v) },
+		"hasPrefix": strings.HasPrefix,
 	}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
@@ -134,6 +140,11 @@ func (p *Page) T(key string, kv ...any) string {
 	return p.u.Cat.T(p.Lang, key, params)
 }
 
+// TP translates key with a parameter map (timeline summaries carry theirs).
+func (p *Page) TP(key string, params map[string]any) string {
+	return p.u.Cat.T(p.Lang, key, params)
+}
+
 // Time renders t in the business zone, to the minute.
 func (p *Page) Time(t any) string {
 	var tt time.Time
@@ -170,6 +181,7 @@ var navItems = []struct {
 	perm      identity.Permission
 }{
 	{"/", "nav.home", identity.Authenticated},
+	{"/customers", "nav.customers", identity.CustomersView},
 	{"/admin/users", "nav.users", identity.UsersManage},
 	{"/admin/roles", "nav.roles", identity.RolesManage},
 	{"/admin/teams", "nav.teams", identity.TeamsManage},
@@ -263,6 +275,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.roleTeamRoutes()...)
 	rs = append(rs, u.auditRoutes()...)
 	rs = append(rs, u.calendarRoutes()...)
+	rs = append(rs, u.customerRoutes()...)
 	rs = append(rs, u.accountRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},

@@ -1,0 +1,122 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/db"
+)
+
+// CustomerCount is how many demo customers --demo loads.
+const CustomerCount = 2000
+
+var (
+	surnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+	given    = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞",
+		"平", "刚", "桂英", "建华", "文", "华", "红", "志强", "晓东", "海燕", "婷", "宇", "浩", "欣怡", "子涵", "梓轩", "雨桐", "嘉怡", "俊杰", "思远"}
+	cities     = []string{"北京", "上海", "广州", "深圳", "杭州", "南京", "苏州", "成都", "武汉", "西安"}
+	areaCodes  = []string{"010", "021", "020", "0755", "0571", "025", "0512", "028", "027", "029"} // same order as cities
+	words      = []string{"华信", "创新", "鼎盛", "恒通", "宏远", "金桥", "天成", "瑞丰", "长城", "东方", "新世纪", "中科", "汇众", "德邦", "嘉禾", "博睿", "安泰", "永盛", "明源", "启航"}
+	kinds      = []string{"科技有限公司", "电子有限公司", "设备制造有限公司", "软件有限公司", "环保工程有限公司", "医疗器械有限公司", "物业管理有限公司", "餐饮管理有限公司", "实业有限公司", "净水设备有限公司"}
+	industries = []string{"电子产品", "机械设备", "软件/SaaS", "公用事业", "医疗健康", "教育培训", "餐饮", "物业", "零售", "制造业"}
+	mobiles    = []string{"130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "166", "176", "177", "180", "181", "182", "186", "187", "188", "189", "199"}
+	tagPool    = []string{"老客户", "重点关怀", "年度合同", "投诉过", "老年客户", "喜欢微信", "需上门"}
+	catalog    = []customers.ProductInput{
+		product("家用净水器", "RO-500", 24, 6), product("商用净水机", "RO-3000C", 12, 3), product("空气净化器", "AP-60", 12, 6),
+		product("智能门锁", "SL-7", 24, 0), product("工业除湿机", "DH-90", 12, 12), product("客服云 SaaS", "标准版", 12, 0),
+	}
+)
+
+func product(name, model string, warranty, maintenance int) customers.ProductInput {
+	return customers.ProductInput{Name: &name, Model: &model, WarrantyMonths: &warranty, MaintenanceMonths: &maintenance}
+}
+
+func pick[T any](r *rand.Rand, list []T) T { return list[r.IntN(len(list))] }
+
+// SeedCustomers loads the demo customers, their products and a few
+// duplicates to merge, when there are no customers yet. It is deterministic:
+// the same seed gives the same company.
+func SeedCustomers(ctx context.Context, d *db.DB, store *customers.Store, cat *customers.Catalog, now time.Time) error {
+	var n int
+	if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(2026, 11))
+	return d.WithTx(ctx, func(ctx context.Context) error {
+		var productIDs []int64
+		for _, p := range catalog {
+			created, err := cat.Create(ctx, p)
+			if err != nil {
+				return fmt.Errorf("demo product: %w", err)
+			}
+			productIDs = append(productIDs, created.ID)
+		}
+		var dupPhones []string
+		for i := 0; i < CustomerCount; i++ {
+			in := randomCustomer(r, now)
+			if i%400 == 399 && len(dupPhones) > 0 {
+				// A few customers registered twice, for the merge demo.
+				phones := []string{dupPhones[r.IntN(len(dupPhones))]}
+				in.Phones, in.AllowDuplicate = &phones, true
+			}
+			c, err := store.Create(ctx, in)
+			if err != nil {
+				return fmt.Errorf("demo customer %d: %w", i, err)
+			}
+			if len(c.Phones) > 0 && i%97 == 0 {
+				dupPhones = append(dupPhones, c.Phones[0])
+			}
+			for k := r.IntN(3); k > 0; k-- {
+				bought := now.AddDate(0, -r.IntN(40), -r.IntN(28))
+				if _, err := store.AddOwned(ctx, c.ID, customers.OwnedInput{ProductID: pick(r, productIDs),
+					Serial: fmt.Sprintf("SN%s%05d", bought.Format("0601"), r.IntN(100000)), PurchaseDate: bought.Format("2006-01-02")}); err != nil {
+					return fmt.Errorf("demo product of %s: %w", c.Number, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func randomCustomer(r *rand.Rand, now time.Time) customers.Input {
+	typ, name := customers.TypeIndividual, string(pick(r, surnames))+pick(r, given)
+	industry := pick(r, industries)
+	var phones []string
+	if r.IntN(4) == 0 {
+		city := r.IntN(len(cities))
+		typ, name = customers.TypeOrganization, cities[city]+pick(r, words)+pick(r, kinds)
+		// Local numbers of these cities have 8 digits and start with 2–8.
+		phones = append(phones, fmt.Sprintf("%s-%08d", areaCodes[city], 20000000+r.IntN(69999999)))
+	} else {
+		phones = append(phones, fmt.Sprintf("%s%08d", pick(r, mobiles), r.IntN(100000000)))
+	}
+	tier := "normal"
+	switch v := r.IntN(10); {
+	case v == 0:
+		tier = "vip"
+	case v < 3:
+		tier = "potential"
+	}
+	in := customers.Input{Type: &typ, Name: &name, Phones: &phones, Tier: &tier, Industry: &industry}
+	since := now.AddDate(-r.IntN(6), -r.IntN(12), 0).Format("2006-01-02")
+	in.CooperationStart = &since
+	if typ == customers.TypeIndividual && r.IntN(2) == 0 {
+		b := time.Date(1950+r.IntN(55), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+		in.Birthday = &b
+	}
+	if r.IntN(3) == 0 {
+		tags := []string{pick(r, tagPool)}
+		in.Tags = &tags
+	}
+	if r.IntN(5) == 0 {
+		email := fmt.Sprintf("c%d@example.com", r.IntN(1_000_000))
+		in.Email = &email
+	}
+	return in
+}
