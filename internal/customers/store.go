@@ -68,12 +68,15 @@ func (s *Store) Create(ctx context.Context, in Input) (Customer, error) {
 		if err := s.checkOwner(ctx, c.OwnerID); err != nil {
 			return err
 		}
+		var err error
+		if c.Custom, err = s.checkCustom(ctx, c.Custom); err != nil {
+			return err
+		}
 		if !in.AllowDuplicate {
 			if err := s.checkDuplicate(ctx, 0, c); err != nil {
 				return err
 			}
 		}
-		var err error
 		if wanted != "" {
 			c.Number = wanted
 			serial, _ := strconv.Atoi(wanted[6:])
@@ -232,6 +235,9 @@ func scanCustomer(sc interface{ Scan(...any) error }) (Customer, error) {
 func (s *Store) get(ctx context.Context, id int64) (Customer, error) {
 	c, err := scanCustomer(s.db.RQ(ctx).QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1 AND merged_into IS NULL`, id))
 	if errors.Is(err, sql.ErrNoRows) {
+		if to, merr := s.movedTo(ctx, id); merr == nil && to != 0 {
+			return Customer{}, &MovedError{To: to}
+		}
 		return Customer{}, fmt.Errorf("customer %d: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {

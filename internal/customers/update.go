@@ -50,6 +50,11 @@ func (s *Store) Update(ctx context.Context, id int64, in Input) (Customer, error
 		if err := s.checkOwner(ctx, after.OwnerID); err != nil {
 			return err
 		}
+		if in.Custom != nil {
+			if after.Custom, err = s.checkCustom(ctx, after.Custom); err != nil {
+				return err
+			}
+		}
 		if !in.AllowDuplicate {
 			if err := s.checkDuplicate(ctx, id, after); err != nil {
 				return err

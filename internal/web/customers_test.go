@@ -148,3 +148,64 @@ func TestCustomerBadInput(t *testing.T) {
 		}
 	})
 }
+
+func TestMergeConsentAndCustomFieldsAPI(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		_, agent := k.User("agent@example.com", "agent")
+		create := func(body map[string]any) (id int64, number string) {
+			r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: admin, Body: body})
+			var c struct {
+				ID     int64
+				Number string
+			}
+			r.JSON(t, &c)
+			return c.ID, c.Number
+		}
+		keep, _ := create(map[string]any{"name": "赵敏", "phones": []string{"13600001111"}})
+		gone, goneNumber := create(map[string]any{"name": "赵敏", "phones": []string{"13600001111"}, "email": "zm@example.com", "allow_duplicate": true})
+		if r := k.Do(testkit.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/customers/%d/merge", keep), Token: agent, Body: map[string]any{"from": gone}}); r.Status != http.StatusForbidden {
+			t.Fatalf("agent merge: %d", r.Status)
+		}
+		r := k.Do(testkit.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/customers/%d/merge", keep), Token: admin, Body: map[string]any{"from": gone}})
+		if r.Status != 200 || !strings.Contains(string(r.Body), "zm@example.com") {
+			t.Fatalf("merge: %d %s", r.Status, r.Body)
+		}
+		// The old id redirects; the old number finds the keeper.
+		noFollow := k.Browserless()
+		old := k.DoWith(noFollow, testkit.Request{Method: "GET", Path: fmt.Sprintf("/api/v1/customers/%d", gone), Token: admin})
+		if old.Status != http.StatusMovedPermanently || old.Header.Get("Location") != fmt.Sprintf("/api/v1/customers/%d", keep) {
+			t.Fatalf("old id: %d %s", old.Status, old.Header.Get("Location"))
+		}
+		found := string(k.Do(testkit.Request{Method: "GET", Path: "/api/v1/customers?q=" + goneNumber, Token: agent}).Body)
+		if !strings.Contains(found, fmt.Sprintf(`"id":%d`, keep)) {
+			t.Fatalf("old number: %s", found)
+		}
+		// Consent.
+		path := fmt.Sprintf("/api/v1/customers/%d/consents", keep)
+		if r := k.Do(testkit.Request{Method: "PUT", Path: path, Token: agent, Body: map[string]any{"channel": "sms", "opted_out": true, "source": "电话"}}); r.Status != 200 || !strings.Contains(string(r.Body), `"opted_out":true`) {
+			t.Fatalf("consent: %d %s", r.Status, r.Body)
+		}
+		if r := k.Do(testkit.Request{Method: "PUT", Path: path, Token: agent, Body: map[string]any{"channel": "carrier-pigeon"}}); r.Status != 400 {
+			t.Fatalf("bad channel: %d", r.Status)
+		}
+		// Custom fields: defined by an admin, validated on customers.
+		if r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/custom-fields", Token: agent, Body: map[string]any{"key": "x", "label_zh": "x", "label_en": "x", "type": "text"}}); r.Status != http.StatusForbidden {
+			t.Fatalf("agent defining a field: %d", r.Status)
+		}
+		if r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/custom-fields", Token: admin, Body: map[string]any{"key": "contract_type", "label_zh": "合同类型", "label_en": "Contract type", "type": "choice", "choices": []string{"年度", "季度"}}}); r.Status != http.StatusCreated {
+			t.Fatalf("field: %d %s", r.Status, r.Body)
+		}
+		cp := fmt.Sprintf("/api/v1/customers/%d", keep)
+		if r := k.Do(testkit.Request{Method: "PATCH", Path: cp, Token: agent, Body: map[string]any{"custom": map[string]any{"contract_type": "年度"}}}); r.Status != 200 {
+			t.Fatalf("custom value: %d %s", r.Status, r.Body)
+		}
+		if r := k.Do(testkit.Request{Method: "PATCH", Path: cp, Token: agent, Body: map[string]any{"custom": map[string]any{"contract_type": "永久"}}}); r.Status != 400 || r.Problem(t).Errors[0].Field != "custom.contract_type" {
+			t.Fatalf("bad custom value: %d", r.Status)
+		}
+		detail := string(k.Do(testkit.Request{Method: "GET", Path: cp, Token: agent}).Body)
+		if !strings.Contains(detail, `"contract_type":"年度"`) || !strings.Contains(detail, `"segments":["new"]`) {
+			t.Fatalf("detail: %s", detail)
+		}
+	})
+}

@@ -24,6 +24,8 @@ type CustomerDetail struct {
 	Products  []customers.Owned    `json:"products"`
 	Contracts []customers.Contract `json:"contracts"`
 	Coverage  customers.Coverage   `json:"coverage"`
+	// Segments are the value segments: new or old, and high_value.
+	Segments []string `json:"segments"`
 }
 
 func (a *API) customerRoutes() []httpx.Route {
@@ -107,7 +109,9 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := a.Customers.Get(r.Context(), httpx.Principal(r), id)
 	if err != nil {
-		a.Error(w, r, err)
+		if !a.moved(w, r, err) {
+			a.Error(w, r, err)
+		}
 		return
 	}
 	d := CustomerDetail{Customer: c}
@@ -120,6 +124,7 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Coverage = customers.CoverageOf(d.Products, d.Contracts)
+	d.Segments = customers.DefaultSegments.ValueSegments(c, len(d.Products), a.Clock.Now())
 	a.versioned(w, http.StatusOK, c.Version, d)
 }
 

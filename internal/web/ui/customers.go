@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -22,6 +23,7 @@ func (u *UI) customerRoutes() []httpx.Route {
 		{Method: "GET", Path: "/customers/{id}/edit", Perm: identity.CustomersEdit, Handler: u.editCustomer},
 		{Method: "POST", Path: "/customers/{id}", Perm: identity.CustomersEdit, Handler: u.updateCustomer},
 		{Method: "POST", Path: "/customers/{id}/reveal", Perm: identity.CustomersContactReveal, Handler: u.revealCustomer},
+		{Method: "POST", Path: "/customers/{id}/merge", Perm: identity.CustomersMerge, Handler: u.mergeCustomer},
 	}
 }
 
@@ -66,13 +68,24 @@ type customerForm struct {
 	DuplicateID                                          int64
 	DuplicateNumber                                      string
 	Tiers, Channels                                      []string
+	// Fields are the admin-defined fields; Custom their values as typed.
+	Fields []customers.CustomField
+	Custom map[string]string
 }
 
 func formOf(c customers.Customer) customerForm {
 	return customerForm{ID: c.ID, Version: c.Version, Type: c.Type, Name: c.Name, Phones: strings.Join(c.Phones, "\n"), Email: c.Email,
 		WeChat: c.WeChat, Address: c.Address, Industry: c.Industry, Birthday: c.Birthday, CooperationStart: c.CooperationStart,
 		PreferredChannel: c.PreferredChannel, Tier: c.Tier, PreferredTime: c.PreferredTime, Tags: strings.Join(c.Tags, ", "),
-		Remarks: c.Remarks, Tiers: customers.Tiers, Channels: customers.Channels}
+		Remarks: c.Remarks, Tiers: customers.Tiers, Channels: customers.Channels, Custom: customText(c.Custom)}
+}
+
+func customText(values map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range values {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
 }
 
 func (f *customerForm) read(r *http.Request) customers.Input {
@@ -88,7 +101,14 @@ func (f *customerForm) read(r *http.Request) customers.Input {
 	if tags == nil {
 		tags = []string{}
 	}
-	return customers.Input{Type: &f.Type, Name: &f.Name, Phones: &phones, Email: &f.Email, WeChat: &f.WeChat, Address: &f.Address,
+	custom := map[string]any{}
+	f.Custom = map[string]string{}
+	for _, fd := range f.Fields {
+		if val := strings.TrimSpace(v("custom." + fd.Key)); val != "" {
+			custom[fd.Key], f.Custom[fd.Key] = val, val
+		}
+	}
+	return customers.Input{Custom: &custom, Type: &f.Type, Name: &f.Name, Phones: &phones, Email: &f.Email, WeChat: &f.WeChat, Address: &f.Address,
 		Industry: &f.Industry, Birthday: &f.Birthday, CooperationStart: &f.CooperationStart, PreferredChannel: &f.PreferredChannel,
 		Tier: &f.Tier, PreferredTime: &f.PreferredTime, Tags: &tags, Remarks: &f.Remarks,
 		AllowDuplicate: v("allow_duplicate") == "on"}
@@ -96,6 +116,9 @@ func (f *customerForm) read(r *http.Request) customers.Input {
 
 func (u *UI) newCustomer(w http.ResponseWriter, r *http.Request) {
 	f := customerForm{Type: customers.TypeIndividual, Tier: "normal", Tiers: customers.Tiers, Channels: customers.Channels}
+	if !u.loadFields(w, r, &f) {
+		return
+	}
 	u.render(w, r, http.StatusOK, "customer_form", u.page(r, "customers.new", &f))
 }
 
@@ -117,6 +140,9 @@ func (u *UI) formFailed(w http.ResponseWriter, r *http.Request, title string, f 
 
 func (u *UI) createCustomer(w http.ResponseWriter, r *http.Request) {
 	f := customerForm{Tiers: customers.Tiers, Channels: customers.Channels}
+	if !u.loadFields(w, r, &f) {
+		return
+	}
 	c, err := u.Customers.Create(r.Context(), f.read(r))
 	if err != nil {
 		if !u.formFailed(w, r, "customers.new", &f, err) {
@@ -141,6 +167,9 @@ func (u *UI) editCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := formOf(c)
+	if !u.loadFields(w, r, &f) {
+		return
+	}
 	u.render(w, r, http.StatusOK, "customer_form", u.page(r, "customers.edit", &f))
 }
 
@@ -151,6 +180,9 @@ func (u *UI) updateCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := customerForm{ID: id, Tiers: customers.Tiers, Channels: customers.Channels}
+	if !u.loadFields(w, r, &f) {
+		return
+	}
 	in := f.read(r)
 	if strings.Contains(f.Phones, "*") {
 		in.Phones = nil // masked numbers were not retyped: keep the stored ones
@@ -171,14 +203,25 @@ type customerPage struct {
 	Products  []customers.Owned
 	Contracts []customers.Contract
 	Coverage  customers.Coverage
+	Segments  []string
+	Consents  []customers.Consent
 	Timeline  timeline.Page
 	CanReveal bool
 	CanEdit   bool
+	CanMerge  bool
+	MergeFrom string
 }
 
 func (u *UI) customerDetail(w http.ResponseWriter, r *http.Request, c customers.Customer) {
+	u.customerDetailError(w, r, c, "", nil)
+}
+
+// customerDetailError renders the detail page; formErr, when set, is the
+// merge form's validation error.
+func (u *UI) customerDetailError(w http.ResponseWriter, r *http.Request, c customers.Customer, mergeFrom string, formErr error) {
 	pr := httpx.Principal(r)
-	d := &customerPage{C: c, CanReveal: c.Masked && pr.Can(identity.CustomersContactReveal), CanEdit: pr.Can(identity.CustomersEdit)}
+	d := &customerPage{C: c, CanReveal: c.Masked && pr.Can(identity.CustomersContactReveal), CanEdit: pr.Can(identity.CustomersEdit),
+		CanMerge: pr.Can(identity.CustomersMerge) && !c.Erased}
 	var err error
 	if d.Products, err = u.Customers.ListOwned(r.Context(), c.ID); err != nil {
 		u.fail(w, r, err)
@@ -189,11 +232,22 @@ func (u *UI) customerDetail(w http.ResponseWriter, r *http.Request, c customers.
 		return
 	}
 	d.Coverage = customers.CoverageOf(d.Products, d.Contracts)
+	d.Segments = customers.DefaultSegments.ValueSegments(c, len(d.Products), u.Clock.Now())
+	if d.Consents, err = u.Customers.Consents(r.Context(), c.ID); err != nil {
+		u.fail(w, r, err)
+		return
+	}
 	if d.Timeline, err = u.Timeline.List(r.Context(), c.ID, nil, 30, ""); err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	u.render(w, r, http.StatusOK, "customer", u.page(r, "customers.detail", d))
+	d.MergeFrom = mergeFrom
+	p := u.page(r, "customers.detail", d)
+	status := http.StatusOK
+	if formErr != nil && u.fieldErrors(p, formErr) {
+		status = http.StatusBadRequest
+	}
+	u.render(w, r, status, "customer", p)
 }
 
 func (u *UI) customer(w http.ResponseWriter, r *http.Request) {
@@ -203,11 +257,53 @@ func (u *UI) customer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := u.Customers.Get(r.Context(), httpx.Principal(r), id)
+	var moved *customers.MovedError
+	if errors.As(err, &moved) {
+		http.Redirect(w, r, fmt.Sprintf("/customers/%d", moved.To), http.StatusMovedPermanently)
+		return
+	}
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
 	u.customerDetail(w, r, c)
+}
+
+// mergeCustomer merges the customer whose number was typed into this one.
+func (u *UI) mergeCustomer(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	pr := httpx.Principal(r)
+	number := strings.TrimSpace(r.PostFormValue("from"))
+	page, err := u.Customers.Search(r.Context(), pr, customers.Filter{Q: number, Limit: 2})
+	var from int64
+	if err == nil && len(page.Items) == 1 && page.Items[0].Number == number {
+		from = page.Items[0].ID
+	}
+	if from == 0 {
+		err = domain.Invalid("from", "validation.merge_unknown", map[string]any{"Value": number})
+	} else {
+		_, err = u.Customers.Merge(r.Context(), id, from)
+	}
+	if err != nil {
+		c, gerr := u.Customers.Get(r.Context(), pr, id)
+		if gerr != nil {
+			u.fail(w, r, gerr)
+			return
+		}
+		var v *domain.ValidationError
+		if errors.As(err, &v) {
+			// Show the detail page again with the merge form's error.
+			u.customerDetailError(w, r, c, number, err)
+			return
+		}
+		u.fail(w, r, err)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/customers/%d?done=merged", id))
 }
 
 // revealCustomer shows the full numbers on this answer only (audited); the
@@ -230,4 +326,18 @@ func asDuplicate(err error) (*customers.DuplicateError, bool) {
 	var dup *customers.DuplicateError
 	ok := errors.As(err, &dup)
 	return dup, ok
+}
+
+// loadFields puts the custom field definitions on the form.
+func (u *UI) loadFields(w http.ResponseWriter, r *http.Request, f *customerForm) bool {
+	fields, err := u.Customers.Fields(r.Context())
+	if err != nil {
+		u.fail(w, r, err)
+		return false
+	}
+	f.Fields = fields
+	if f.Custom == nil {
+		f.Custom = map[string]string{}
+	}
+	return true
 }
