@@ -55,3 +55,24 @@ func (s *Store) refreshLifecycle(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// RefreshLifecycles re-applies the lifecycle rules to every live customer
+// (stages move with time: "new" becomes "active", silence becomes
+// "churned"). Dates are compared as YYYY-MM-DD text, so one statement
+// serves both databases. It returns how many customers changed stage.
+func (s *Store) RefreshLifecycles(ctx context.Context, lr LifecycleRules) (int64, error) {
+	now := s.clock.Now().In(BusinessZone)
+	newCut := now.Add(-lr.NewFor).Format("2006-01-02")
+	activeCut := now.Add(-lr.ActiveFor).Format("2006-01-02")
+	stage := `CASE
+		WHEN NOT EXISTS (SELECT 1 FROM customer_products p WHERE p.customer_id = customers.id) THEN 'potential'
+		WHEN (SELECT MIN(p.purchase_date) FROM customer_products p WHERE p.customer_id = customers.id) > $1 THEN 'new'
+		WHEN (SELECT MAX(p.purchase_date) FROM customer_products p WHERE p.customer_id = customers.id) > $2 THEN 'active'
+		ELSE 'churned' END`
+	res, err := s.db.W.ExecContext(ctx, `UPDATE customers SET lifecycle = `+stage+`
+		WHERE merged_into IS NULL AND erased_at IS NULL AND lifecycle <> `+stage, newCut, activeCut)
+	if err != nil {
+		return 0, fmt.Errorf("refresh lifecycles: %w", err)
+	}
+	return res.RowsAffected()
+}

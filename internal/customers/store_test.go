@@ -300,3 +300,32 @@ func TestLifecycleStages(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshLifecyclesFollowsTime(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		cat := customers.NewCatalog(d, f.clock, f.audit)
+		pr, _ := cat.Create(ctx, customers.ProductInput{Name: str("空气净化器")})
+		buyer, _ := f.store.Create(ctx, customers.Input{Name: str("买家")})
+		idle, _ := f.store.Create(ctx, customers.Input{Name: str("潜在")})
+		if _, err := f.store.AddOwned(ctx, buyer.ID, customers.OwnedInput{ProductID: pr.ID, PurchaseDate: "2024-05-20"}); err != nil {
+			t.Fatal(err)
+		}
+		stage := func(id int64) string {
+			c, _ := f.store.Get(ctx, f.manager, id)
+			return c.Lifecycle
+		}
+		if stage(buyer.ID) != "new" || stage(idle.ID) != "potential" {
+			t.Fatalf("stages %s %s", stage(buyer.ID), stage(idle.ID))
+		}
+		f.clock.Advance(120 * 24 * time.Hour)
+		if n, err := f.store.RefreshLifecycles(ctx, customers.DefaultLifecycle); err != nil || n != 1 || stage(buyer.ID) != "active" {
+			t.Fatalf("after 120 days: %d %v %s", n, err, stage(buyer.ID))
+		}
+		f.clock.Advance(300 * 24 * time.Hour)
+		if _, err := f.store.RefreshLifecycles(ctx, customers.DefaultLifecycle); err != nil || stage(buyer.ID) != "churned" || stage(idle.ID) != "potential" {
+			t.Fatalf("after 420 days: %v %s %s", err, stage(buyer.ID), stage(idle.ID))
+		}
+	})
+}

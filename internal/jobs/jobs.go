@@ -23,14 +23,16 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
 )
 
 // Kinds are the domain services the job workers call.
 type Kinds struct {
-	Identity *identity.Store
-	Clock    clock.Clock
+	Identity  *identity.Store
+	Customers *customers.Store
+	Clock     clock.Clock
 }
 
 // Runner owns the River client of one process.
@@ -47,6 +49,7 @@ type Runner struct {
 func New(ctx context.Context, d *db.DB, log *slog.Logger, k Kinds) (*Runner, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &cleanupWorker{identity: k.Identity, db: d, log: log, clock: k.Clock})
+	river.AddWorker(workers, &lifecycleWorker{customers: k.Customers, log: log})
 	cfg := &river.Config{
 		Logger:  log.With("component", "jobs"),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
@@ -54,6 +57,9 @@ func New(ctx context.Context, d *db.DB, log *slog.Logger, k Kinds) (*Runner, err
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return CleanupArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+			}, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+				return LifecycleArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 		JobTimeout: 5 * time.Minute,
