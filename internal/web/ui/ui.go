@@ -141,7 +141,23 @@ func (p *Page) T(key string, kv ...any) string {
 }
 
 // TP translates key with a parameter map (timeline summaries carry theirs).
+// A "Fields" parameter holding field names is shown with the fields'
+// translated labels (catalog keys field.<name>, else the name itself).
 func (p *Page) TP(key string, params map[string]any) string {
+	if names, ok := params["Fields"].(string); ok {
+		parts := strings.Split(names, ", ")
+		for i, n := range parts {
+			if k := "field." + n; p.u.Cat.Has(k) {
+				parts[i] = p.u.Cat.T(p.Lang, k, nil)
+			}
+		}
+		copied := make(map[string]any, len(params))
+		for k, v := range params {
+			copied[k] = v
+		}
+		copied["Fields"] = strings.Join(parts, p.u.Cat.T(p.Lang, "list.sep", nil))
+		params = copied
+	}
 	return p.u.Cat.T(p.Lang, key, params)
 }
 
