@@ -122,6 +122,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 			a.DB.Close()
 			return nil, err
 		}
+		// Customer imports of more rows than this run as background jobs.
+		a.Customers.SetImportQueue(a.Jobs.InsertImport, customers.DefaultImportSyncRows)
 	}
 	if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
 		a.Setup = ui.NewSetupCode()

@@ -71,11 +71,16 @@ type liveImport struct {
 	cancelled   bool
 }
 
+// DefaultImportSyncRows is how many data rows an upload may have to be
+// imported during the request; larger files become background jobs.
+const DefaultImportSyncRows = 5000
+
 // importHub holds the queue and the imports worked in this process.
 type importHub struct {
-	mu      sync.Mutex
-	queue   ImportQueue
-	running map[int64]*liveImport
+	mu       sync.Mutex
+	queue    ImportQueue
+	syncRows int
+	running  map[int64]*liveImport
 }
 
 // importHubs keeps one hub per Store. The Store is the one object that both
@@ -92,12 +97,27 @@ func (s *Store) hub() *importHub {
 	return h.(*importHub)
 }
 
-// SetImportQueue makes large imports run as background jobs through q.
-func (s *Store) SetImportQueue(q ImportQueue) {
+// SetImportQueue makes imports of more than syncRows data rows run as
+// background jobs through q (syncRows <= 0: DefaultImportSyncRows).
+func (s *Store) SetImportQueue(q ImportQueue, syncRows int) {
+	if syncRows <= 0 {
+		syncRows = DefaultImportSyncRows
+	}
 	h := s.hub()
 	h.mu.Lock()
-	h.queue = q
+	h.queue, h.syncRows = q, syncRows
 	h.mu.Unlock()
+}
+
+// ImportSyncRows is the row limit of imports done during the request.
+func (s *Store) ImportSyncRows() int {
+	h := s.hub()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.syncRows <= 0 {
+		return DefaultImportSyncRows
+	}
+	return h.syncRows
 }
 
 // HasImportQueue tells whether background imports can run; without a queue

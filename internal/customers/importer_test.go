@@ -49,7 +49,7 @@ func TestImportAllOrNothingAndValidOnly(t *testing.T) {
 			",张三,13900000002,,普通,,",
 			",李四,13800000001,,,,",                        // phone of an existing customer
 			"202403007,王五,13900000003,,,,",               // number twice in the file
-			",=1+1,13900000004,,,,",         // formula-like
+			",=1+1,13900000004,,,,",                      // formula-like
 			",赵六,13900000005,old@example.com,金牌,nobody,", // email taken, tier and owner unknown
 			",钱七,13900000002,,,,",                        // phone twice in the file
 		}

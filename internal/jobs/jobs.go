@@ -43,12 +43,17 @@ type Runner struct {
 	close func()
 	// InsertCleanup enqueues a session cleanup now (tests, operators).
 	InsertCleanup func(context.Context) error
+	// InsertImport enqueues a background customer import (customers.ImportQueue).
+	InsertImport func(ctx context.Context, id int64) error
 }
 
 // New migrates River's tables and builds its client with every job kind.
 func New(ctx context.Context, d *db.DB, log *slog.Logger, k Kinds) (*Runner, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &cleanupWorker{identity: k.Identity, db: d, log: log, clock: k.Clock})
+	if k.Customers != nil {
+		river.AddWorker(workers, &importWorker{customers: k.Customers})
+	}
 	river.AddWorker(workers, &lifecycleWorker{customers: k.Customers, log: log})
 	cfg := &river.Config{
 		Logger:  log.With("component", "jobs"),
@@ -114,6 +119,10 @@ func build[TTx any](ctx context.Context, d *db.DB, driver riverdriver.Driver[TTx
 		close: func() {},
 		InsertCleanup: func(ctx context.Context) error {
 			_, err := client.Insert(ctx, CleanupArgs{}, nil)
+			return err
+		},
+		InsertImport: func(ctx context.Context, id int64) error {
+			_, err := client.Insert(ctx, ImportArgs{ImportID: id}, nil)
 			return err
 		},
 	}, nil

@@ -48,6 +48,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.tokenRoutes()...)
 	rs = append(rs, a.auditRoutes()...)
 	rs = append(rs, a.calendarRoutes()...)
+	rs = append(rs, a.customerImportRoutes()...)
 	rs = append(rs, a.customerRoutes()...)
 	rs = append(rs, a.customerMoreRoutes()...)
 	rs = append(rs, a.productRoutes()...)
