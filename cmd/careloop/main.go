@@ -57,6 +57,8 @@ commands:
   restore FILE     replace the SQLite database with a backup (server stopped)
   bench SCENARIO   run a benchmark scenario over real HTTP
   calendar ...     business calendars: list, create, import holidays, deadline, between, festivals
+  import customers FILE   import customers from .xlsx/.csv with a per-row report
+  export customers FILE   export the (filtered) customer list as .xlsx/.csv
   version          print the version
 
 Run 'careloop <command> -h' for a command's flags.`
@@ -85,6 +87,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdBench(ctx, e, rest)
 	case "calendar":
 		return cmdCalendar(ctx, e, rest)
+	case "import":
+		return cmdImport(ctx, e, rest)
+	case "export":
+		return cmdExport(ctx, e, rest)
 	case "version", "-version", "--version":
 		return cmdVersion(e)
 	case "help", "-h", "--help":
