@@ -32,6 +32,9 @@ var Scenarios = []Scenario{
 	{"me", "GET /api/v1/me with a bearer token", runMe},
 	{"startup", "time until /readyz answers 200 on an empty database, and idle RSS", runStartup},
 	{"crash", "SIGKILL the server amid acknowledged writes; every acknowledged write must survive", runCrash},
+	{"customer-search", "GET /api/v1/customers?q=… per kind of query over 1,000,000 seeded customers (CARELOOP_BENCH_CUSTOMERS, CARELOOP_BENCH_CACHE)", runCustomerSearch},
+	{"customer-list", "filtered customer list, API and page, over 1,000,000 seeded customers", runCustomerList},
+	{"customer-create", "32 concurrent creators register 10,000 customers; every number well-formed, distinct, consecutive", runCustomerCreate},
 }
 
 // Find returns the scenario called name.

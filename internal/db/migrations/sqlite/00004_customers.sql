@@ -35,7 +35,8 @@ CREATE INDEX customers_pinyin ON customers(name_pinyin);
 CREATE INDEX customers_initials ON customers(name_initials);
 CREATE INDEX customers_pinyin_alt ON customers(name_pinyin_alt) WHERE name_pinyin_alt <> '';
 CREATE INDEX customers_initials_alt ON customers(name_initials_alt) WHERE name_initials_alt <> '';
-CREATE INDEX customers_email ON customers(email) WHERE email <> '';
+-- Not partial: the duplicate check looks emails up with email = $1 alone.
+CREATE INDEX customers_email ON customers(email);
 CREATE INDEX customers_owner ON customers(owner_id);
 CREATE INDEX customers_updated ON customers(updated_at, id);
 

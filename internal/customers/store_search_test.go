@@ -1,0 +1,151 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/db/dbtest"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/timeline"
+)
+
+func TestFTSKeyDropsBoilerplate(t *testing.T) {
+	for q, want := range map[string]string{
+		"长沙航盈科技有限公司":  "长沙航盈",
+		"技术有限":        "技术有限", // nothing else: the whole text
+		"华为技术有限公司":    "华为技术有限公司",
+		"深圳华信科技":      "深圳华信",
+		"北京分公司上海贸易公司": "北京分公司上海贸易公司",
+		"张晓东":         "张晓东",
+		"abc有限公司xyz1": "xyz1",
+	} {
+		if got := ftsKey(q); got != want {
+			t.Errorf("ftsKey(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// TestSearchPlansAgree checks the search paths that exist for speed (a scan
+// of the newest customers for short prefixes, the index behind it, the
+// trigram lookup by the non-boilerplate part of a company name) against
+// the plain meaning of each query, page by page, on both databases.
+func TestSearchPlansAgree(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC))
+		a := audit.New(d, clk)
+		ids := identity.NewStore(d, clk, a, identity.Options{Hash: identity.HashParams{Time: 1, Memory: 1024, Threads: 1}})
+		if err := ids.EnsureDefaultRoles(ctx); err != nil {
+			t.Fatal(err)
+		}
+		u, err := ids.CreateUser(ctx, identity.NewUser{Email: "m@example.com", Name: "m", Password: "long enough password", Roles: []string{"manager"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		manager, _ := ids.PrincipalFor(ctx, u.ID)
+		s := NewStore(d, clk, a, timeline.New(d, clk))
+		names := map[int64]string{}
+		add := func(name, typ string) {
+			c, err := s.Create(ctx, Input{Name: &name, Type: &typ, AllowDuplicate: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			names[c.ID] = name
+		}
+		// Old customers first, then many newer ones sharing the prefixes.
+		add("北京华信科技有限公司", TypeOrganization)
+		add("北京长城科技有限公司", TypeOrganization)
+		add("张伟", TypeIndividual)
+		for i := 0; i < 30; i++ {
+			add(fmt.Sprintf("北京%c%c贸易有限公司", '安'+rune(i), '华'+rune(i%5)), TypeOrganization)
+			add(fmt.Sprintf("赵%c", '一'+rune(i)), TypeIndividual)
+		}
+		add("北京华信科技有限公司上海分公司", TypeOrganization)
+		add("ABC科技有限公司", TypeOrganization)
+		add("张伟强", TypeIndividual)
+		keys := map[int64]NameKeys{}
+		for id, n := range names {
+			keys[id] = NameSearchKeys(n)
+		}
+		all := make([]int64, 0, len(names))
+		for id := range names {
+			all = append(all, id)
+		}
+		slices.Sort(all)
+		slices.Reverse(all)
+		expect := func(match func(id int64) bool) []int64 {
+			var out []int64
+			for _, id := range all {
+				if match(id) {
+					out = append(out, id)
+				}
+			}
+			return out
+		}
+		contains := func(sub string) func(int64) bool {
+			return func(id int64) bool { return strings.Contains(names[id], sub) }
+		}
+		prefix := func(p string) func(int64) bool {
+			return func(id int64) bool { return strings.HasPrefix(names[id], p) }
+		}
+		initials := func(p string) func(int64) bool {
+			return func(id int64) bool {
+				k := keys[id]
+				return strings.HasPrefix(k.Initials, p) || strings.HasPrefix(k.Full, p)
+			}
+		}
+		cases := []struct {
+			q     string
+			match func(int64) bool
+		}{
+			{"北京", prefix("北京")},
+			{"北", prefix("北")},
+			{"张伟", prefix("张伟")},
+			{"赵", prefix("赵")},
+			{"bj", initials("bj")},
+			{"z", initials("z")},
+			{"zhao", initials("zhao")},
+			{"有限公司", contains("有限公司")},
+			{"北京华信科技有限公司", contains("北京华信科技有限公司")},
+			{"华信科技有限公司上海", contains("华信科技有限公司上海")},
+			{"贸易有限", contains("贸易有限")},
+			{"nobody", func(int64) bool { return false }},
+			// Latin letters in any case, on both databases.
+			{"abc科技有限公司", contains("ABC科技有限公司")},
+			{"Abc科技", contains("ABC科技")},
+		}
+		for _, window := range []int{3000, 7} { // 7: the newest customers do not fill a page
+			oldWindow, oldCount := scanWindow, commonCount
+			scanWindow, commonCount = window, 5
+			for _, c := range cases {
+				want := expect(c.match)
+				var got []int64
+				f := Filter{Q: c.q, Limit: 4}
+				for page := 0; page < 50; page++ {
+					p, err := s.Search(ctx, manager, f)
+					if err != nil {
+						t.Fatalf("search %q: %v", c.q, err)
+					}
+					for _, it := range p.Items {
+						got = append(got, it.ID)
+					}
+					if p.NextCursor == "" {
+						break
+					}
+					f.Cursor = p.NextCursor
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("window %d: search %q = %v, want %v", window, c.q, got, want)
+				}
+			}
+			scanWindow, commonCount = oldWindow, oldCount
+		}
+	})
+}
