@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/db"
 )
 
 // Import of a customer spreadsheet, in two passes over the file:
@@ -344,6 +345,18 @@ func previewOf(r ImportRecord) PreviewRow {
 
 // writeImport is pass 2, inside the transaction of ctx.
 func (s *Store) writeImport(ctx context.Context, src io.Reader, set ImportSettings, rep *ImportReport, chk *checkResult) error {
+	if s.db.Dialect == db.Postgres {
+		// The planner's statistics were taken before this transaction added
+		// its rows: without this, the duplicate checks of later batches
+		// scan the customers added by earlier ones (quadratic time).
+		// Generic plans of the repeated checks are made from the same
+		// stale statistics, so plan each execution.
+		for _, set := range []string{`SET LOCAL enable_seqscan = off`, `SET LOCAL plan_cache_mode = force_custom_plan`} {
+			if _, err := s.db.Q(ctx).ExecContext(ctx, set); err != nil {
+				return fmt.Errorf("customers: import: %w", err)
+			}
+		}
+	}
 	for m, serial := range chk.maxSerial {
 		if err := s.reserveNumber(ctx, m, serial); err != nil {
 			return err

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -55,8 +56,19 @@ func (s *Store) resolveOwner(ctx context.Context, v string) (int64, error) {
 	return 0, errAmbiguousOwner
 }
 
-// placeholders returns "($n+1, …, $n+k)" and the args appended.
-func inList(args []any, vals []string) (string, []any) {
+// param returns the placeholder of the n-th (1-based) argument. Long
+// multi-row statements use "?" on SQLite: it resolves each "$n" by a linear
+// search of the names seen so far, which makes a statement with thousands of
+// "$n" parameters quadratic (seconds per 10,000 rows).
+func param(d db.Dialect, n int) string {
+	if d == db.SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
+}
+
+// inList returns "(p1, …, pk)" for vals and the args appended.
+func inList(d db.Dialect, args []any, vals []string) (string, []any) {
 	var b strings.Builder
 	b.WriteByte('(')
 	for i, v := range vals {
@@ -64,7 +76,7 @@ func inList(args []any, vals []string) (string, []any) {
 			b.WriteByte(',')
 		}
 		args = append(args, v)
-		b.WriteString("$" + strconv.Itoa(len(args)))
+		b.WriteString(param(d, len(args)))
 	}
 	b.WriteByte(')')
 	return b.String(), args
@@ -94,19 +106,26 @@ func (s *Store) conflicts(ctx context.Context, batch []pending, allowDup bool) (
 		if len(vals) == 0 {
 			return nil
 		}
-		in, args := inList(nil, vals)
+		in, args := inList(s.db.Dialect, nil, vals)
+		if n := strings.Count(sqlText, "(?)"); n > 1 && s.db.Dialect == db.SQLite {
+			// "?" placeholders are numbered by position: one copy per list.
+			for range n - 1 {
+				args = append(args, args[:len(vals)]...)
+			}
+		}
 		rows, err := q.QueryContext(ctx, strings.ReplaceAll(sqlText, "(?)", in), args...)
 		if err != nil {
 			return fmt.Errorf("customers: import: check: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k, v string
+			var k string
+			var v sql.NullString
 			if err := rows.Scan(&k, &v); err != nil {
 				return err
 			}
-			if _, ok := taken[k]; !ok {
-				taken[k] = v
+			if _, ok := taken[k]; !ok && v.Valid {
+				taken[k] = v.String
 			}
 		}
 		return rows.Err()
@@ -118,11 +137,13 @@ func (s *Store) conflicts(ctx context.Context, batch []pending, allowDup bool) (
 	numTaken := taken
 	taken = map[string]string{}
 	if !allowDup {
-		if err := lookup(`SELECT p.phone, c.number FROM customer_phones p JOIN customers c ON c.id = p.customer_id
-			WHERE p.phone IN (?) AND c.merged_into IS NULL AND c.erased_at IS NULL`, phones); err != nil {
+		// Driven from the phone index: a join lets a planner with stale
+		// statistics (mid-import) walk every customer instead.
+		if err := lookup(`SELECT p.phone, (SELECT c.number FROM customers c WHERE c.id = p.customer_id
+			AND c.merged_into IS NULL AND c.erased_at IS NULL) FROM customer_phones p WHERE p.phone IN (?)`, phones); err != nil {
 			return nil, err
 		}
-		if err := lookup(`SELECT '@' || email, number FROM customers WHERE email IN (?) AND merged_into IS NULL AND erased_at IS NULL`, emails); err != nil {
+		if err := lookup(`SELECT '@' || email, number FROM customers WHERE email <> '' AND email IN (?) AND merged_into IS NULL AND erased_at IS NULL`, emails); err != nil {
 			return nil, err
 		}
 	}
@@ -253,7 +274,7 @@ func (w *importWriter) insert(ctx context.Context, batch []pending) error {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("$" + strconv.Itoa(len(args)+j+1))
+			b.WriteString(param(s.db.Dialect, len(args)+j+1))
 		}
 		b.WriteByte(')')
 		args = append(args, c.Number, c.Type, c.Name, keys.Full, keys.Initials, keys.AltFull, keys.AltInitials,
@@ -330,13 +351,14 @@ func (w *importWriter) children(ctx context.Context, q db.Querier, cs []Customer
 		eventRows = append(eventRows, []any{c.ID, t, "customer.imported", actorID, actor.Label, "timeline.customer_imported",
 			jsonText(params), "customer", strconv.FormatInt(c.ID, 10)})
 	}
-	if err := multiInsert(ctx, q, `INSERT INTO customer_phones (customer_id, phone, last4, kind, position) VALUES `, phoneRows); err != nil {
+	d := w.s.db.Dialect
+	if err := multiInsert(ctx, q, d, `INSERT INTO customer_phones (customer_id, phone, last4, kind, position) VALUES `, phoneRows); err != nil {
 		return fmt.Errorf("customers: import: phones: %w", err)
 	}
-	if err := multiInsert(ctx, q, `INSERT INTO customer_contacts (customer_id, name, is_primary, position) VALUES `, contactRows); err != nil {
+	if err := multiInsert(ctx, q, d, `INSERT INTO customer_contacts (customer_id, name, is_primary, position) VALUES `, contactRows); err != nil {
 		return fmt.Errorf("customers: import: contacts: %w", err)
 	}
-	if err := multiInsert(ctx, q, `INSERT INTO timeline_events (customer_id, at, kind, actor_id, actor_label, summary_key, params, entity, entity_id) VALUES `, eventRows); err != nil {
+	if err := multiInsert(ctx, q, d, `INSERT INTO timeline_events (customer_id, at, kind, actor_id, actor_label, summary_key, params, entity, entity_id) VALUES `, eventRows); err != nil {
 		return fmt.Errorf("customers: import: timeline: %w", err)
 	}
 	return nil
@@ -344,7 +366,7 @@ func (w *importWriter) children(ctx context.Context, q db.Querier, cs []Customer
 
 // multiInsert runs head followed by one VALUES tuple per row, split so no
 // statement has more than 30,000 parameters.
-func multiInsert(ctx context.Context, q db.Querier, head string, rows [][]any) error {
+func multiInsert(ctx context.Context, q db.Querier, d db.Dialect, head string, rows [][]any) error {
 	for len(rows) > 0 {
 		n := len(rows)
 		if per := 30000 / len(rows[0]); n > per {
@@ -362,7 +384,7 @@ func multiInsert(ctx context.Context, q db.Querier, head string, rows [][]any) e
 				if j > 0 {
 					b.WriteByte(',')
 				}
-				b.WriteString("$" + strconv.Itoa(len(args)+j+1))
+				b.WriteString(param(d, len(args)+j+1))
 			}
 			b.WriteByte(')')
 			args = append(args, r...)

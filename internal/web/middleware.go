@@ -244,7 +244,11 @@ func (s *Server) guard(rt *httpx.Route) http.Handler {
 			w.Header().Set("Cache-Control", "no-store")
 		}
 		if rt.Kind == httpx.HTML && r.Method != http.MethodGet {
-			r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+			limit := int64(256 << 10)
+			if rt.MaxBody > 0 {
+				limit = rt.MaxBody // an upload form (httpx.Route.MaxBody)
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if !cleanForm(r) {
 				s.fail(w, r, http.StatusBadRequest, "error.invalid_utf8")
 				return

@@ -354,7 +354,13 @@ func (a *API) exportCustomers(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.WriteHeader(http.StatusOK)
 	}}
-	_, err := a.Customers.Export(r.Context(), httpx.Principal(r), f, format, ExportTextFor(a.Kit, httpx.Lang(r)), lw)
+	p := httpx.Principal(r)
+	n, err := a.Customers.Export(r.Context(), p, f, format, ExportTextFor(a.Kit, httpx.Lang(r)), lw)
+	if err == nil {
+		// Exports of personal data are logged (a GET writes no audit entry).
+		a.Log.InfoContext(r.Context(), "customers exported", "user_id", p.UserID, "format", format, "count", n,
+			"masked", !p.Can(identity.CustomersContactView), "filter", r.URL.RawQuery, "request_id", httpx.RequestID(r.Context()))
+	}
 	if err != nil {
 		if !lw.written {
 			a.Error(w, r, err)

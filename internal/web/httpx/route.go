@@ -36,6 +36,10 @@ type Route struct {
 	Idempotent bool
 	// Query lists accepted query parameters, for the OpenAPI document.
 	Query []string
+	// MaxBody, when set, replaces the 256 KB body limit of page posts (an
+	// upload form); the handler then checks its multipart fields itself,
+	// since only urlencoded bodies are checked for clean text by the guard.
+	MaxBody int64
 }
 
 // Pattern is the ServeMux pattern of the route.
