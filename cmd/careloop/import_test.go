@@ -21,7 +21,7 @@ func TestImportExportCommands(t *testing.T) {
 		}
 		// Dry run: the report, exit 1 because a row has a problem.
 		out, _, err := c.run("", "import", "customers", bad, "--dry-run", "--lang", "en")
-		if err == nil || exitCode(err) != 1 || !strings.Contains(out, "Dry run: 3 rows read, 2 valid, 1 with problems") ||
+		if err == nil || exitCode(err) != 1 || !strings.Contains(out, "Rows read: 3; valid: 2; with problems: 1") ||
 			!strings.Contains(out, "Row 3\t联系方式\t") {
 			t.Fatalf("dry run: %v\n%s", err, out)
 		}
@@ -32,7 +32,7 @@ func TestImportExportCommands(t *testing.T) {
 		}
 		// Valid only: two customers, the imported number kept.
 		out, _, err = c.run("", "import", "customers", "--valid-only", "--lang", "en", bad)
-		if err == nil || !strings.Contains(out, "2 customers imported") || !strings.Contains(out, "202401005") {
+		if err == nil || !strings.Contains(out, "Customers imported: 2") || !strings.Contains(out, "202401005") {
 			t.Fatalf("valid only: %v\n%s", err, out)
 		}
 		// The fixed row alone: exit 0, JSON like the API's.
