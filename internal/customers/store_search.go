@@ -53,10 +53,13 @@ func (w *where) add(cond string) { w.conds = append(w.conds, cond) }
 
 // prefix matches column against a prefix with an index on either database:
 // LIKE over a text_pattern_ops index on PostgreSQL, a BINARY range on
-// SQLite. A leading + on SQLite (noIndex) keeps the planner off the index,
-// for scans in id order.
+// SQLite. noIndex writes it so that no index applies (a leading + on
+// SQLite, an empty string appended on PostgreSQL), for scans in id order.
 func (w *where) prefix(d db.Dialect, column, p string, noIndex bool) string {
 	if d == db.Postgres {
+		if noIndex {
+			column = "(" + column + " || '')"
+		}
 		return column + " LIKE " + w.arg(escapeLike(p)+"%") + ` ESCAPE '\'`
 	}
 	if noIndex {
@@ -95,22 +98,42 @@ func ftsPhrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) 
 //   - PostgreSQL plans each search with its parameters (the statement is not
 //     prepared: a generic plan cannot tell "有限公司" from a full company name)
 //     and its statistics choose between a backward primary-key scan and the
-//     trigram or prefix index.
+//     trigram or prefix index for exact keys. Names and pinyin are where its
+//     estimates go wrong both ways (a sampled "汪欣怡" looks ten times more
+//     common than it is and the backward scan reads half the table; a
+//     substring shared by 1 % looks rare and 13,000 rows are fetched to be
+//     sorted), so they first scan the newest pgWindow customers; when that
+//     does not fill a page, the hits it found tell a scan in id order (a few
+//     hits: the prefix is common enough) from the index (hardly any).
 
-// A short prefix query matching commonCount customers or more first scans
-// at most scanWindow of the newest customers (2 ms on SQLite; a prefix
+// A short prefix query on SQLite matching commonCount customers or more
+// first scans at most scanWindow of the newest customers (2 ms; a prefix
 // shared by 0.3 % of the customers fills a page within 7,000) before it
-// falls back to the index.
+// falls back to the index. Name and pinyin queries on PostgreSQL first scan
+// pgWindow of the newest; fewer than pgFew hits there means the index.
 var (
 	commonCount = 3000
 	scanWindow  = 8000
+	pgWindow    = 2000
+	pgFew       = 3
+)
+
+// planMode says how a plan finds its rows.
+type planMode uint8
+
+const (
+	planNormal planMode = iota // as the indexes and the planner say
+	planWindow                 // only customers with id > lo, in id order
+	planScan                   // in id order, no index on the name columns (PostgreSQL)
+	planIndex                  // by the name indexes, then sorted (PostgreSQL)
 )
 
 // plan is one way to run a search: the FROM clause, the column that orders
-// the result (and takes the cursor) and the conditions.
+// the result (and takes the cursor), the ORDER BY expression and the
+// conditions.
 type plan struct {
-	from, order string
-	w           where
+	from, order, orderBy string
+	w                    where
 }
 
 // Search lists customers matching f, newest first, as the caller may see
@@ -134,25 +157,38 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	q := ClassifyQuery(f.Q)
 	page := Page{Items: []Customer{}, Kind: q.Kind.String()}
 	d := s.db.Dialect
-	if d == db.SQLite && shortQuery(q) {
+	mode, window := planNormal, 0
+	switch {
+	case d == db.SQLite && shortQuery(q):
 		common, err := s.commonPrefix(ctx, q)
 		if err != nil {
 			return Page{}, err
 		}
 		if common {
-			// Try the newest customers first: a common prefix fills the
-			// page there.
-			items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, true), f.Limit+1)
-			if err != nil {
-				return Page{}, err
-			}
-			if len(items) > f.Limit {
-				page.Items = items
-			}
+			window = scanWindow
+		}
+	case d == db.Postgres && (q.Kind == QueryName || q.Kind == QueryPinyin):
+		window, mode = pgWindow, planIndex
+	}
+	if window > 0 {
+		// Try the newest customers first: a common query fills the page
+		// there.
+		lo, err := s.windowStart(ctx, cursor, window)
+		if err != nil {
+			return Page{}, err
+		}
+		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, planWindow, lo), f.Limit+1)
+		if err != nil {
+			return Page{}, err
+		}
+		if len(items) > f.Limit {
+			page.Items = items
+		} else if d == db.Postgres && len(items) >= pgFew {
+			mode = planScan
 		}
 	}
 	if len(page.Items) == 0 {
-		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, false), f.Limit+1)
+		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, mode, 0), f.Limit+1)
 		if err != nil {
 			return Page{}, err
 		}
@@ -173,6 +209,22 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 		page.Items[i] = ForViewer(p, page.Items[i])
 	}
 	return page, nil
+}
+
+// windowStart returns the id above which the newest window customers
+// (below the cursor, when there is one) lie.
+func (s *Store) windowStart(ctx context.Context, cursor int64, window int) (int64, error) {
+	var top int64
+	var err error
+	if cursor > 0 {
+		err = s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM customers WHERE id < $1`, cursor).Scan(&top)
+	} else {
+		err = s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM customers`).Scan(&top)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("search customers: %w", err)
+	}
+	return top - int64(window), nil
 }
 
 // shortQuery tells whether q is a short prefix query ("张", "北京", "zw"),
@@ -236,15 +288,15 @@ func ftsKey(text string) string {
 	return best
 }
 
-// searchPlan builds the statement of a search (see the comment above plan).
-// window restricts a SQLite prefix search to the newest scanWindow
-// customers (before the cursor), scanned in id order.
-func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, window bool) plan {
-	pl := plan{from: "customers", order: "id"}
+// searchPlan builds the statement of a search (see the comment above plan)
+// in the given mode; planWindow looks at the customers with id > lo.
+func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode planMode, lo int64) plan {
+	pl := plan{from: "customers", order: "id", orderBy: "id"}
 	w := &pl.w
 	w.add("merged_into IS NULL")
 	// ids lists candidate customers from an index.
 	ids := func(sub string) { w.add("id IN (" + sub + ")") }
+	scan := mode == planWindow || mode == planScan
 	switch q.Kind {
 	case QueryEmpty:
 	case QueryPhoneSuffix:
@@ -259,7 +311,7 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, window
 	case QueryPinyin:
 		cols := []string{"name_pinyin", "name_initials", "name_pinyin_alt", "name_initials_alt"}
 		switch {
-		case window:
+		case scan:
 			var alts []string
 			for _, c := range cols {
 				alts = append(alts, w.prefix(d, c, q.Text, true))
@@ -268,47 +320,48 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, window
 		case d == db.Postgres:
 			var alts []string
 			for _, c := range cols {
+				// The alternative readings have partial indexes (… <> '').
 				alts = append(alts, "("+c+" <> '' AND "+w.prefix(d, c, q.Text, false)+")")
 			}
 			w.add("(" + strings.Join(alts, " OR ") + ")")
 		default:
 			var subs []string
 			for _, c := range cols {
-				// The alternative readings have partial indexes (… <> '').
 				subs = append(subs, "SELECT id FROM customers WHERE "+c+" <> '' AND "+w.prefix(d, c, q.Text, false))
 			}
 			ids(strings.Join(subs, " UNION ALL "))
 		}
 	case QueryName:
+		long := utf8.RuneCountInString(q.Text) >= 3
 		switch {
-		case window:
-			w.add(w.prefix(d, "name", q.Text, true))
-		case utf8.RuneCountInString(q.Text) >= 3 && d == db.SQLite:
+		case scan:
+			w.add(substring(w, d, q.Text, true))
+		case long && d == db.SQLite:
 			key := ftsKey(q.Text)
 			pl.from = "(SELECT rowid AS fts_id FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(key)) +
 				") AS f JOIN customers ON customers.id = f.fts_id"
-			pl.order = "f.fts_id"
+			pl.order, pl.orderBy = "f.fts_id", "f.fts_id"
 			if key != q.Text {
 				// LIKE folds ASCII case as the trigram index does.
 				w.add("name LIKE " + w.arg("%"+escapeLike(q.Text)+"%") + ` ESCAPE '\'`)
 			}
-		case utf8.RuneCountInString(q.Text) >= 3 && d == db.Postgres:
+		case long && d == db.Postgres:
 			key := ftsKey(q.Text)
-			w.add(substring(w, d, key))
+			w.add(substring(w, d, key, false))
 			if key != q.Text {
 				// Checked on the row, not in the trigram index.
 				w.add("strpos(lower(name), lower(" + w.arg(q.Text) + ")) > 0")
 			}
 		case d == db.Postgres:
-			w.add(substring(w, d, q.Text))
+			w.add(substring(w, d, q.Text, false))
 		default:
-			ids("SELECT id FROM customers WHERE " + substring(w, d, q.Text))
+			ids("SELECT id FROM customers WHERE " + substring(w, d, q.Text, false))
 		}
 	default:
 		// Serial numbers keep the case they were typed in (the query text is
 		// lower-cased), so match the raw text and its upper case.
 		raw := strings.TrimSpace(f.Q)
-		names := "SELECT id FROM customers WHERE " + substring(w, d, q.Text)
+		names := "SELECT id FROM customers WHERE " + substring(w, d, q.Text, false)
 		if d == db.SQLite && utf8.RuneCountInString(q.Text) >= 3 {
 			names = "SELECT rowid FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(q.Text))
 		}
@@ -334,35 +387,45 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, window
 	if cursor > 0 {
 		w.add(pl.order + " < " + w.arg(cursor))
 	}
-	if window {
-		below := ""
-		if cursor > 0 {
-			below = " WHERE id < " + w.arg(cursor)
-		}
-		w.add("id > (SELECT COALESCE(MAX(id), 0) FROM customers" + below + ") - " + strconv.Itoa(scanWindow))
+	switch mode {
+	case planWindow:
+		// A constant bound, not a subquery: PostgreSQL then knows how few
+		// rows the range holds (and plans no parallel scan for it).
+		w.add("id > " + w.arg(lo))
+	case planIndex:
+		// id + 0 is not the primary key: the planner must find the rows by
+		// the name indexes and sort them.
+		pl.orderBy = "id + 0"
 	}
 	return pl
 }
 
 // substring matches names containing s (prefix below three characters:
-// the trigram indexes need three). On SQLite the FTS5 table serves the
-// substrings; callers use it directly. ILIKE on PostgreSQL ignores case as
-// the FTS5 trigram index does (the query text is lower-cased).
-func substring(w *where, d db.Dialect, s string) string {
+// the trigram indexes need three); noIndex as for prefix. On SQLite the
+// FTS5 table serves indexed substrings; callers use it directly. ILIKE on
+// PostgreSQL ignores case as the FTS5 trigram index does (the query text is
+// lower-cased).
+func substring(w *where, d db.Dialect, s string, noIndex bool) string {
 	if utf8.RuneCountInString(s) < 3 {
-		return w.prefix(d, "name", s, false)
+		return w.prefix(d, "name", s, noIndex)
 	}
-	op := "LIKE"
 	if d == db.Postgres {
-		op = "ILIKE"
+		column, op := "name", "LIKE"
+		if noIndex {
+			column = "(name || '')"
+		}
+		if strings.ToUpper(s) != strings.ToLower(s) {
+			op = "ILIKE" // slower: only when case matters
+		}
+		return column + " " + op + " " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
 	}
-	return "name " + op + " " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
+	return "name LIKE " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
 }
 
 // searchRows runs a search plan and returns at most limit customers.
 func (s *Store) searchRows(ctx context.Context, pl plan, limit int) ([]Customer, error) {
 	sqlText := `SELECT ` + customerColumns + ` FROM ` + pl.from + ` WHERE ` + strings.Join(pl.w.conds, " AND ") +
-		` ORDER BY ` + pl.order + ` DESC LIMIT ` + strconv.Itoa(limit)
+		` ORDER BY ` + pl.orderBy + ` DESC LIMIT ` + strconv.Itoa(limit)
 	args := pl.w.args
 	if s.db.Dialect == db.Postgres {
 		// Plan with the parameters every time (see the comment above plan).
