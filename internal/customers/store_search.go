@@ -375,8 +375,8 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 		w.add("tier = " + w.arg(f.Tier))
 	}
 	if f.Lifecycle != "" {
-		l := w.arg(f.Lifecycle)
-		w.add("(lifecycle_override = " + l + " OR (lifecycle_override = '' AND lifecycle = " + l + "))")
+		// The expression of the index customers_stage.
+		w.add("(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END) = " + w.arg(f.Lifecycle))
 	}
 	if f.OwnerID != 0 {
 		w.add("owner_id = " + w.arg(f.OwnerID))

@@ -151,3 +151,50 @@ func TestSearchPlansAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchFiltersByEffectiveStage checks the stage filter: the override
+// when set, else the computed stage.
+func TestSearchFiltersByEffectiveStage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC))
+		a := audit.New(d, clk)
+		ids := identity.NewStore(d, clk, a, identity.Options{Hash: identity.HashParams{Time: 1, Memory: 1024, Threads: 1}})
+		if err := ids.EnsureDefaultRoles(ctx); err != nil {
+			t.Fatal(err)
+		}
+		u, err := ids.CreateUser(ctx, identity.NewUser{Email: "m@example.com", Name: "m", Password: "long enough password", Roles: []string{"manager"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		manager, _ := ids.PrincipalFor(ctx, u.ID)
+		s := NewStore(d, clk, a, timeline.New(d, clk))
+		create := func(name, override string) int64 {
+			in := Input{Name: &name}
+			if override != "" {
+				in.LifecycleOverride = &override
+			}
+			c, err := s.Create(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		plain := create("甲", "")
+		unsub := create("乙", "unsubscribed")
+		pinned := create("丙", "potential")
+		for stage, want := range map[string][]int64{"potential": {pinned, plain}, "unsubscribed": {unsub}, "active": nil} {
+			p, err := s.Search(ctx, manager, Filter{Lifecycle: stage})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, c := range p.Items {
+				got = append(got, c.ID)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("stage %s: %v, want %v", stage, got, want)
+			}
+		}
+	})
+}
