@@ -422,7 +422,7 @@ func runCustomerCreate(ctx context.Context, e Env, o Options) (any, error) {
 		return nil, err
 	}
 	defer s.Close()
-	token, err := s.SeedUser(ctx, "creator@example.com", "manager")
+	token, err := s.SeedUser(ctx, "creator@example.com", "agent")
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,7 @@ const (
 )
 
 // plan is one way to run a search: the FROM clause, the column that orders
-// the result (and takes the cursor), the ORDER BY expression and the
+// the result (and takes the cursor), the ORDER BY clause and the
 // conditions.
 type plan struct {
 	from, order, orderBy string
@@ -291,7 +291,7 @@ func ftsKey(text string) string {
 // searchPlan builds the statement of a search (see the comment above plan)
 // in the given mode; planWindow looks at the customers with id > lo.
 func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode planMode, lo int64) plan {
-	pl := plan{from: "customers", order: "id", orderBy: "id"}
+	pl := plan{from: "customers", order: "id", orderBy: "id DESC"}
 	w := &pl.w
 	w.add("merged_into IS NULL")
 	// ids lists candidate customers from an index.
@@ -340,7 +340,7 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 			key := ftsKey(q.Text)
 			pl.from = "(SELECT rowid AS fts_id FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(key)) +
 				") AS f JOIN customers ON customers.id = f.fts_id"
-			pl.order, pl.orderBy = "f.fts_id", "f.fts_id"
+			pl.order, pl.orderBy = "f.fts_id", "f.fts_id DESC"
 			if key != q.Text {
 				// LIKE folds ASCII case as the trigram index does.
 				w.add("name LIKE " + w.arg("%"+escapeLike(q.Text)+"%") + ` ESCAPE '\'`)
@@ -376,7 +376,8 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 	}
 	if f.Lifecycle != "" {
 		// The expression of the index customers_stage.
-		w.add("(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END) = " + w.arg(f.Lifecycle))
+		const stage = "(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END)"
+		w.add(stage + " = " + w.arg(f.Lifecycle))
 	}
 	if f.OwnerID != 0 {
 		w.add("owner_id = " + w.arg(f.OwnerID))
@@ -395,7 +396,7 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 	case planIndex:
 		// id + 0 is not the primary key: the planner must find the rows by
 		// the name indexes and sort them.
-		pl.orderBy = "id + 0"
+		pl.orderBy = "id + 0 DESC"
 	}
 	return pl
 }
@@ -425,7 +426,7 @@ func substring(w *where, d db.Dialect, s string, noIndex bool) string {
 // searchRows runs a search plan and returns at most limit customers.
 func (s *Store) searchRows(ctx context.Context, pl plan, limit int) ([]Customer, error) {
 	sqlText := `SELECT ` + customerColumns + ` FROM ` + pl.from + ` WHERE ` + strings.Join(pl.w.conds, " AND ") +
-		` ORDER BY ` + pl.orderBy + ` DESC LIMIT ` + strconv.Itoa(limit)
+		` ORDER BY ` + pl.orderBy + ` LIMIT ` + strconv.Itoa(limit)
 	args := pl.w.args
 	if s.db.Dialect == db.Postgres {
 		// Plan with the parameters every time (see the comment above plan).
