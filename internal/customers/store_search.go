@@ -103,8 +103,8 @@ func ftsPhrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) 
 //     common than it is and the backward scan reads half the table; a
 //     substring shared by 1 % looks rare and 13,000 rows are fetched to be
 //     sorted), so they first scan the newest pgWindow customers; when that
-//     does not fill a page, the hits it found tell a scan in id order (a few
-//     hits: the prefix is common enough) from the index (hardly any).
+//     does not fill a page, the hits it found tell a wider window sized for
+//     a page at that rate (pgFew hits or more) from the index (fewer).
 
 // A short prefix query on SQLite matching commonCount customers or more
 // first scans at most scanWindow of the newest customers (2 ms; a prefix
@@ -115,7 +115,7 @@ var (
 	commonCount = 3000
 	scanWindow  = 8000
 	pgWindow    = 2000
-	pgFew       = 3
+	pgFew       = 6
 )
 
 // planMode says how a plan finds its rows.
@@ -124,7 +124,6 @@ type planMode uint8
 const (
 	planNormal planMode = iota // as the indexes and the planner say
 	planWindow                 // only customers with id > lo, in id order
-	planScan                   // in id order, no index on the name columns (PostgreSQL)
 	planIndex                  // by the name indexes, then sorted (PostgreSQL)
 )
 
@@ -170,24 +169,37 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	case d == db.Postgres && (q.Kind == QueryName || q.Kind == QueryPinyin):
 		window, mode = pgWindow, planIndex
 	}
+	done := false
 	if window > 0 {
 		// Try the newest customers first: a common query fills the page
 		// there.
-		lo, err := s.windowStart(ctx, cursor, window)
+		top, err := s.newestID(ctx, cursor)
 		if err != nil {
 			return Page{}, err
 		}
+		lo := top - int64(window)
 		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, planWindow, lo), f.Limit+1)
 		if err != nil {
 			return Page{}, err
 		}
-		if len(items) > f.Limit {
-			page.Items = items
-		} else if d == db.Postgres && len(items) >= pgFew {
-			mode = planScan
+		switch {
+		case len(items) > f.Limit || lo <= 0: // a page, or every customer looked at
+			page.Items, done = items, true
+		case d == db.Postgres && len(items) >= pgFew:
+			// A few hits: a window wide enough for a page at that rate.
+			// Bounded, so the planner expects few rows (and no parallel
+			// scan, whose workers take 5 ms to start).
+			lo = top - int64(window)*int64(2*(f.Limit+1)/len(items)+1)
+			items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, planWindow, lo), f.Limit+1)
+			if err != nil {
+				return Page{}, err
+			}
+			if len(items) > f.Limit || lo <= 0 {
+				page.Items, done = items, true
+			}
 		}
 	}
-	if len(page.Items) == 0 {
+	if !done {
 		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, mode, 0), f.Limit+1)
 		if err != nil {
 			return Page{}, err
@@ -211,9 +223,9 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	return page, nil
 }
 
-// windowStart returns the id above which the newest window customers
-// (below the cursor, when there is one) lie.
-func (s *Store) windowStart(ctx context.Context, cursor int64, window int) (int64, error) {
+// newestID returns the newest customer id (below the cursor, when there is
+// one), where the windows of the newest customers start.
+func (s *Store) newestID(ctx context.Context, cursor int64) (int64, error) {
 	var top int64
 	var err error
 	if cursor > 0 {
@@ -224,7 +236,7 @@ func (s *Store) windowStart(ctx context.Context, cursor int64, window int) (int6
 	if err != nil {
 		return 0, fmt.Errorf("search customers: %w", err)
 	}
-	return top - int64(window), nil
+	return top, nil
 }
 
 // shortQuery tells whether q is a short prefix query ("张", "北京", "zw"),
@@ -296,7 +308,7 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 	w.add("merged_into IS NULL")
 	// ids lists candidate customers from an index.
 	ids := func(sub string) { w.add("id IN (" + sub + ")") }
-	scan := mode == planWindow || mode == planScan
+	scan := mode == planWindow
 	switch q.Kind {
 	case QueryEmpty:
 	case QueryPhoneSuffix:

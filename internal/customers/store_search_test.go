@@ -122,10 +122,11 @@ func TestSearchPlansAgree(t *testing.T) {
 			{"Abc科技", contains("ABC科技")},
 		}
 		// 3000: the newest customers fill a page; 7: they do not, and the
-		// hits there choose between the index and a scan (PostgreSQL).
+		// hits there choose between a wider window and the index
+		// (PostgreSQL).
 		for _, window := range []int{3000, 7} {
-			oldWindow, oldCount, oldPG := scanWindow, commonCount, pgWindow
-			scanWindow, commonCount, pgWindow = window, 5, window
+			oldWindow, oldCount, oldPG, oldFew := scanWindow, commonCount, pgWindow, pgFew
+			scanWindow, commonCount, pgWindow, pgFew = window, 5, window, 2
 			for _, c := range cases {
 				want := expect(c.match)
 				var got []int64
@@ -147,7 +148,7 @@ func TestSearchPlansAgree(t *testing.T) {
 					t.Errorf("window %d: search %q = %v, want %v", window, c.q, got, want)
 				}
 			}
-			scanWindow, commonCount, pgWindow = oldWindow, oldCount, oldPG
+			scanWindow, commonCount, pgWindow, pgFew = oldWindow, oldCount, oldPG, oldFew
 		}
 	})
 }
