@@ -209,3 +209,30 @@ func TestMergeConsentAndCustomFieldsAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomerDataExport(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, sup := k.User("sup@example.com", "supervisor")
+		_, agent := k.User("agent@example.com", "agent")
+		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: sup, Body: map[string]any{"name": "孙丽", "phones": []string{"13522223333"}}})
+		var c struct{ ID int64 }
+		r.JSON(t, &c)
+		path := fmt.Sprintf("/api/v1/customers/%d/data-export", c.ID)
+		if r := k.Do(testkit.Request{Method: "POST", Path: path, Token: agent}); r.Status != http.StatusForbidden {
+			t.Fatalf("agent export: %d", r.Status)
+		}
+		r = k.Do(testkit.Request{Method: "POST", Path: path, Token: sup})
+		if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(string(r.Body), "13522223333") ||
+			!strings.Contains(string(r.Body), `"kind":"customer.created"`) {
+			t.Fatalf("export: %d %s", r.Status, r.Body)
+		}
+		if got := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?action=customer.data_export", Token: sup}); got.Status != http.StatusForbidden {
+			// supervisors do not read the audit log; an admin checks it below
+			t.Fatalf("audit read by supervisor: %d", got.Status)
+		}
+		_, admin := k.User("admin@example.com", "admin")
+		if log := string(k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?action=customer.data_export", Token: admin}).Body); !strings.Contains(log, "sup@example.com") {
+			t.Fatalf("export not audited: %s", log)
+		}
+	})
+}

@@ -30,6 +30,8 @@ func (a *API) customerMoreRoutes() []httpx.Route {
 			Summary: "The customer's consent or opt-out per channel", Response: []customers.Consent{}},
 		{Method: "PUT", Path: "/api/v1/customers/{id}/consents", Perm: identity.CustomersEdit, Handler: a.setCustomerConsent,
 			Summary: "Record the customer's consent or opt-out for a channel", Request: ConsentRequest{}, Response: []customers.Consent{}},
+		{Method: "POST", Path: "/api/v1/customers/{id}/data-export", Perm: identity.CustomersExport, Handler: a.exportCustomerData,
+			Summary: "Everything kept about one customer, unmasked, as a JSON file for the customer's own request (audited)", Response: customers.DataExport{}},
 		{Method: "GET", Path: "/api/v1/custom-fields", Perm: identity.CustomersView, Handler: a.customFields,
 			Summary: "Admin-defined customer fields", Response: []customers.CustomField{}},
 		{Method: "POST", Path: "/api/v1/custom-fields", Perm: identity.SettingsManage, Handler: a.createCustomField, Idempotent: true,
@@ -123,4 +125,21 @@ func (a *API) createCustomField(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.created(w, "/api/v1/custom-fields", f)
+}
+
+// exportCustomerData answers a customer's request for their data. It is a
+// POST because it writes an audit entry.
+func (a *API) exportCustomerData(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	data, err := a.Customers.ExportData(r.Context(), id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="customer-%s.json"`, data.Customer.Number))
+	a.JSON(w, http.StatusOK, data)
 }
