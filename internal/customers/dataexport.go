@@ -59,4 +59,3 @@ func (s *Store) ExportData(ctx context.Context, id int64) (DataExport, error) {
 	}
 	return out, nil
 }
-
