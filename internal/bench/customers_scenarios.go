@@ -417,20 +417,12 @@ type CreateResult struct {
 // each month consecutive from 1.
 func runCustomerCreate(ctx context.Context, e Env, o Options) (any, error) {
 	const creators, total = 32, 10000
-	s, err := NewScratch(e.DSN)
+	rig, err := NewRig(ctx, e, "creator@example.com", "agent")
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	token, err := s.SeedUser(ctx, "creator@example.com", "agent")
-	if err != nil {
-		return nil, err
-	}
-	srv, err := s.Start(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
+	defer rig.Close()
+	srv, token := rig.Server, rig.Token
 	header := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
 	lr, err := loadgen.Run(ctx, loadgen.Options{
 		Scenario:     "customer-create",
@@ -454,7 +446,7 @@ func runCustomerCreate(ctx context.Context, e Env, o Options) (any, error) {
 	}
 	_ = srv.Stop()
 	res := CreateResult{Scenario: "customer-create", Creators: creators, Result: lr, Load: loadAverage()}
-	numbers, err := allNumbers(ctx, s)
+	numbers, err := allNumbers(ctx, rig.Scratch)
 	if err != nil {
 		return nil, err
 	}

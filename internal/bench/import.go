@@ -93,20 +93,12 @@ func runImport(ctx context.Context, e Env, o Options) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("import: build workbook: %w", err)
 	}
-	s, err := NewScratch(e.DSN)
+	rig, err := NewRig(ctx, e, "bench@example.com", "supervisor")
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	token, err := s.SeedUser(ctx, "bench@example.com", "supervisor")
-	if err != nil {
-		return nil, err
-	}
-	srv, err := s.Start(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
+	defer rig.Close()
+	srv, token := rig.Server, rig.Token
 	out := ImportResult{Scenario: "import", Rows: rows, FileBytes: len(file)}
 	time.Sleep(time.Second)
 	out.IdleRSSBytes, _, _ = loadgen.ReadRSS(srv.PID())

@@ -48,20 +48,12 @@ func Find(name string) (Scenario, bool) {
 }
 
 func runMe(ctx context.Context, e Env, o Options) (any, error) {
-	s, err := NewScratch(e.DSN)
+	rig, err := NewRig(ctx, e, "bench@example.com", "agent")
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	token, err := s.SeedUser(ctx, "bench@example.com", "agent")
-	if err != nil {
-		return nil, err
-	}
-	srv, err := s.Start(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
+	defer rig.Close()
+	srv, token := rig.Server, rig.Token
 	header := http.Header{"Authorization": {"Bearer " + token}}
 	res, err := loadgen.Run(ctx, loadgen.Options{
 		Scenario:     "me",
@@ -234,20 +226,12 @@ func init() {
 // compiled default calendar (seeded with the built-in holidays), Add and
 // the JSON answer. Starts vary over 2025–2026 so holidays are crossed.
 func runDeadline(ctx context.Context, e Env, o Options) (any, error) {
-	s, err := NewScratch(e.DSN)
+	rig, err := NewRig(ctx, e, "bench@example.com", "agent")
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	token, err := s.SeedUser(ctx, "bench@example.com", "agent")
-	if err != nil {
-		return nil, err
-	}
-	srv, err := s.Start(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
+	defer rig.Close()
+	srv, token := rig.Server, rig.Token
 	header := http.Header{"Authorization": {"Bearer " + token}}
 	paths := make([]string, 256)
 	start := time.Date(2025, 1, 1, 1, 0, 0, 0, time.UTC)
