@@ -181,13 +181,8 @@ func (a *API) revealCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) customerTimeline(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		a.Error(w, r, err)
-		return
-	}
-	if _, err := a.Customers.Get(r.Context(), httpx.Principal(r), id); err != nil {
-		a.Error(w, r, err)
+	id, ok := a.visibleCustomer(w, r)
+	if !ok {
 		return
 	}
 	limit, err := httpx.Limit(r, 50)
@@ -208,13 +203,8 @@ func (a *API) customerTimeline(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) customerProducts(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		a.Error(w, r, err)
-		return
-	}
-	if _, err := a.Customers.Get(r.Context(), httpx.Principal(r), id); err != nil {
-		a.Error(w, r, err)
+	id, ok := a.visibleCustomer(w, r)
+	if !ok {
 		return
 	}
 	owned, err := a.Customers.ListOwned(r.Context(), id)
@@ -246,4 +236,19 @@ func (a *API) addCustomerProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.created(w, fmt.Sprintf("/api/v1/customers/%d/products", id), o)
+}
+
+// visibleCustomer reads the {id} of a customer sub-resource and checks that
+// the caller may see that customer; otherwise it has answered (404 also for
+// one the caller may not know of).
+func (a *API) visibleCustomer(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		_, err = a.Customers.Get(r.Context(), httpx.Principal(r), id)
+	}
+	if err != nil {
+		a.Error(w, r, err)
+		return 0, false
+	}
+	return id, true
 }

@@ -71,13 +71,8 @@ func (a *API) mergeCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) customerConsents(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		a.Error(w, r, err)
-		return
-	}
-	if _, err := a.Customers.Get(r.Context(), httpx.Principal(r), id); err != nil {
-		a.Error(w, r, err)
+	id, ok := a.visibleCustomer(w, r)
+	if !ok {
 		return
 	}
 	list, err := a.Customers.Consents(r.Context(), id)
