@@ -12,8 +12,9 @@ type SegmentRules struct {
 }
 
 // DefaultSegments: old after one year of cooperation; high value from three
-// products owned, or the VIP tier.
-var DefaultSegments = SegmentRules{OldAfter: 365 * 24 * time.Hour, HighValueProducts: 3}
+// products owned, or the VIP tier. Administrators may change them
+// (Store.SetRules); Store.Rules gives the ones in force.
+var DefaultSegments = DefaultRules.Segments()
 
 // ValueSegments returns the customer's value segments: "new" or "old" by
 // cooperation time (from the cooperation start, else the registration), and

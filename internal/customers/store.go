@@ -23,6 +23,7 @@ type Store struct {
 	clock    clock.Clock
 	audit    *audit.Log
 	timeline *timeline.Log
+	rules    rulesCache // segment and lifecycle rules (rules.go)
 }
 
 // NewStore returns the customer store.

@@ -10,7 +10,7 @@ import (
 )
 
 // LifecycleArgs is the daily job that moves customers between lifecycle
-// stages as time passes.
+// stages as time passes, by the rules in force (customers.Store.Rules).
 type LifecycleArgs struct{}
 
 // Kind names the job in River's table.
@@ -23,7 +23,7 @@ type lifecycleWorker struct {
 }
 
 func (w *lifecycleWorker) Work(ctx context.Context, job *river.Job[LifecycleArgs]) error {
-	n, err := w.customers.RefreshLifecycles(ctx, customers.DefaultLifecycle)
+	n, err := w.customers.ApplyLifecycleRules(ctx)
 	if err != nil {
 		return err
 	}

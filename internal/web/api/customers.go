@@ -124,7 +124,12 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Coverage = customers.CoverageOf(d.Products, d.Contracts)
-	d.Segments = customers.DefaultSegments.ValueSegments(c, len(d.Products), a.Clock.Now())
+	rules, err := a.Customers.Rules(r.Context())
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	d.Segments = rules.Segments().ValueSegments(c, len(d.Products), a.Clock.Now())
 	a.versioned(w, http.StatusOK, c.Version, d)
 }
 

@@ -204,6 +204,7 @@ type customerPage struct {
 	Contracts []customers.Contract
 	Coverage  customers.Coverage
 	Segments  []string
+	Rules     customers.Rules // the segment rules, for the badges' thresholds
 	Consents  []customers.Consent
 	Timeline  timeline.Page
 	CanReveal bool
@@ -232,7 +233,11 @@ func (u *UI) customerDetailError(w http.ResponseWriter, r *http.Request, c custo
 		return
 	}
 	d.Coverage = customers.CoverageOf(d.Products, d.Contracts)
-	d.Segments = customers.DefaultSegments.ValueSegments(c, len(d.Products), u.Clock.Now())
+	if d.Rules, err = u.Customers.Rules(r.Context()); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	d.Segments = d.Rules.Segments().ValueSegments(c, len(d.Products), u.Clock.Now())
 	if d.Consents, err = u.Customers.Consents(r.Context(), c.ID); err != nil {
 		u.fail(w, r, err)
 		return
