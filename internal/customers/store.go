@@ -292,42 +292,45 @@ func (s *Store) fillChildren(ctx context.Context, cs []*Customer) error {
 		return nil
 	}
 	byID := make(map[int64]*Customer, len(cs))
-	ids := make([]string, 0, len(cs))
+	ids := make([]int64, 0, len(cs))
 	for _, c := range cs {
 		byID[c.ID] = c
-		ids = append(ids, strconv.FormatInt(c.ID, 10))
+		ids = append(ids, c.ID)
 	}
-	// The ids are integers we formatted ourselves: safe to inline, and one
-	// statement text serves both databases.
-	in := "(" + strings.Join(ids, ",") + ")"
-	q := s.db.RQ(ctx)
-	rows, err := q.QueryContext(ctx, `SELECT customer_id, phone FROM customer_phones WHERE customer_id IN `+in+` ORDER BY customer_id, position`)
-	if err != nil {
-		return fmt.Errorf("customer phones: %w", err)
-	}
-	for rows.Next() {
-		var id int64
-		var ph string
-		if err := rows.Scan(&id, &ph); err != nil {
-			rows.Close()
-			return err
+	// Phones and contacts in one statement: a page of search results is
+	// one round trip more, not two. PostgreSQL takes the ids as one array
+	// parameter, so the statement is the same for every page and prepared
+	// once; SQLite has no arrays, and the ids, integers formatted here,
+	// are safe to inline.
+	in, args := "= ANY($1)", []any{ids}
+	if s.db.Dialect == db.SQLite {
+		list := make([]string, len(ids))
+		for i, id := range ids {
+			list[i] = strconv.FormatInt(id, 10)
 		}
-		byID[id].Phones = append(byID[id].Phones, ph)
+		in, args = "IN ("+strings.Join(list, ",")+")", nil
 	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT customer_id, id, name, title, phone, email, is_primary FROM customer_contacts
-		WHERE customer_id IN `+in+` ORDER BY customer_id, position`)
+	rows, err := s.db.ShapedQ(ctx).QueryContext(ctx, `SELECT customer_id, 0 AS kind, position, 0, '', '', phone, '', FALSE
+		FROM customer_phones WHERE customer_id `+in+`
+		UNION ALL SELECT customer_id, 1, position, id, name, title, phone, email, is_primary
+		FROM customer_contacts WHERE customer_id `+in+`
+		ORDER BY 1, 2, 3`, args...)
 	if err != nil {
-		return fmt.Errorf("customer contacts: %w", err)
+		return fmt.Errorf("customer phones and contacts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
+		var kind, position int
 		var ct Contact
-		if err := rows.Scan(&id, &ct.ID, &ct.Name, &ct.Title, &ct.Phone, &ct.Email, &ct.Primary); err != nil {
-			return err
+		if err := rows.Scan(&id, &kind, &position, &ct.ID, &ct.Name, &ct.Title, &ct.Phone, &ct.Email, &ct.Primary); err != nil {
+			return fmt.Errorf("customer phones and contacts: %w", err)
 		}
-		byID[id].Contacts = append(byID[id].Contacts, ct)
+		if kind == 0 {
+			byID[id].Phones = append(byID[id].Phones, ct.Phone)
+		} else {
+			byID[id].Contacts = append(byID[id].Contacts, ct)
+		}
 	}
 	return rows.Err()
 }

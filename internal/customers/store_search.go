@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -52,15 +54,13 @@ func (w *where) arg(v any) string {
 func (w *where) add(cond string) { w.conds = append(w.conds, cond) }
 
 // prefix matches column against a prefix with an index on either database:
-// LIKE over a text_pattern_ops index on PostgreSQL, a BINARY range on
-// SQLite. noIndex writes it so that no index applies (a leading + on
-// SQLite, an empty string appended on PostgreSQL), for scans in id order.
+// a range in byte order, which a text_pattern_ops index serves on
+// PostgreSQL (with a parameter too, where LIKE needs the pattern at
+// planning) and a BINARY index on SQLite. noIndex writes it so that no
+// index applies (a leading + on SQLite), for scans in id order.
 func (w *where) prefix(d db.Dialect, column, p string, noIndex bool) string {
 	if d == db.Postgres {
-		if noIndex {
-			column = "(" + column + " || '')"
-		}
-		return column + " LIKE " + w.arg(escapeLike(p)+"%") + ` ESCAPE '\'`
+		return "(" + column + " ~>=~ " + w.arg(p) + " AND " + column + " ~<~ " + w.arg(p+upper) + ")"
 	}
 	if noIndex {
 		column = "+" + column
@@ -95,36 +95,46 @@ func ftsPhrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) 
 //     id order and use the index only when that does not fill a page.
 //   - A full company name is looked up in the trigram index by its part
 //     without boilerplate (see ftsKey) and checked on the row.
-//   - PostgreSQL plans each search with its parameters (the statement is not
-//     prepared: a generic plan cannot tell "有限公司" from a full company name)
-//     and its statistics choose between a backward primary-key scan and the
-//     trigram or prefix index for exact keys. Names and pinyin are where its
-//     estimates go wrong both ways (a sampled "汪欣怡" looks ten times more
-//     common than it is and the backward scan reads half the table; a
-//     substring shared by 1 % looks rare and 13,000 rows are fetched to be
-//     sorted), so they first scan the newest pgWindow customers; when that
-//     does not fill a page, the hits it found tell a wider window sized for
-//     a page at that rate (pgFew hits or more) from the index (fewer).
+//   - On PostgreSQL the code, not the planner, chooses the plan: planning
+//     a search cost more than running it (a millisecond against a few
+//     tenths, most of it in the statistics of the name columns), and the
+//     planner's estimates for names go wrong both ways (a sampled "汪欣怡"
+//     looks ten times more common than it is; a substring shared by 1 %
+//     looks rare). So every search statement is shaped to have one right
+//     plan whatever its parameters (index conditions written as ranges,
+//     id + 0 where the primary key must not be walked) and runs on the
+//     ShapedQ pool, which plans each statement once per connection.
+//   - Names and pinyin on PostgreSQL are one statement (pgNames) that
+//     picks its way as it runs: a rare prefix from the name indexes, which
+//     carry the id; a common one, and any substring, from a scan of the
+//     newest customers, then a wider scan sized by the rate met there, and
+//     the indexes only for what remains of a rare substring.
+//   - Exact keys (phone, last 4, number, serial, email) list candidate ids
+//     from their indexes and sort them; the last 4 digits, shared by one
+//     customer in ten thousand, take only a page of distinct customer ids
+//     from the index, newest first.
 
 // A short prefix query on SQLite matching commonCount customers or more
 // first scans at most scanWindow of the newest customers (2 ms; a prefix
 // shared by 0.3 % of the customers fills a page within 7,000) before it
-// falls back to the index. Name and pinyin queries on PostgreSQL first scan
-// pgWindow of the newest; fewer than pgFew hits there means the index.
+// falls back to the index. Name and pinyin prefixes on PostgreSQL matching
+// at most pgFew customers are answered from the indexes; others first scan
+// pgWindow of the newest; pgFewHits there or more size a wider window,
+// fewer send the rest to the indexes.
 var (
 	commonCount = 3000
 	scanWindow  = 8000
 	pgWindow    = 2000
-	pgFew       = 6
+	pgFew       = 500
+	pgFewHits   = 6
 )
 
 // planMode says how a plan finds its rows.
 type planMode uint8
 
 const (
-	planNormal planMode = iota // as the indexes and the planner say
-	planWindow                 // only customers with id > lo, in id order
-	planIndex                  // by the name indexes, then sorted (PostgreSQL)
+	planNormal planMode = iota // as the indexes say
+	planWindow                 // only customers with id > lo, in id order (SQLite)
 )
 
 // plan is one way to run a search: the FROM clause, the column that orders
@@ -156,7 +166,8 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	q := ClassifyQuery(f.Q)
 	page := Page{Items: []Customer{}, Kind: q.Kind.String()}
 	d := s.db.Dialect
-	mode, window := planNormal, 0
+	window := 0
+	done := false
 	switch {
 	case d == db.SQLite && shortQuery(q):
 		common, err := s.commonPrefix(ctx, q)
@@ -167,9 +178,12 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 			window = scanWindow
 		}
 	case d == db.Postgres && (q.Kind == QueryName || q.Kind == QueryPinyin):
-		window, mode = pgWindow, planIndex
+		items, err := s.pgNames(ctx, q, f, cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items, done = items, true
 	}
-	done := false
 	if window > 0 {
 		// Try the newest customers first: a common query fills the page
 		// there.
@@ -178,29 +192,16 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 			return Page{}, err
 		}
 		lo := top - int64(window)
-		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, planWindow, lo), f.Limit+1)
+		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, planWindow, lo), f.Limit+1, false)
 		if err != nil {
 			return Page{}, err
 		}
-		switch {
-		case len(items) > f.Limit || lo <= 0: // a page, or every customer looked at
+		if len(items) > f.Limit || lo <= 0 { // a page, or every customer looked at
 			page.Items, done = items, true
-		case d == db.Postgres && len(items) >= pgFew:
-			// A few hits: a window wide enough for a page at that rate.
-			// Bounded, so the planner expects few rows (and no parallel
-			// scan, whose workers take 5 ms to start).
-			lo = top - int64(window)*int64(2*(f.Limit+1)/len(items)+1)
-			items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, planWindow, lo), f.Limit+1)
-			if err != nil {
-				return Page{}, err
-			}
-			if len(items) > f.Limit || lo <= 0 {
-				page.Items, done = items, true
-			}
 		}
 	}
 	if !done {
-		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, mode, 0), f.Limit+1)
+		items, err := s.searchRows(ctx, s.searchPlan(d, q, f, cursor, planNormal, 0), f.Limit+1, q.Kind == QueryEmpty)
 		if err != nil {
 			return Page{}, err
 		}
@@ -301,17 +302,36 @@ func ftsKey(text string) string {
 }
 
 // searchPlan builds the statement of a search (see the comment above plan)
-// in the given mode; planWindow looks at the customers with id > lo.
+// in the given mode; planWindow looks at the customers with id > lo. Names
+// and pinyin on PostgreSQL are pgNames's.
 func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode planMode, lo int64) plan {
 	pl := plan{from: "customers", order: "id", orderBy: "id DESC"}
 	w := &pl.w
 	w.add("merged_into IS NULL")
-	// ids lists candidate customers from an index.
-	ids := func(sub string) { w.add("id IN (" + sub + ")") }
+	// ids lists candidate customers from an index. On PostgreSQL they are
+	// sorted (id + 0): a generic plan must not walk the primary key
+	// backwards hoping to meet them.
+	ids := func(sub string) {
+		w.add("id IN (" + sub + ")")
+		if d == db.Postgres {
+			pl.orderBy = "id + 0 DESC"
+		}
+	}
 	scan := mode == planWindow
 	switch q.Kind {
 	case QueryEmpty:
 	case QueryPhoneSuffix:
+		if !f.narrowed() {
+			// Only live customers have phones (merging moves them, erasing
+			// deletes them), so the newest distinct owners of the suffix in
+			// the index are the page.
+			sub := "SELECT DISTINCT customer_id FROM customer_phones WHERE last4 = " + w.arg(q.Text)
+			if cursor > 0 {
+				sub += " AND customer_id < " + w.arg(cursor)
+			}
+			ids(sub + " ORDER BY customer_id DESC LIMIT " + strconv.Itoa(f.Limit+1))
+			break
+		}
 		ids("SELECT customer_id FROM customer_phones WHERE last4 = " + w.arg(q.Text))
 	case QueryPhone:
 		ids("SELECT customer_id FROM customer_phones WHERE phone = " + w.arg(q.Text))
@@ -322,33 +342,24 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 		ids("SELECT id FROM customers WHERE " + w.prefix(d, "email", q.Text, false))
 	case QueryPinyin:
 		cols := []string{"name_pinyin", "name_initials", "name_pinyin_alt", "name_initials_alt"}
-		switch {
-		case scan:
+		if scan {
 			var alts []string
 			for _, c := range cols {
 				alts = append(alts, w.prefix(d, c, q.Text, true))
 			}
 			w.add("(" + strings.Join(alts, " OR ") + ")")
-		case d == db.Postgres:
-			var alts []string
-			for _, c := range cols {
-				// The alternative readings have partial indexes (… <> '').
-				alts = append(alts, "("+c+" <> '' AND "+w.prefix(d, c, q.Text, false)+")")
-			}
-			w.add("(" + strings.Join(alts, " OR ") + ")")
-		default:
-			var subs []string
-			for _, c := range cols {
-				subs = append(subs, "SELECT id FROM customers WHERE "+c+" <> '' AND "+w.prefix(d, c, q.Text, false))
-			}
-			ids(strings.Join(subs, " UNION ALL "))
+			break
 		}
+		var subs []string
+		for _, c := range cols {
+			subs = append(subs, "SELECT id FROM customers WHERE "+c+" <> '' AND "+w.prefix(d, c, q.Text, false))
+		}
+		ids(strings.Join(subs, " UNION ALL "))
 	case QueryName:
-		long := utf8.RuneCountInString(q.Text) >= 3
 		switch {
 		case scan:
 			w.add(substring(w, d, q.Text, true))
-		case long && d == db.SQLite:
+		case utf8.RuneCountInString(q.Text) >= 3:
 			key := ftsKey(q.Text)
 			pl.from = "(SELECT rowid AS fts_id FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(key)) +
 				") AS f JOIN customers ON customers.id = f.fts_id"
@@ -357,15 +368,6 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 				// LIKE folds ASCII case as the trigram index does.
 				w.add("name LIKE " + w.arg("%"+escapeLike(q.Text)+"%") + ` ESCAPE '\'`)
 			}
-		case long && d == db.Postgres:
-			key := ftsKey(q.Text)
-			w.add(substring(w, d, key, false))
-			if key != q.Text {
-				// Checked on the row, not in the trigram index.
-				w.add("strpos(lower(name), lower(" + w.arg(q.Text) + ")) > 0")
-			}
-		case d == db.Postgres:
-			w.add(substring(w, d, q.Text, false))
 		default:
 			ids("SELECT id FROM customers WHERE " + substring(w, d, q.Text, false))
 		}
@@ -380,37 +382,46 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 		ids(names + " UNION ALL SELECT customer_id FROM customer_products WHERE serial <> '' AND serial IN (" +
 			w.arg(raw) + ", " + w.arg(strings.ToUpper(raw)) + ")")
 	}
-	if f.Type != "" {
-		w.add("type = " + w.arg(f.Type))
-	}
-	if f.Tier != "" {
-		w.add("tier = " + w.arg(f.Tier))
-	}
-	if f.Lifecycle != "" {
-		// The expression of the index customers_stage.
-		const stage = "(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END)"
-		w.add(stage + " = " + w.arg(f.Lifecycle))
-	}
-	if f.OwnerID != 0 {
-		w.add("owner_id = " + w.arg(f.OwnerID))
-	}
-	if f.Tag != "" {
-		w.add("tags LIKE " + w.arg("%"+escapeLike(jsonText(f.Tag))+"%") + ` ESCAPE '\'`)
+	for _, c := range f.conditions(w) {
+		w.add(c)
 	}
 	if cursor > 0 {
 		w.add(pl.order + " < " + w.arg(cursor))
 	}
-	switch mode {
-	case planWindow:
-		// A constant bound, not a subquery: PostgreSQL then knows how few
-		// rows the range holds (and plans no parallel scan for it).
+	if mode == planWindow {
+		// A constant bound, not a subquery: SQLite then walks the rowids
+		// from the newest down to it.
 		w.add("id > " + w.arg(lo))
-	case planIndex:
-		// id + 0 is not the primary key: the planner must find the rows by
-		// the name indexes and sort them.
-		pl.orderBy = "id + 0 DESC"
 	}
 	return pl
+}
+
+// narrowed tells whether f filters beyond the search box.
+func (f Filter) narrowed() bool {
+	return f.Type != "" || f.Tier != "" || f.Lifecycle != "" || f.OwnerID != 0 || f.Tag != ""
+}
+
+// conditions are the list filters of f, with their arguments added to w.
+func (f Filter) conditions(w *where) []string {
+	var out []string
+	if f.Type != "" {
+		out = append(out, "type = "+w.arg(f.Type))
+	}
+	if f.Tier != "" {
+		out = append(out, "tier = "+w.arg(f.Tier))
+	}
+	if f.Lifecycle != "" {
+		// The expression of the index customers_stage.
+		const stage = "(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END)"
+		out = append(out, stage+" = "+w.arg(f.Lifecycle))
+	}
+	if f.OwnerID != 0 {
+		out = append(out, "owner_id = "+w.arg(f.OwnerID))
+	}
+	if f.Tag != "" {
+		out = append(out, "tags LIKE "+w.arg("%"+escapeLike(jsonText(f.Tag))+"%")+` ESCAPE '\'`)
+	}
+	return out
 }
 
 // substring matches names containing s (prefix below three characters:
@@ -423,28 +434,38 @@ func substring(w *where, d db.Dialect, s string, noIndex bool) string {
 		return w.prefix(d, "name", s, noIndex)
 	}
 	if d == db.Postgres {
-		column, op := "name", "LIKE"
-		if noIndex {
-			column = "(name || '')"
-		}
-		if strings.ToUpper(s) != strings.ToLower(s) {
+		op := "LIKE"
+		if hasCase(s) {
 			op = "ILIKE" // slower: only when case matters
 		}
-		return column + " " + op + " " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
+		return "name " + op + " " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
 	}
 	return "name LIKE " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
 }
 
-// searchRows runs a search plan and returns at most limit customers.
-func (s *Store) searchRows(ctx context.Context, pl plan, limit int) ([]Customer, error) {
+// hasCase tells whether s has letters with an upper and a lower case.
+func hasCase(s string) bool { return strings.ToUpper(s) != strings.ToLower(s) }
+
+// searchRows runs a search plan and returns at most limit customers. The
+// list without a search text keeps PostgreSQL's planning with the
+// parameters: its filters (tier, type, stage) are where the statistics
+// know best. Searches run shaped (see the comment above plan).
+func (s *Store) searchRows(ctx context.Context, pl plan, limit int, listOnly bool) ([]Customer, error) {
 	sqlText := `SELECT ` + customerColumns + ` FROM ` + pl.from + ` WHERE ` + strings.Join(pl.w.conds, " AND ") +
 		` ORDER BY ` + pl.orderBy + ` LIMIT ` + strconv.Itoa(limit)
+	if !listOnly {
+		return s.queryCustomers(ctx, s.db.ShapedQ(ctx), sqlText, pl.w.args)
+	}
 	args := pl.w.args
 	if s.db.Dialect == db.Postgres {
-		// Plan with the parameters every time (see the comment above plan).
 		args = append([]any{pgx.QueryExecModeExec}, args...)
 	}
-	rows, err := s.db.RQ(ctx).QueryContext(ctx, sqlText, args...)
+	return s.queryCustomers(ctx, s.db.RQ(ctx), sqlText, args)
+}
+
+// queryCustomers runs a statement selecting customerColumns.
+func (s *Store) queryCustomers(ctx context.Context, q db.Querier, sqlText string, args []any) ([]Customer, error) {
+	rows, err := q.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search customers: %w", err)
 	}
@@ -461,4 +482,106 @@ func (s *Store) searchRows(ctx context.Context, pl plan, limit int) ([]Customer,
 		return nil, fmt.Errorf("search customers: %w", err)
 	}
 	return items, nil
+}
+
+// pgNames searches names or pinyin on PostgreSQL in one statement. A
+// prefix (a name under three characters, pinyin, initials) first counts its
+// matches in the name indexes, which carry the id, reading at most
+// pgFew + 1: a rare one (most searches are for one customer) is answered
+// from them, and only its page of rows is read. A common prefix, and every
+// substring (whose trigram index cannot stop early), scans the newest
+// pgWindow customers; when they hold less than a page, the matches below
+// the window come from the indexes.
+func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([]Customer, error) {
+	var w where
+	n := w.arg(f.Limit + 1)
+	below := int64(math.MaxInt64)
+	if cursor > 0 {
+		below = cursor
+	}
+	c := w.arg(below)
+	common := append([]string{"merged_into IS NULL", "id < " + c}, f.conditions(&w)...)
+	and := func(conds ...string) string {
+		return strings.Join(append(slices.Clone(common), conds...), " AND ")
+	}
+	const (
+		inWindow    = "id > (SELECT lo FROM bound)"
+		inWider     = "id <= (SELECT lo FROM bound) AND id > (SELECT lo FROM wider)"
+		belowWindow = "id <= (SELECT lo FROM wider)"
+		unfilled    = "(SELECT COUNT(*) FROM recent) + (SELECT COUNT(*) FROM mid) < " // + n
+	)
+	few := strconv.Itoa(pgFew)
+	// matching lists the ids matching a prefix in the indexes, with extra
+	// conditions (a customer can match by pinyin and initials: twice).
+	var matching func(extra ...string) string
+	var match, older string
+	switch {
+	case q.Kind == QueryPinyin:
+		from, to := w.arg(q.Text), w.arg(q.Text+upper)
+		var alts []string
+		cols := []string{"name_pinyin", "name_initials", "name_pinyin_alt", "name_initials_alt"}
+		for _, col := range cols {
+			alts = append(alts, "starts_with("+col+", "+from+")")
+		}
+		matching = func(extra ...string) string {
+			var subs []string
+			for _, col := range cols {
+				// The alternative readings' indexes leave out the empty ones.
+				subs = append(subs, "SELECT id FROM customers WHERE "+
+					and(append([]string{col + " <> ''", col + " ~>=~ " + from, col + " ~<~ " + to}, extra...)...))
+			}
+			return strings.Join(subs, " UNION ALL ")
+		}
+		match = "(" + strings.Join(alts, " OR ") + ")"
+		older = "SELECT DISTINCT id FROM (" + matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) +
+			") AS u ORDER BY id DESC LIMIT " + n
+	case utf8.RuneCountInString(q.Text) < 3:
+		from, to := w.arg(q.Text), w.arg(q.Text+upper)
+		matching = func(extra ...string) string {
+			return "SELECT id FROM customers WHERE " + and(append([]string{"name ~>=~ " + from, "name ~<~ " + to}, extra...)...)
+		}
+		match = "starts_with(name, " + from + ")"
+		older = matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) + " ORDER BY id + 0 DESC LIMIT " + n
+	default:
+		// A substring: the trigram index by the part without boilerplate
+		// (ftsKey), the whole text checked on the row. The query text is
+		// lower-cased; names with Latin letters compare in lower case.
+		text := w.arg(q.Text)
+		name := "name"
+		if hasCase(q.Text) {
+			name = "lower(name)"
+		}
+		match = "strpos(" + name + ", " + text + ") > 0"
+		conds := []string{substring(&w, db.Postgres, ftsKey(q.Text), false), belowWindow, unfilled + n}
+		if ftsKey(q.Text) != q.Text {
+			conds = append(conds, "strpos("+name+", "+text+") > 0")
+		}
+		older = "SELECT id FROM customers WHERE " + and(conds...) + " ORDER BY id + 0 DESC LIMIT " + n
+	}
+	// Without candidates (substrings) the window always runs.
+	cand := "SELECT NULL::bigint AS id WHERE FALSE"
+	direct := "SELECT NULL::bigint AS id WHERE FALSE"
+	commonPrefix := "TRUE"
+	if matching != nil {
+		cand = matching() + " LIMIT " + few + " + 1"
+		direct = "SELECT DISTINCT id FROM cand WHERE (SELECT COUNT(*) FROM cand) <= " + few + " ORDER BY id DESC LIMIT " + n
+		commonPrefix = "(SELECT COUNT(*) FROM cand) > " + few
+	}
+	// The wider window holds twice a page at the rate of the first one;
+	// under pgFewHits there, reading the matches' rows at random costs
+	// less than scanning that many customers.
+	window := strconv.Itoa(pgWindow)
+	sqlText := `WITH cand AS MATERIALIZED (` + cand + `),
+	direct AS MATERIALIZED (` + direct + `),
+	bound AS MATERIALIZED (SELECT COALESCE(MAX(id), 0) - ` + window + ` AS lo FROM customers WHERE id < ` + c + `),
+	recent AS MATERIALIZED (SELECT id FROM customers WHERE ` + and(inWindow, match, commonPrefix) + ` ORDER BY id DESC LIMIT ` + n + `),
+	wider AS MATERIALIZED (SELECT CASE WHEN h >= ` + strconv.Itoa(pgFewHits) + ` AND h < ` + n + `
+		THEN lo - (` + window + ` * CEIL(2.0 * ` + n + ` / h))::bigint ELSE lo END AS lo
+		FROM (SELECT (SELECT lo FROM bound) AS lo, (SELECT COUNT(*) FROM recent) AS h) AS first),
+	mid AS MATERIALIZED (SELECT id FROM customers WHERE ` + and(inWider, match) + ` ORDER BY id DESC LIMIT ` + n + `),
+	older AS MATERIALIZED (` + older + `)
+	SELECT ` + customerColumns + ` FROM customers
+	WHERE id IN (SELECT id FROM direct UNION ALL SELECT id FROM recent UNION ALL SELECT id FROM mid UNION ALL SELECT id FROM older)
+	ORDER BY id DESC LIMIT ` + n
+	return s.queryCustomers(ctx, s.db.ShapedQ(ctx), sqlText, w.args)
 }

@@ -52,12 +52,19 @@ func TestSearchPlansAgree(t *testing.T) {
 		manager, _ := ids.PrincipalFor(ctx, u.ID)
 		s := NewStore(d, clk, a, timeline.New(d, clk))
 		names := map[int64]string{}
-		add := func(name, typ string) {
-			c, err := s.Create(ctx, Input{Name: &name, Type: &typ, AllowDuplicate: true})
+		types := map[int64]string{}
+		phones := map[int64][]string{}
+		add := func(name, typ string, phone ...string) int64 {
+			in := Input{Name: &name, Type: &typ, AllowDuplicate: true}
+			if len(phone) > 0 {
+				in.Phones = &phone
+			}
+			c, err := s.Create(ctx, in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			names[c.ID] = name
+			names[c.ID], types[c.ID], phones[c.ID] = name, typ, c.Phones
+			return c.ID
 		}
 		// Old customers first, then many newer ones sharing the prefixes.
 		add("北京华信科技有限公司", TypeOrganization)
@@ -70,6 +77,18 @@ func TestSearchPlansAgree(t *testing.T) {
 		add("北京华信科技有限公司上海分公司", TypeOrganization)
 		add("ABC科技有限公司", TypeOrganization)
 		add("张伟强", TypeIndividual)
+		// Customers sharing the last four digits of a phone, one of them
+		// twice, one merged away (its phones move to the one kept).
+		for i := 0; i < 9; i++ {
+			add(fmt.Sprintf("钱%c", '一'+rune(i)), TypeIndividual, fmt.Sprintf("1391234%04d", 5678+i%2))
+		}
+		twice := add("孙二", TypeIndividual, "13912345678", "13800005678")
+		gone := add("孙三", TypeIndividual, "13700005678")
+		if _, err := s.Merge(ctx, twice, gone); err != nil {
+			t.Fatal(err)
+		}
+		delete(names, gone)
+		phones[twice] = append(phones[twice], "13700005678")
 		keys := map[int64]NameKeys{}
 		for id, n := range names {
 			keys[id] = NameSearchKeys(n)
@@ -89,6 +108,16 @@ func TestSearchPlansAgree(t *testing.T) {
 			}
 			return out
 		}
+		last4 := func(d string) func(int64) bool {
+			return func(id int64) bool {
+				for _, p := range phones[id] {
+					if strings.HasSuffix(p, d) {
+						return true
+					}
+				}
+				return false
+			}
+		}
 		contains := func(sub string) func(int64) bool {
 			return func(id int64) bool { return strings.Contains(names[id], sub) }
 		}
@@ -101,36 +130,50 @@ func TestSearchPlansAgree(t *testing.T) {
 				return strings.HasPrefix(k.Initials, p) || strings.HasPrefix(k.Full, p)
 			}
 		}
+		org := func(match func(int64) bool) func(int64) bool {
+			return func(id int64) bool { return types[id] == TypeOrganization && match(id) }
+		}
 		cases := []struct {
 			q     string
 			match func(int64) bool
+			typ   string
 		}{
-			{"北京", prefix("北京")},
-			{"北", prefix("北")},
-			{"张伟", prefix("张伟")},
-			{"赵", prefix("赵")},
-			{"bj", initials("bj")},
-			{"z", initials("z")},
-			{"zhao", initials("zhao")},
-			{"有限公司", contains("有限公司")},
-			{"北京华信科技有限公司", contains("北京华信科技有限公司")},
-			{"华信科技有限公司上海", contains("华信科技有限公司上海")},
-			{"贸易有限", contains("贸易有限")},
-			{"nobody", func(int64) bool { return false }},
+			{"北京", prefix("北京"), ""},
+			{"北", prefix("北"), ""},
+			{"张伟", prefix("张伟"), ""},
+			{"赵", prefix("赵"), ""},
+			{"bj", initials("bj"), ""},
+			{"z", initials("z"), ""},
+			{"zhao", initials("zhao"), ""},
+			{"有限公司", contains("有限公司"), ""},
+			{"北京华信科技有限公司", contains("北京华信科技有限公司"), ""},
+			{"华信科技有限公司上海", contains("华信科技有限公司上海"), ""},
+			{"贸易有限", contains("贸易有限"), ""},
+			{"nobody", func(int64) bool { return false }, ""},
 			// Latin letters in any case, on both databases.
-			{"abc科技有限公司", contains("ABC科技有限公司")},
-			{"Abc科技", contains("ABC科技")},
+			{"abc科技有限公司", contains("ABC科技有限公司"), ""},
+			{"Abc科技", contains("ABC科技"), ""},
+			{"5678", last4("5678"), ""},
+			{"5679", last4("5679"), ""},
+			// With a filter as well.
+			{"北京", org(prefix("北京")), TypeOrganization},
+			{"赵", org(prefix("赵")), TypeOrganization},
+			{"bj", org(initials("bj")), TypeOrganization},
+			{"有限公司", org(contains("有限公司")), TypeOrganization},
+			{"5678", func(int64) bool { return false }, TypeOrganization},
 		}
-		// 3000: the newest customers fill a page; 7: they do not, and the
-		// hits there choose between a wider window and the index
-		// (PostgreSQL).
-		for _, window := range []int{3000, 7} {
-			oldWindow, oldCount, oldPG, oldFew := scanWindow, commonCount, pgWindow, pgFew
-			scanWindow, commonCount, pgWindow, pgFew = window, 5, window, 2
+		// few 1000: every prefix is rare and answered from the indexes
+		// (PostgreSQL); few 2: prefixes are common, and a window of 3000
+		// holds every customer, one of 7 does not and the rest come from a
+		// wider window (from one hit on) and the indexes.
+		for _, plan := range []struct{ window, few, hits int }{{3000, 1000, 6}, {3000, 2, 6}, {7, 2, 1}, {7, 2, 100}} {
+			window := plan.window
+			oldWindow, oldCount, oldPG, oldFew, oldHits := scanWindow, commonCount, pgWindow, pgFew, pgFewHits
+			scanWindow, commonCount, pgWindow, pgFew, pgFewHits = window, 5, window, plan.few, plan.hits
 			for _, c := range cases {
 				want := expect(c.match)
 				var got []int64
-				f := Filter{Q: c.q, Limit: 4}
+				f := Filter{Q: c.q, Limit: 4, Type: c.typ}
 				for page := 0; page < 50; page++ {
 					p, err := s.Search(ctx, manager, f)
 					if err != nil {
@@ -145,10 +188,10 @@ func TestSearchPlansAgree(t *testing.T) {
 					f.Cursor = p.NextCursor
 				}
 				if fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Errorf("window %d: search %q = %v, want %v", window, c.q, got, want)
+					t.Errorf("%+v: search %q (type %q) = %v, want %v", plan, c.q, c.typ, got, want)
 				}
 			}
-			scanWindow, commonCount, pgWindow, pgFew = oldWindow, oldCount, oldPG, oldFew
+			scanWindow, commonCount, pgWindow, pgFew, pgFewHits = oldWindow, oldCount, oldPG, oldFew, oldHits
 		}
 	})
 }

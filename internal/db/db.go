@@ -5,7 +5,9 @@
 //   - SQLite runs in WAL mode with synchronous=FULL, foreign keys on and a busy
 //     timeout; all writes go through one connection (W) so writers queue in Go
 //     instead of failing with SQLITE_BUSY, and reads use a pool (R).
-//   - On PostgreSQL, W and R are the same pool.
+//   - On PostgreSQL, W and R are the same pool; Shaped is a second, small
+//     pool whose prepared statements always run their generic plan, for
+//     statements whose plan the code has fixed (see Shaped).
 //   - A transaction started by WithTx travels in the context: every query made
 //     with Q(ctx) inside fn joins it.
 //   - Times are stored in UTC.
@@ -23,8 +25,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 )
 
 // Dialect names the SQL dialect of a database.
@@ -41,7 +44,10 @@ type DB struct {
 	Dialect Dialect
 	W       *sql.DB // writes (and reads inside write transactions)
 	R       *sql.DB // reads
-	DSN     string  // the PostgreSQL DSN, or the SQLite file path
+	// Shaped reads with statements shaped so that one plan serves every
+	// parameter (see ShapedQ); R on SQLite.
+	Shaped *sql.DB
+	DSN    string // the PostgreSQL DSN, or the SQLite file path
 }
 
 // Open opens PostgreSQL when dsn is a postgres:// URL, otherwise the SQLite
@@ -99,7 +105,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 	r.SetConnMaxLifetime(0)
-	return &DB{Dialect: SQLite, W: w, R: r, DSN: path}, nil
+	return &DB{Dialect: SQLite, W: w, R: r, Shaped: r, DSN: path}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -116,7 +122,35 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &DB{Dialect: Postgres, W: p, R: p, DSN: dsn}, nil
+	shaped, err := openShaped(dsn)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return &DB{Dialect: Postgres, W: p, R: p, Shaped: shaped, DSN: dsn}, nil
+}
+
+// openShaped opens the pool of ShapedQ: PostgreSQL re-plans a prepared
+// statement with its parameters for the first five runs and then whenever
+// that plan looks cheaper than the generic one, which for the search box is
+// every time; planning then costs more than running the statement (a
+// millisecond against a few tenths). plan_cache_mode=force_generic_plan
+// plans each statement once per connection.
+func openShaped(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	// A generic plan expects the default share of rows (0.5 %), which makes
+	// a parallel plan look worth it; its workers take longer to start than
+	// these statements take to run.
+	cfg.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	p := stdlib.OpenDB(*cfg)
+	p.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
+	p.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	return p, nil
 }
 
 // Close closes both pools.
@@ -124,6 +158,9 @@ func (d *DB) Close() error {
 	err := d.W.Close()
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
+	}
+	if d.Shaped != nil && d.Shaped != d.R {
+		err = errors.Join(err, d.Shaped.Close())
 	}
 	return err
 }
@@ -186,6 +223,19 @@ func (d *DB) RQ(ctx context.Context) Querier {
 		return tx
 	}
 	return d.R
+}
+
+// ShapedQ returns the transaction in ctx, or the pool for statements whose
+// plan does not depend on their parameters: statements that name the index
+// they need through the form of their conditions (range operators rather
+// than LIKE with a parameter, id + 0 where the primary key must not be
+// walked), so that PostgreSQL's generic plan is the right one. Anything
+// else belongs on RQ.
+func (d *DB) ShapedQ(ctx context.Context) Querier {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx
+	}
+	return d.Shaped
 }
 
 // InTx tells whether ctx carries a transaction.

@@ -34,6 +34,9 @@ func newMetrics(d *db.DB, jobs func(context.Context) (map[string]int64, error)) 
 	if d.R != d.W {
 		m.reg.MustRegister(collectors.NewDBStatsCollector(d.R, "read"))
 	}
+	if d.Shaped != nil && d.Shaped != d.R {
+		m.reg.MustRegister(collectors.NewDBStatsCollector(d.Shaped, "shaped"))
+	}
 	if jobs != nil {
 		m.reg.MustRegister(&jobCollector{stats: jobs, desc: prometheus.NewDesc("careloop_jobs",
 			"Background jobs in the queue by state.", []string{"state"}, nil)})
