@@ -382,6 +382,17 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 		ids(names + " UNION ALL SELECT customer_id FROM customer_products WHERE serial <> '' AND serial IN (" +
 			w.arg(raw) + ", " + w.arg(strings.ToUpper(raw)) + ")")
 	}
+	if d == db.Postgres && q.Kind == QueryEmpty && f.Lifecycle != "" {
+		// The list by stage walks customers_stage newest first. Written as
+		// an equality, the planner reckons the stage spread evenly over the
+		// ids and walks the primary key instead, past every newer customer
+		// of another stage (churned customers are all old ones: 37,000 rows,
+		// 15 ms). As a range with the index's order it must take the index.
+		v := w.arg(f.Lifecycle)
+		w.add(stageExpr + " >= " + v + " AND " + stageExpr + " <= " + v)
+		pl.orderBy = stageExpr + " DESC, id DESC"
+		f.Lifecycle = ""
+	}
 	for _, c := range f.conditions(w) {
 		w.add(c)
 	}
@@ -395,6 +406,10 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 	}
 	return pl
 }
+
+// stageExpr is the effective lifecycle stage, the expression of the index
+// customers_stage.
+const stageExpr = "(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END)"
 
 // narrowed tells whether f filters beyond the search box.
 func (f Filter) narrowed() bool {
@@ -411,9 +426,7 @@ func (f Filter) conditions(w *where) []string {
 		out = append(out, "tier = "+w.arg(f.Tier))
 	}
 	if f.Lifecycle != "" {
-		// The expression of the index customers_stage.
-		const stage = "(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END)"
-		out = append(out, stage+" = "+w.arg(f.Lifecycle))
+		out = append(out, stageExpr+" = "+w.arg(f.Lifecycle))
 	}
 	if f.OwnerID != 0 {
 		out = append(out, "owner_id = "+w.arg(f.OwnerID))

@@ -227,17 +227,35 @@ func TestSearchFiltersByEffectiveStage(t *testing.T) {
 		plain := create("甲", "")
 		unsub := create("乙", "unsubscribed")
 		pinned := create("丙", "potential")
-		for stage, want := range map[string][]int64{"potential": {pinned, plain}, "unsubscribed": {unsub}, "active": nil} {
-			p, err := s.Search(ctx, manager, Filter{Lifecycle: stage})
-			if err != nil {
-				t.Fatal(err)
+		want := map[string][]int64{"potential": {pinned, plain}, "unsubscribed": {unsub}, "active": nil}
+		// More of each, interleaved, for the pages below.
+		for i := 0; i < 7; i++ {
+			if i%2 == 0 {
+				want["unsubscribed"] = append([]int64{create(fmt.Sprint("丁", i), "unsubscribed")}, want["unsubscribed"]...)
+			} else {
+				want["potential"] = append([]int64{create(fmt.Sprint("戊", i), "")}, want["potential"]...)
 			}
+		}
+		for stage, ids := range want {
+			// Page by page, two at a time: the stage's own order must agree
+			// with the cursor (newest first).
 			var got []int64
-			for _, c := range p.Items {
-				got = append(got, c.ID)
+			f := Filter{Lifecycle: stage, Limit: 2}
+			for page := 0; page < 10; page++ {
+				p, err := s.Search(ctx, manager, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range p.Items {
+					got = append(got, c.ID)
+				}
+				if p.NextCursor == "" {
+					break
+				}
+				f.Cursor = p.NextCursor
 			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("stage %s: %v, want %v", stage, got, want)
+			if fmt.Sprint(got) != fmt.Sprint(ids) {
+				t.Errorf("stage %s: %v, want %v", stage, got, ids)
 			}
 		}
 	})
