@@ -122,8 +122,9 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 			a.DB.Close()
 			return nil, err
 		}
-		// Customer imports of more rows than this run as background jobs.
-		a.Customers.SetImportQueue(a.Jobs.InsertImport, customers.DefaultImportSyncRows)
+		// Customer imports of more rows than this run as background jobs
+		// (--import-sync-rows).
+		a.Customers.SetImportQueue(a.Jobs.InsertImport, c.ImportSyncRows)
 	}
 	if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
 		a.Setup = ui.NewSetupCode()

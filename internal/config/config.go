@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +31,9 @@ type Config struct {
 	LogLevel       string
 	LogFormat      string // text or json
 	ShutdownGrace  time.Duration
+	// ImportSyncRows is how many data rows a customer import may have to be
+	// imported during the request; larger uploads run as background jobs.
+	ImportSyncRows int
 }
 
 // Getenv looks up an environment variable; os.Getenv in production.
@@ -43,6 +47,8 @@ func Defaults() Config {
 		LogLevel:      "info",
 		LogFormat:     "text",
 		ShutdownGrace: 20 * time.Second,
+		// customers.DefaultImportSyncRows (config does not import the domain).
+		ImportSyncRows: 5000,
 	}
 }
 
@@ -82,6 +88,19 @@ func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool) *Binder {
 			g = d.ShutdownGrace
 		}
 		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", g, "how long shutdown waits for in-flight requests and jobs [CARELOOP_SHUTDOWN_GRACE]")
+		rows := d.ImportSyncRows
+		if v := b.env("IMPORT_SYNC_ROWS", ""); v != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				b.errs = append(b.errs, fmt.Errorf("CARELOOP_IMPORT_SYNC_ROWS %q: want a whole number of rows, e.g. 5000", v))
+			} else {
+				rows = n
+			}
+		}
+		fs.IntVar(&c.ImportSyncRows, "import-sync-rows", rows,
+			"customer imports with more data rows than this run as background jobs with progress and cancel [CARELOOP_IMPORT_SYNC_ROWS]")
+	} else if c.ImportSyncRows <= 0 {
+		c.ImportSyncRows = d.ImportSyncRows // no jobs run outside serve; the value is unused
 	}
 	return b
 }
@@ -142,6 +161,9 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	if c.ImportSyncRows <= 0 {
+		errs = append(errs, fmt.Errorf("--import-sync-rows %d: want a positive number of rows (default 5000); larger imports run in the background", c.ImportSyncRows))
 	}
 	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		errs = append(errs, fmt.Errorf("--base-url %q: want an http:// or https:// URL", c.BaseURL))

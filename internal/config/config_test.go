@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/careloop/careloop/internal/customers"
 )
 
 func parse(t *testing.T, env map[string]string, args ...string) (Config, error) {
@@ -73,5 +75,50 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
+	}
+}
+
+func TestImportSyncRows(t *testing.T) {
+	c, err := parse(t, nil)
+	if err != nil || c.ImportSyncRows != customers.DefaultImportSyncRows {
+		t.Fatalf("default = %d, %v; want customers.DefaultImportSyncRows (%d)", c.ImportSyncRows, err, customers.DefaultImportSyncRows)
+	}
+	env := map[string]string{"CARELOOP_IMPORT_SYNC_ROWS": "200"}
+	if c, err = parse(t, env); err != nil || c.ImportSyncRows != 200 {
+		t.Fatalf("env: %d, %v", c.ImportSyncRows, err)
+	}
+	if c, err = parse(t, env, "--import-sync-rows", "50"); err != nil || c.ImportSyncRows != 50 {
+		t.Fatalf("flag over env: %d, %v", c.ImportSyncRows, err)
+	}
+	path := filepath.Join(t.TempDir(), "rows")
+	if err := os.WriteFile(path, []byte("300\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = parse(t, map[string]string{"CARELOOP_IMPORT_SYNC_ROWS_FILE": path}); err != nil || c.ImportSyncRows != 300 {
+		t.Fatalf("file variant: %d, %v", c.ImportSyncRows, err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"--import-sync-rows", "0"}, "--import-sync-rows 0: want a positive number of rows"},
+		{nil, []string{"--import-sync-rows=-5"}, "--import-sync-rows -5: want a positive number of rows"},
+		{map[string]string{"CARELOOP_IMPORT_SYNC_ROWS": "0"}, nil, "--import-sync-rows 0: want a positive number of rows"},
+		{map[string]string{"CARELOOP_IMPORT_SYNC_ROWS": "5k"}, nil, `CARELOOP_IMPORT_SYNC_ROWS "5k": want a whole number of rows`},
+		{nil, []string{"--import-sync-rows", "many"}, `invalid value "many" for flag -import-sync-rows`},
+	} {
+		_, err := parse(t, tc.env, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("env %v args %v: error %v, want %q", tc.env, tc.args, err, tc.want)
+		}
+	}
+	// Commands other than serve keep the default (they never start jobs).
+	var o Config
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	b := Bind(fs, func(k string) string { return env[k] }, &o, false)
+	if err := fs.Parse(nil); err != nil || b.Finish() != nil || o.ImportSyncRows != customers.DefaultImportSyncRows || fs.Lookup("import-sync-rows") != nil {
+		t.Fatalf("non-serve: %d", o.ImportSyncRows)
 	}
 }

@@ -50,23 +50,66 @@ func Each(t *testing.T, fn func(t *testing.T, k *Kit)) {
 	}
 }
 
+// Options change the Careloop that StartWith builds.
+type Options struct {
+	// Jobs runs the background job workers (River) as `careloop serve`
+	// does: background imports, periodic jobs. Start leaves them out.
+	Jobs bool
+	// ImportSyncRows is --import-sync-rows: customer imports of more data
+	// rows run as background jobs (with Jobs). 0 keeps the default.
+	ImportSyncRows int
+}
+
+// EachWith is Each with options.
+func EachWith(t *testing.T, o Options, fn func(t *testing.T, k *Kit)) {
+	t.Helper()
+	for _, tg := range dbtest.Targets(t) {
+		t.Run(string(tg.Dialect), func(t *testing.T) { fn(t, StartWith(t, tg, o)) })
+	}
+}
+
 // Start builds a Careloop on the target database without background jobs.
 func Start(t testing.TB, tg dbtest.Target) *Kit {
+	t.Helper()
+	return StartWith(t, tg, Options{})
+}
+
+// StartWith builds a Careloop on the target database with options.
+func StartWith(t testing.TB, tg dbtest.Target, o Options) *Kit {
 	t.Helper()
 	c := config.Defaults()
 	c.DataDir = t.TempDir()
 	c.LogLevel = "error"
+	if o.ImportSyncRows > 0 {
+		c.ImportSyncRows = o.ImportSyncRows
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("testkit config: %v", err)
+	}
 	if tg.Dialect == db.Postgres {
 		c.DB = dbtest.NewSchema(t, tg.DSN)
 	}
 	clk := clock.NewFake(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // Monday 09:00 in Shanghai
-	a, err := app.Open(context.Background(), c, app.Options{Clock: clk, Hash: CheapHash, NoJobs: true, LogOutput: testWriter{t}})
+	a, err := app.Open(context.Background(), c, app.Options{Clock: clk, Hash: CheapHash, NoJobs: !o.Jobs, LogOutput: testWriter{t}})
 	if err != nil {
 		t.Fatalf("open careloop on %s: %v", tg.Dialect, err)
+	}
+	if a.Jobs != nil {
+		if err := a.Jobs.Start(context.Background()); err != nil {
+			a.Close()
+			t.Fatalf("start jobs: %v", err)
+		}
 	}
 	srv := httptest.NewServer(a.Server)
 	t.Cleanup(func() {
 		srv.Close()
+		if a.Jobs != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			if err := a.Jobs.Stop(ctx); err != nil {
+				t.Errorf("stop jobs: %v", err)
+			}
+			cancel()
+		}
 		a.Close()
 	})
 	return &Kit{T: t, App: a, Clock: clk, Server: srv, URL: srv.URL}
