@@ -80,8 +80,40 @@ type importHub struct {
 	mu       sync.Mutex
 	queue    ImportQueue
 	syncRows int
+	hook     ImportHook
 	running  map[int64]*liveImport
 }
+
+// ImportHook is told a background import's progress after each batch of
+// rows (SetImportHook).
+type ImportHook func(ctx context.Context, id int64, phase string, done, total int)
+
+// SetImportHook sets a function that every background import worked by
+// this Store calls after each batch of rows (400), once that progress is
+// what ImportJob reports; nil removes it. The import waits while the hook
+// runs, so tests use it to hold an import at a known point, check its
+// progress and cancel it; ctx is the import's own (cancelled with it). On
+// SQLite the write pass holds the only writer meanwhile: a hook must not
+// wait for anything that writes. Production code sets none.
+func (s *Store) SetImportHook(h ImportHook) {
+	hub := s.hub()
+	hub.mu.Lock()
+	hub.hook = h
+	hub.mu.Unlock()
+}
+
+// ImportEndedError refuses to cancel an import that has already ended;
+// it wraps domain.ErrConflict.
+type ImportEndedError struct {
+	Status string // ImportDone, ImportFailed or ImportCancelled
+}
+
+func (e *ImportEndedError) Error() string {
+	return fmt.Sprintf("customer import has ended (%s) and cannot be cancelled", e.Status)
+}
+
+// Unwrap makes the error a conflict.
+func (e *ImportEndedError) Unwrap() error { return domain.ErrConflict }
 
 // importHubs keeps one hub per Store. The Store is the one object that both
 // the web handlers and the job worker are given, and its struct belongs to
@@ -234,10 +266,14 @@ type storedReport struct {
 
 // CancelImport asks a background import to stop. A queued import is
 // cancelled at once; a running one stops at its next batch and rolls back.
+// An import that has ended is refused with *ImportEndedError.
 func (s *Store) CancelImport(ctx context.Context, p *identity.Principal, id int64) (ImportJob, error) {
 	j, err := s.ImportJob(ctx, p, id)
 	if err != nil {
 		return j, err
+	}
+	if j.Status != ImportQueued && j.Status != ImportRunning {
+		return j, fmt.Errorf("cancel import %d: %w", id, &ImportEndedError{Status: j.Status})
 	}
 	h := s.hub()
 	h.mu.Lock()
@@ -253,22 +289,41 @@ func (s *Store) CancelImport(ctx context.Context, p *identity.Principal, id int6
 		// the writer until it has rolled back.
 	case j.Status == ImportQueued:
 		now := db.Now(s.clock.Now())
-		if _, err := s.db.W.ExecContext(ctx, `UPDATE customer_imports SET status = $1, cancel_requested = TRUE, finished_at = $2, updated_at = $2
-			WHERE id = $3 AND status = $4`, ImportCancelled, now, id, ImportQueued); err != nil {
+		res, err := s.db.W.ExecContext(ctx, `UPDATE customer_imports SET status = $1, cancel_requested = TRUE, finished_at = $2, updated_at = $2
+			WHERE id = $3 AND status = $4`, ImportCancelled, now, id, ImportQueued)
+		if err != nil {
 			return j, fmt.Errorf("cancel import: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return s.cancelRaced(ctx, p, id) // a worker took it meanwhile
 		}
 		if _, err := s.db.W.ExecContext(ctx, `DELETE FROM customer_import_files WHERE import_id = $1`, id); err != nil {
 			return j, fmt.Errorf("cancel import: %w", err)
 		}
-	case j.Status == ImportRunning:
+	default:
 		// Worked by another server (PostgreSQL): it polls this flag.
-		if _, err := s.db.W.ExecContext(ctx, `UPDATE customer_imports SET cancel_requested = TRUE WHERE id = $1`, id); err != nil {
+		res, err := s.db.W.ExecContext(ctx, `UPDATE customer_imports SET cancel_requested = TRUE WHERE id = $1 AND status = $2`, id, ImportRunning)
+		if err != nil {
 			return j, fmt.Errorf("cancel import: %w", err)
 		}
-	default:
-		return j, nil // finished already
+		if n, _ := res.RowsAffected(); n == 0 {
+			return s.cancelRaced(ctx, p, id) // it ended meanwhile
+		}
 	}
 	return s.ImportJob(ctx, p, id)
+}
+
+// cancelRaced answers a cancel whose import changed state while it was
+// asked: started here (cancel it again) or ended (refused).
+func (s *Store) cancelRaced(ctx context.Context, p *identity.Principal, id int64) (ImportJob, error) {
+	j, err := s.ImportJob(ctx, p, id)
+	if err != nil {
+		return j, err
+	}
+	if j.Status == ImportQueued || j.Status == ImportRunning {
+		return s.CancelImport(ctx, p, id)
+	}
+	return j, fmt.Errorf("cancel import %d: %w", id, &ImportEndedError{Status: j.Status})
 }
 
 // RunImport works background import id (called by the job worker). It
@@ -278,8 +333,10 @@ func (s *Store) RunImport(ctx context.Context, id int64, opts ImportOptions) err
 	var status, fileName, label string
 	var set ImportSettings
 	var createdBy sql.NullInt64
-	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT status, file_name, dry_run, valid_only, allow_duplicates, created_by, actor_label
-		FROM customer_imports WHERE id = $1`, id).Scan(&status, &fileName, &set.DryRun, &set.ValidOnly, &set.AllowDuplicates, &createdBy, &label)
+	var cancelAsked bool
+	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT status, file_name, dry_run, valid_only, allow_duplicates, created_by, actor_label,
+		cancel_requested FROM customer_imports WHERE id = $1`, id).
+		Scan(&status, &fileName, &set.DryRun, &set.ValidOnly, &set.AllowDuplicates, &createdBy, &label, &cancelAsked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // deleted: nothing to do
 	}
@@ -289,47 +346,55 @@ func (s *Store) RunImport(ctx context.Context, id int64, opts ImportOptions) err
 	if status != ImportQueued && status != ImportRunning {
 		return nil // cancelled before it started, or finished
 	}
+	if cancelAsked {
+		return s.finishImport(ctx, id, ImportCancelled, storedReport{}) // asked on another server before a retry
+	}
 	var data []byte
 	if err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT data FROM customer_import_files WHERE import_id = $1`, id).Scan(&data); err != nil {
 		return s.finishImport(ctx, id, ImportFailed, storedReport{ErrorKey: KeyImportUnreadable})
 	}
-	now := db.Now(s.clock.Now())
-	if _, err := s.db.W.ExecContext(ctx, `UPDATE customer_imports SET status = $1, phase = $2, updated_at = $3 WHERE id = $4`,
-		ImportRunning, PhaseChecking, now, id); err != nil {
-		return fmt.Errorf("run import %d: %w", id, err)
-	}
 	ctx = audit.WithActor(ctx, audit.Actor{UserID: createdBy.Int64, Label: label})
 	jobCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Registered before the row says running, so that a cancel that sees
+	// the row running always finds the import here.
 	live := &liveImport{phase: PhaseChecking, cancel: cancel}
 	h := s.hub()
 	h.mu.Lock()
 	h.running[id] = live
+	hook := h.hook
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
 		delete(h.running, id)
 		h.mu.Unlock()
 	}()
+	now := db.Now(s.clock.Now())
+	res, err := s.db.W.ExecContext(ctx, `UPDATE customer_imports SET status = $1, phase = $2, updated_at = $3 WHERE id = $4 AND status IN ($5, $1)`,
+		ImportRunning, PhaseChecking, now, id, ImportQueued)
+	if err != nil {
+		return fmt.Errorf("run import %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // cancelled while queued, since the first read
+	}
 	var lastSave time.Time
 	set.FileName, set.ImportID, set.File = fileName, id, opts
 	set.Progress = func(phase string, done, total int) {
 		h.mu.Lock()
 		live.phase, live.done, live.total = phase, done, total
 		h.mu.Unlock()
-		if s.db.Dialect != db.Postgres || time.Since(lastSave) < time.Second {
-			return
+		if s.db.Dialect == db.Postgres && time.Since(lastSave) >= time.Second {
+			lastSave = time.Now()
+			if s.saveProgress(ctx, id, phase, done, total) {
+				h.mu.Lock()
+				live.cancelled = true
+				h.mu.Unlock()
+				cancel()
+			}
 		}
-		lastSave = time.Now()
-		// Outside the import's transaction (ctx, not the callback's).
-		var stop bool
-		_ = s.db.W.QueryRowContext(ctx, `UPDATE customer_imports SET phase = $1, rows_done = $2, rows_total = $3 WHERE id = $4
-			RETURNING cancel_requested`, phase, done, total, id).Scan(&stop)
-		if stop {
-			h.mu.Lock()
-			live.cancelled = true
-			h.mu.Unlock()
-			cancel()
+		if hook != nil {
+			hook(jobCtx, id, phase, done, total)
 		}
 	}
 	rep, err := s.Import(jobCtx, bytes.NewReader(data), set)
@@ -338,7 +403,9 @@ func (s *Store) RunImport(ctx context.Context, id int64, opts ImportOptions) err
 	h.mu.Unlock()
 	var ve *domain.ValidationError
 	switch {
-	case cancelled:
+	case cancelled && err != nil:
+		// The write transaction rolled back. (A cancel that came after the
+		// import committed is too late: the import is done.)
 		return s.finishImport(ctx, id, ImportCancelled, storedReport{})
 	case errors.As(err, &ve) && len(ve.Fields) > 0:
 		return s.finishImport(ctx, id, ImportFailed, storedReport{ErrorKey: ve.Fields[0].Key, ErrorParams: ve.Fields[0].Params})
@@ -352,6 +419,16 @@ func (s *Store) RunImport(ctx context.Context, id int64, opts ImportOptions) err
 	return s.finishImport(ctx, id, ImportDone, storedReport{Report: &rep})
 }
 
+// saveProgress copies a running import's progress to its row (outside the
+// import's transaction: ctx is the job's, not the import's) and tells
+// whether another server asked to cancel it. PostgreSQL only: on SQLite the
+// import's transaction holds the writer.
+func (s *Store) saveProgress(ctx context.Context, id int64, phase string, done, total int) (stop bool) {
+	_ = s.db.W.QueryRowContext(ctx, `UPDATE customer_imports SET phase = $1, rows_done = $2, rows_total = $3 WHERE id = $4
+		RETURNING cancel_requested`, phase, done, total, id).Scan(&stop)
+	return stop
+}
+
 func (s *Store) finishImport(ctx context.Context, id int64, status string, r storedReport) error {
 	ctx = context.WithoutCancel(ctx)
 	b, _ := json.Marshal(r)
@@ -362,7 +439,8 @@ func (s *Store) finishImport(ctx context.Context, id int64, status string, r sto
 	}
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE customer_imports SET status = $1, report = $2, rows_done = $3, rows_total = $4,
-			phase = '', finished_at = $5, updated_at = $5 WHERE id = $6`, status, string(b), done, total, now, id); err != nil {
+			phase = '', cancel_requested = (cancel_requested OR $7), finished_at = $5, updated_at = $5 WHERE id = $6`,
+			status, string(b), done, total, now, id, status == ImportCancelled); err != nil {
 			return err
 		}
 		_, err := s.db.Q(ctx).ExecContext(ctx, `DELETE FROM customer_import_files WHERE import_id = $1`, id)

@@ -82,7 +82,7 @@ func (a *API) customerImportRoutes() []httpx.Route {
 		{Method: "GET", Path: "/api/v1/customers/import/jobs/{job}", Perm: identity.CustomersImport, Handler: a.importJob,
 			Summary: "A background import's progress, then its report", Response: ImportJobView{}},
 		{Method: "DELETE", Path: "/api/v1/customers/import/jobs/{job}", Perm: identity.CustomersImport, Handler: a.cancelImportJob,
-			Summary: "Cancel a background import (nothing of it is kept)", Response: ImportJobView{}},
+			Summary: "Cancel a queued or running background import (nothing of it is kept): 202 with the job; 409 once it has ended", Response: ImportJobView{}},
 		{Method: "GET", Path: "/api/v1/customers/export", Perm: identity.CustomersExport, Handler: a.exportCustomers,
 			Summary: "Export the filtered list (same filters as GET /api/v1/customers) as .xlsx or CSV, masked as the caller's role requires",
 			Query:   []string{"format", "q", "type", "tier", "lifecycle", "owner_id", "tag"}},
@@ -291,6 +291,12 @@ func (a *API) cancelImportJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j, err := a.Customers.CancelImport(r.Context(), httpx.Principal(r), id)
+	var ended *customers.ImportEndedError
+	if errors.As(err, &ended) {
+		lang := httpx.Lang(r)
+		a.Problem(w, r, http.StatusConflict, "import.job_ended", map[string]any{"Status": a.Cat.T(lang, "import.status_"+ended.Status, nil)}, nil)
+		return
+	}
 	if err != nil {
 		a.Error(w, r, err)
 		return

@@ -183,7 +183,9 @@ func (u *UI) cancelImportJob(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	if _, err := u.Customers.CancelImport(r.Context(), httpx.Principal(r), id); err != nil {
+	_, err = u.Customers.CancelImport(r.Context(), httpx.Principal(r), id)
+	var ended *customers.ImportEndedError
+	if err != nil && !errors.As(err, &ended) { // an ended import: its page shows how it ended
 		u.fail(w, r, err)
 		return
 	}
