@@ -37,4 +37,11 @@
 //     "cleaned"; export neutralises them by the OWASP rule (leading
 //     apostrophe in CSV, typed string cells in XLSX), so data written by
 //     Careloop never executes in a spreadsheet.
+//   - Value segments and lifecycle stages follow the rules in force
+//     (Store.Rules: one row of customer_rules, else DefaultRules). SetRules
+//     validates, versions and audits a change and recomputes every stored
+//     lifecycle stage in the same transaction; the daily job re-applies the
+//     stored rules as time passes. Segments are computed when read. A stage
+//     set on a purchase by another server within RulesCacheTTL of a change
+//     may follow the old rules until the next daily run.
 package customers

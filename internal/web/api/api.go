@@ -51,6 +51,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.customerImportRoutes()...)
 	rs = append(rs, a.customerRoutes()...)
 	rs = append(rs, a.customerMoreRoutes()...)
+	rs = append(rs, a.customerRulesRoutes()...)
 	rs = append(rs, a.productRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API

@@ -203,6 +203,7 @@ var navItems = []struct {
 	{"/admin/teams", "nav.teams", identity.TeamsManage},
 	{"/admin/audit", "nav.audit", identity.AuditView},
 	{"/admin/calendars", "nav.calendars", identity.CalendarsManage},
+	{"/admin/customer-rules", "nav.customer_rules", identity.SettingsManage},
 	{"/account", "nav.account", identity.Authenticated},
 }
 
@@ -293,6 +294,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.calendarRoutes()...)
 	rs = append(rs, u.customerImportRoutes()...)
 	rs = append(rs, u.customerRoutes()...)
+	rs = append(rs, u.customerRulesRoutes()...)
 	rs = append(rs, u.accountRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
