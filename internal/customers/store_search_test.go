@@ -165,11 +165,11 @@ func TestSearchPlansAgree(t *testing.T) {
 		// few 1000: every prefix is rare and answered from the indexes
 		// (PostgreSQL); few 2: prefixes are common, and a window of 3000
 		// holds every customer, one of 7 does not and the rest come from a
-		// wider window (from one hit on) and the indexes.
-		for _, plan := range []struct{ window, few, hits int }{{3000, 1000, 6}, {3000, 2, 6}, {7, 2, 1}, {7, 2, 100}} {
+		// wider window (from one hit on, indexRows 0) and the indexes.
+		for _, plan := range []struct{ window, few, indexRows int }{{3000, 1000, 50}, {3000, 2, 50}, {7, 2, 0}, {7, 2, 1000}} {
 			window := plan.window
-			oldWindow, oldCount, oldPG, oldFew, oldHits := scanWindow, commonCount, pgWindow, pgFew, pgFewHits
-			scanWindow, commonCount, pgWindow, pgFew, pgFewHits = window, 5, window, plan.few, plan.hits
+			oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub := scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring
+			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = window, 5, window, plan.few, plan.indexRows, plan.indexRows
 			for _, c := range cases {
 				want := expect(c.match)
 				var got []int64
@@ -191,7 +191,7 @@ func TestSearchPlansAgree(t *testing.T) {
 					t.Errorf("%+v: search %q (type %q) = %v, want %v", plan, c.q, c.typ, got, want)
 				}
 			}
-			scanWindow, commonCount, pgWindow, pgFew, pgFewHits = oldWindow, oldCount, oldPG, oldFew, oldHits
+			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub
 		}
 	})
 }
