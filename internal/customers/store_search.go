@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -265,11 +266,17 @@ func (s *Store) commonPrefix(ctx context.Context, q Query) (bool, error) {
 	if q.Kind == QueryPinyin {
 		cols = []string{"name_initials", "name_pinyin"}
 	}
+	texts := []string{q.Text}
+	if q.Kind == QueryName {
+		texts = caseVariants(q.Text)
+	}
 	var w where
 	var counts []string
 	for _, c := range cols {
-		counts = append(counts, "(SELECT COUNT(*) FROM (SELECT 1 FROM customers WHERE "+w.prefix(db.SQLite, c, q.Text, false)+
-			" LIMIT "+strconv.Itoa(commonCount)+"))")
+		for _, t := range texts {
+			counts = append(counts, "(SELECT COUNT(*) FROM (SELECT 1 FROM customers WHERE "+w.prefix(db.SQLite, c, t, false)+
+				" LIMIT "+strconv.Itoa(commonCount)+"))")
+		}
 	}
 	var n int
 	if err := s.db.RQ(ctx).QueryRowContext(ctx, "SELECT "+strings.Join(counts, " + "), w.args...).Scan(&n); err != nil {
@@ -380,7 +387,13 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 		// Serial numbers keep the case they were typed in (the query text is
 		// lower-cased), so match the raw text and its upper case.
 		raw := strings.TrimSpace(f.Q)
-		names := "SELECT id FROM customers WHERE " + substring(w, d, q.Text, false)
+		live := ""
+		if d == db.Postgres {
+			// The name prefix index leaves merged customers out: say so,
+			// or it does not apply.
+			live = "merged_into IS NULL AND "
+		}
+		names := "SELECT id FROM customers WHERE " + live + substring(w, d, q.Text, false)
 		if d == db.SQLite && utf8.RuneCountInString(q.Text) >= 3 {
 			names = "SELECT rowid FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(q.Text))
 		}
@@ -449,7 +462,11 @@ func (f Filter) conditions(w *where) []string {
 // lower-cased).
 func substring(w *where, d db.Dialect, s string, noIndex bool) string {
 	if utf8.RuneCountInString(s) < 3 {
-		return w.prefix(d, "name", s, noIndex)
+		var alts []string
+		for _, v := range caseVariants(s) {
+			alts = append(alts, w.prefix(d, "name", v, noIndex))
+		}
+		return "(" + strings.Join(alts, " OR ") + ")"
 	}
 	if d == db.Postgres {
 		op := "LIKE"
@@ -459,6 +476,29 @@ func substring(w *where, d db.Dialect, s string, noIndex bool) string {
 		return "name " + op + " " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
 	}
 	return "name LIKE " + w.arg("%"+escapeLike(s)+"%") + ` ESCAPE '\'`
+}
+
+// caseVariants returns s with every cased letter in either case ("3m":
+// "3m", "3M"), for prefixes of names, which keep the case they were
+// written in while the query text is lower-cased. Prefixes are under three
+// characters, so there are at most four (more letters: s alone).
+func caseVariants(s string) []string {
+	out := []string{""}
+	for _, r := range s {
+		lo, up := unicode.ToLower(r), unicode.ToUpper(r)
+		next := make([]string, 0, 2*len(out))
+		for _, p := range out {
+			next = append(next, p+string(lo))
+			if up != lo {
+				next = append(next, p+string(up))
+			}
+		}
+		out = next
+		if len(out) > 4 {
+			return []string{s}
+		}
+	}
+	return out
 }
 
 // hasCase tells whether s has letters with an upper and a lower case.
@@ -566,12 +606,27 @@ func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([
 		older = "SELECT id FROM (" + matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) +
 			") AS u ORDER BY id DESC LIMIT 4 * " + n
 	case utf8.RuneCountInString(q.Text) < 3:
-		from, to := w.arg(q.Text), w.arg(q.Text+upper)
-		matching = func(extra ...string) string {
-			return "SELECT id FROM customers WHERE " + and(append([]string{"name ~>=~ " + from, "name ~<~ " + to}, extra...)...)
+		// Names keep the case they were written in: "a座" is also "A座".
+		type bounds struct{ from, to string }
+		var vs []bounds
+		var alts []string
+		for _, v := range caseVariants(q.Text) {
+			b := bounds{w.arg(v), w.arg(v + upper)}
+			vs = append(vs, b)
+			alts = append(alts, window("name", b.from, b.to))
 		}
-		match = window("name", from, to)
-		older = matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) + " ORDER BY id + 0 DESC LIMIT " + n
+		matching = func(extra ...string) string {
+			var subs []string
+			for _, b := range vs {
+				subs = append(subs, "SELECT id FROM customers WHERE "+
+					and(append([]string{"name ~>=~ " + b.from, "name ~<~ " + b.to}, extra...)...))
+			}
+			return strings.Join(subs, " UNION ALL ")
+		}
+		match = "(" + strings.Join(alts, " OR ") + ")"
+		// The variants' ranges do not overlap: no customer twice.
+		older = "SELECT id FROM (" + matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) +
+			") AS u ORDER BY id + 0 DESC LIMIT " + n
 	default:
 		// A substring: the trigram index by the part without boilerplate
 		// (ftsKey), the whole text checked on the row. The query text is

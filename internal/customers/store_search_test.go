@@ -77,6 +77,9 @@ func TestSearchPlansAgree(t *testing.T) {
 		add("北京华信科技有限公司上海分公司", TypeOrganization)
 		add("ABC科技有限公司", TypeOrganization)
 		add("张伟强", TypeIndividual)
+		add("3M中国有限公司", TypeOrganization)
+		add("A座物业", TypeOrganization)
+		add("a座咖啡", TypeOrganization)
 		// Customers sharing the last four digits of a phone, one of them
 		// twice, one merged away (its phones move to the one kept).
 		for i := 0; i < 9; i++ {
@@ -118,6 +121,9 @@ func TestSearchPlansAgree(t *testing.T) {
 				return false
 			}
 		}
+		prefixFold := func(p string) func(int64) bool {
+			return func(id int64) bool { return strings.HasPrefix(strings.ToLower(names[id]), strings.ToLower(p)) }
+		}
 		contains := func(sub string) func(int64) bool {
 			return func(id int64) bool { return strings.Contains(names[id], sub) }
 		}
@@ -153,6 +159,10 @@ func TestSearchPlansAgree(t *testing.T) {
 			// Latin letters in any case, on both databases.
 			{"abc科技有限公司", contains("ABC科技有限公司"), ""},
 			{"Abc科技", contains("ABC科技"), ""},
+			{"3m", prefixFold("3m"), ""},
+			{"3M", prefixFold("3m"), ""},
+			{"a座", prefixFold("a座"), ""},
+			{"A", prefixFold("a"), ""},
 			{"5678", last4("5678"), ""},
 			{"5679", last4("5679"), ""},
 			// With a filter as well.
