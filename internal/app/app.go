@@ -125,6 +125,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		// Customer imports of more rows than this run as background jobs
 		// (--import-sync-rows).
 		a.Customers.SetImportQueue(a.Jobs.InsertImport, c.ImportSyncRows)
+		a.Customers.SetRestageQueue(a.Jobs.InsertLifecycle)
 	}
 	if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
 		a.Setup = ui.NewSetupCode()

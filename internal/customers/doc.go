@@ -39,9 +39,10 @@
 //     Careloop never executes in a spreadsheet.
 //   - Value segments and lifecycle stages follow the rules in force
 //     (Store.Rules: one row of customer_rules, else DefaultRules). SetRules
-//     validates, versions and audits a change and recomputes every stored
-//     lifecycle stage in the same transaction; the daily job re-applies the
-//     stored rules as time passes. Segments are computed when read. A stage
+//     validates, versions and audits a change in one short transaction;
+//     every stored lifecycle stage is then recomputed in batches, by a job
+//     when jobs run (SetRestageQueue); the daily job re-applies the stored
+//     rules as time passes. Segments are computed when read. A stage
 //     set on a purchase by another server within RulesCacheTTL of a change
 //     may follow the old rules until the next daily run.
 package customers

@@ -30,3 +30,12 @@ func errParams(t *testing.T, err error) map[string]any {
 	}
 	return ve.Fields[0].Params
 }
+
+// SetRestageBatch makes ApplyLifecycleRules work in batches of n ids (the
+// external tests see it, being in the same test binary); it returns the
+// undo.
+func SetRestageBatch(n int64) (undo func()) {
+	old := restageBatch
+	restageBatch = n
+	return func() { restageBatch = old }
+}

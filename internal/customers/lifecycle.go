@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -71,6 +72,11 @@ func (s *Store) refreshLifecycle(ctx context.Context, id int64) error {
 // the pass that finds nothing to change). It returns how many customers
 // changed stage. ApplyLifecycleRules applies the stored rules.
 func (s *Store) RefreshLifecycles(ctx context.Context, lr LifecycleRules) (int64, error) {
+	return s.refreshLifecycles(ctx, lr, 0, math.MaxInt64)
+}
+
+// refreshLifecycles is RefreshLifecycles for the customers with lo < id <= hi.
+func (s *Store) refreshLifecycles(ctx context.Context, lr LifecycleRules, lo, hi int64) (int64, error) {
 	now := s.clock.Now().In(BusinessZone)
 	newCut := now.Add(-lr.NewFor).Format("2006-01-02")
 	activeCut := now.Add(-lr.ActiveFor).Format("2006-01-02")
@@ -78,10 +84,10 @@ func (s *Store) RefreshLifecycles(ctx context.Context, lr LifecycleRules) (int64
 		SELECT c.id, CASE WHEN p.first IS NULL THEN 'potential' WHEN p.first > $1 THEN 'new' WHEN p.last > $2 THEN 'active'
 			ELSE 'churned' END AS stage
 		FROM customers c LEFT JOIN (SELECT customer_id, MIN(purchase_date) AS first, MAX(purchase_date) AS last
-			FROM customer_products GROUP BY customer_id) p ON p.customer_id = c.id
-		WHERE c.merged_into IS NULL AND c.erased_at IS NULL)
+			FROM customer_products WHERE customer_id > $3 AND customer_id <= $4 GROUP BY customer_id) p ON p.customer_id = c.id
+		WHERE c.merged_into IS NULL AND c.erased_at IS NULL AND c.id > $3 AND c.id <= $4)
 		UPDATE customers SET lifecycle = st.stage FROM st WHERE customers.id = st.id AND customers.lifecycle <> st.stage`,
-		newCut, activeCut)
+		newCut, activeCut, lo, hi)
 	if err != nil {
 		return 0, fmt.Errorf("refresh lifecycles: %w", err)
 	}

@@ -97,6 +97,7 @@ func (in RulesInput) check() (Rules, error) {
 // rulesCache holds the last rules read outside a transaction. Its zero
 // value is empty.
 type rulesCache struct {
+	restage RestageQueue // set by the composition root when jobs run
 	mu      sync.Mutex
 	val     Rules
 	ok      bool
@@ -166,18 +167,36 @@ func (s *Store) readRules(ctx context.Context, lock bool) (Rules, error) {
 	return r, nil
 }
 
+// RestageQueue enqueues a background pass of the lifecycle rules over every
+// customer (ApplyLifecycleRules); the composition root sets it with
+// SetRestageQueue when background jobs run.
+type RestageQueue func(ctx context.Context) error
+
+// SetRestageQueue makes SetRules leave the recomputation of stages to a
+// background job through q instead of doing it before it returns.
+func (s *Store) SetRestageQueue(q RestageQueue) {
+	s.rules.mu.Lock()
+	s.rules.restage = q
+	s.rules.mu.Unlock()
+}
+
 // SetRules replaces the rules, audited in the same transaction. A version
 // other than the current one is domain.ErrStale; invalid rules are a
-// *domain.ValidationError and change nothing. When the lifecycle rules
-// change, every customer's stage is recomputed in the same transaction, so
-// stages follow the new rules as soon as they are saved. Saving the rules in
-// force changes nothing (no new version, no audit entry).
+// *domain.ValidationError and change nothing. Saving the rules in force
+// changes nothing (no new version, no audit entry).
+//
+// When the lifecycle rules change, every customer's stage is recomputed
+// after the save: by a background job when jobs run (SetRestageQueue),
+// else before SetRules returns. Not in the save's transaction: at 1,000,000
+// customers a change that moves most of them takes minutes on PostgreSQL
+// and would hold SQLite's only writer all that time; ApplyLifecycleRules
+// works in batches instead.
 func (s *Store) SetRules(ctx context.Context, in RulesInput) (Rules, error) {
 	next, err := in.check()
 	if err != nil {
 		return Rules{}, err
 	}
-	defer s.forgetRules()
+	restage := false
 	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		cur, err := s.readRules(ctx, true)
 		if err != nil {
@@ -193,17 +212,24 @@ func (s *Store) SetRules(ctx context.Context, in RulesInput) (Rules, error) {
 		if err := s.writeRules(ctx, cur, next); err != nil {
 			return err
 		}
-		if cur.NewForDays != next.NewForDays || cur.ActiveForDays != next.ActiveForDays {
-			n, err := s.RefreshLifecycles(ctx, next.Lifecycle())
-			if err != nil {
-				return err
-			}
-			changes["lifecycle_restaged"] = audit.Change{After: n}
-		}
+		restage = cur.NewForDays != next.NewForDays || cur.ActiveForDays != next.ActiveForDays
 		return s.audit.Record(ctx, "customer_rules.update", "customer_rules", "1", changes)
 	})
+	s.forgetRules()
 	if err != nil {
 		return Rules{}, fmt.Errorf("set customer rules: %w", err)
+	}
+	if restage {
+		s.rules.mu.Lock()
+		queue := s.rules.restage
+		s.rules.mu.Unlock()
+		// Without a queue, or when it fails, the stages follow now; the
+		// rules are saved either way, and the daily job re-applies them.
+		if queue == nil || queue(ctx) != nil {
+			if _, err := s.ApplyLifecycleRules(ctx); err != nil {
+				return Rules{}, fmt.Errorf("set customer rules: %w", err)
+			}
+		}
 	}
 	return s.readRules(ctx, false)
 }
@@ -246,21 +272,34 @@ func (s *Store) writeRules(ctx context.Context, cur, next Rules) error {
 	return nil
 }
 
+// restageBatch is how many customer ids one transaction of
+// ApplyLifecycleRules covers: a few tens of milliseconds of SQLite's single
+// writer, so other writes get their turn in between.
+var restageBatch int64 = 20000
+
 // ApplyLifecycleRules re-applies the stored lifecycle rules to every live
-// customer (the daily job). It holds the rules row for its transaction, so
-// a concurrent SetRules waits and its own recomputation comes last.
+// customer (the daily job, and the pass after a change of rules), batch by
+// batch of ids. Each batch reads the rules holding their row, so a
+// concurrent SetRules waits for the batch, and the pass it triggers comes
+// after. It returns how many customers changed stage.
 func (s *Store) ApplyLifecycleRules(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		r, err := s.readRules(ctx, true)
-		if err != nil {
-			return err
-		}
-		n, err = s.RefreshLifecycles(ctx, r.Lifecycle())
-		return err
-	})
-	if err != nil {
+	var top, total int64
+	if err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM customers`).Scan(&top); err != nil {
 		return 0, fmt.Errorf("apply lifecycle rules: %w", err)
 	}
-	return n, nil
+	for lo := int64(0); lo < top; lo += restageBatch {
+		err := s.db.WithTx(ctx, func(ctx context.Context) error {
+			r, err := s.readRules(ctx, true)
+			if err != nil {
+				return err
+			}
+			n, err := s.refreshLifecycles(ctx, r.Lifecycle(), lo, lo+restageBatch)
+			total += n
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("apply lifecycle rules: %w", err)
+		}
+	}
+	return total, nil
 }

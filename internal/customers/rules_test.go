@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,7 +169,7 @@ func TestRulesMoveStagesAndSegments(t *testing.T) {
 			t.Fatalf("segments after old_after_days=100, high_value_products=1: %v", seg)
 		}
 		entries := rulesAudit(t, f)
-		if len(entries) != 1 || fmt.Sprint(entries[0].Changes["lifecycle_restaged"].After) != "1" {
+		if len(entries) != 1 || fmt.Sprint(entries[0].Changes["new_for_days"].After) != "30" {
 			t.Fatalf("audit = %+v", entries)
 		}
 		// A purchase is staged by the stored rules too.
@@ -206,6 +207,67 @@ func TestRulesWithoutTheRowAreTheDefaults(t *testing.T) {
 		saved, err := f.store.SetRules(ctx, rulesIn(400, 3, 90, 365))
 		if err != nil || saved.Version != 1 || saved.OldAfterDays != 400 || saved.UpdatedBy != "system" {
 			t.Fatalf("first save without a row: %+v %v", saved, err)
+		}
+	})
+}
+
+// TestRulesRestageInTheBackgroundAndInBatches: with a job queue, a change
+// of lifecycle rules saves at once and leaves the stages to the job; the
+// job's pass covers every customer batch by batch.
+func TestRulesRestageInTheBackgroundAndInBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		defer customers.SetRestageBatch(2)()
+		pr, err := customers.NewCatalog(d, f.clock, f.audit).Create(ctx, customers.ProductInput{Name: str("净水器")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buyers []int64
+		for i := 0; i < 5; i++ {
+			c, err := f.store.Create(ctx, customers.Input{Name: str(fmt.Sprint("买家", i))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.store.AddOwned(ctx, c.ID, customers.OwnedInput{ProductID: pr.ID, PurchaseDate: "2024-04-01"}); err != nil {
+				t.Fatal(err)
+			}
+			buyers = append(buyers, c.ID)
+		}
+		stages := func() string {
+			var out []string
+			for _, id := range buyers {
+				c, err := f.store.Get(ctx, f.manager, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, c.Lifecycle)
+			}
+			return strings.Join(out, " ")
+		}
+		if got := stages(); got != "new new new new new" {
+			t.Fatalf("stages under the defaults: %s", got)
+		}
+		queued := 0
+		f.store.SetRestageQueue(func(context.Context) error { queued++; return nil })
+		if _, err := f.store.SetRules(ctx, rulesIn(365, 3, 30, 365)); err != nil {
+			t.Fatal(err)
+		}
+		if queued != 1 || stages() != "new new new new new" {
+			t.Fatalf("after the save: %d passes queued, stages %s", queued, stages())
+		}
+		// Segment rules alone move no stage: nothing queued.
+		if _, err := f.store.SetRules(ctx, rulesIn(100, 3, 30, 365)); err != nil || queued != 1 {
+			t.Fatalf("segment change: %v, %d passes queued", err, queued)
+		}
+		n, err := f.store.ApplyLifecycleRules(ctx)
+		if err != nil || n != 5 || stages() != "active active active active active" {
+			t.Fatalf("the job's pass: %d %v, stages %s", n, err, stages())
+		}
+		// A queue that fails: the stages follow before SetRules returns.
+		f.store.SetRestageQueue(func(context.Context) error { return errors.New("queue down") })
+		if _, err := f.store.SetRules(ctx, rulesIn(100, 3, 90, 365)); err != nil || stages() != "new new new new new" {
+			t.Fatalf("with the queue down: %v, stages %s", err, stages())
 		}
 	})
 }

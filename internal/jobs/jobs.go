@@ -45,6 +45,9 @@ type Runner struct {
 	InsertCleanup func(context.Context) error
 	// InsertImport enqueues a background customer import (customers.ImportQueue).
 	InsertImport func(ctx context.Context, id int64) error
+	// InsertLifecycle enqueues a pass of the lifecycle rules over every
+	// customer now (customers.RestageQueue).
+	InsertLifecycle func(ctx context.Context) error
 }
 
 // New migrates River's tables and builds its client with every job kind.
@@ -123,6 +126,12 @@ func build[TTx any](ctx context.Context, d *db.DB, driver riverdriver.Driver[TTx
 		},
 		InsertImport: func(ctx context.Context, id int64) error {
 			_, err := client.Insert(ctx, ImportArgs{ImportID: id}, nil)
+			return err
+		},
+		InsertLifecycle: func(ctx context.Context) error {
+			// Not unique by period, unlike the daily one: a pass after every
+			// change of rules, each applying the rules stored when it runs.
+			_, err := client.Insert(ctx, LifecycleArgs{}, nil)
 			return err
 		},
 	}, nil
