@@ -201,3 +201,59 @@ func TestCustomerRulesPageForm(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomerRulesRestageByJob: as `careloop serve` runs, with background
+// jobs, a PUT answers after saving and a job moves the stages right after.
+func TestCustomerRulesRestageByJob(t *testing.T) {
+	testkit.EachWith(t, testkit.Options{Jobs: true}, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: admin, Body: map[string]any{"name": "刘洋"}})
+		var c struct{ ID int64 }
+		r.JSON(t, &c)
+		pr := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/products", Token: admin, Body: map[string]any{"name": "空气净化器", "model": "KJ-300"}})
+		var prod struct{ ID int64 }
+		pr.JSON(t, &prod)
+		path := fmt.Sprintf("/api/v1/customers/%d", c.ID)
+		// Bought 46 days before the kit's clock (2 March 2026): new under
+		// the defaults, active when "new" lasts 30 days.
+		if r := k.Do(testkit.Request{Method: "POST", Path: path + "/products", Token: admin, Body: map[string]any{"product_id": prod.ID, "purchase_date": "2026-01-15"}}); r.Status != http.StatusCreated {
+			t.Fatalf("purchase: %d %s", r.Status, r.Body)
+		}
+		stage := func() string {
+			var d struct{ Lifecycle string }
+			k.Do(testkit.Request{Method: "GET", Path: path, Token: admin}).JSON(t, &d)
+			return d.Lifecycle
+		}
+		if s := stage(); s != "new" {
+			t.Fatalf("under the defaults: %s", s)
+		}
+		// The daily pass also runs when the server starts: let it end
+		// first, so that only the pass the PUT asks for can move the stage.
+		lifecycleJobs := func() (n int) {
+			t.Helper()
+			if err := k.App.DB.R.QueryRow(`SELECT COUNT(*) FROM river_job WHERE kind = 'customer_lifecycle' AND state = 'completed'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for deadline := time.Now().Add(30 * time.Second); lifecycleJobs() < 1; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the start-up lifecycle pass did not run within 30 s")
+			}
+		}
+		if s := stage(); s != "new" {
+			t.Fatalf("after the start-up pass: %s", s)
+		}
+		if r := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/customer-rules", Token: admin, Body: rulesBody(365, 3, 30, 365)}); r.Status != 200 {
+			t.Fatalf("PUT rules: %d %s", r.Status, r.Body)
+		}
+		// The job runs in the background: wait for it, within reason.
+		deadline := time.Now().Add(30 * time.Second)
+		for stage() != "active" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the stage did not follow the new rules within 30 s: %s", stage())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
