@@ -41,9 +41,10 @@ func (lr LifecycleRules) Stage(first, last string, now time.Time) string {
 }
 
 // refreshLifecycle recomputes a customer's stage from their purchases, by
-// the rules in force.
+// the rules in force: read from their row, not the cache, so that a stage
+// set just after a change of rules (on this server or another) follows it.
 func (s *Store) refreshLifecycle(ctx context.Context, id int64) error {
-	rules, err := s.Rules(ctx)
+	rules, err := s.readRules(ctx, false)
 	if err != nil {
 		return err
 	}
