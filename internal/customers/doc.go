@@ -42,7 +42,6 @@
 //     validates, versions and audits a change in one short transaction;
 //     every stored lifecycle stage is then recomputed in batches, by a job
 //     when jobs run (SetRestageQueue); the daily job re-applies the stored
-//     rules as time passes. Segments are computed when read. A stage
-//     set on a purchase by another server within RulesCacheTTL of a change
-//     may follow the old rules until the next daily run.
+//     rules as time passes. Segments are computed when read (by rules
+//     cached for RulesCacheTTL); a purchase's stage reads the rules' row.
 package customers
