@@ -129,8 +129,8 @@ func ftsPhrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) 
 var (
 	commonCount          = 3000
 	scanWindow           = 8000
-	pgWindow             = 2000
-	pgFew                = 500
+	pgWindow             = 1000
+	pgFew                = 200
 	pgIndexRows          = 5000
 	pgIndexRowsSubstring = 2000
 )
