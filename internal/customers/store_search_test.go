@@ -182,21 +182,7 @@ func TestSearchPlansAgree(t *testing.T) {
 			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = window, 5, window, plan.few, plan.indexRows, plan.indexRows
 			for _, c := range cases {
 				want := expect(c.match)
-				var got []int64
-				f := Filter{Q: c.q, Limit: 4, Type: c.typ}
-				for page := 0; page < 50; page++ {
-					p, err := s.Search(ctx, manager, f)
-					if err != nil {
-						t.Fatalf("search %q: %v", c.q, err)
-					}
-					for _, it := range p.Items {
-						got = append(got, it.ID)
-					}
-					if p.NextCursor == "" {
-						break
-					}
-					f.Cursor = p.NextCursor
-				}
+				got := searchAll(t, s, manager, Filter{Q: c.q, Limit: 4, Type: c.typ})
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Errorf("%+v: search %q (type %q) = %v, want %v", plan, c.q, c.typ, got, want)
 				}
@@ -204,6 +190,27 @@ func TestSearchPlansAgree(t *testing.T) {
 			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub
 		}
 	})
+}
+
+// searchAll follows f's pages to the end (at most 50) and returns the ids
+// found, in order.
+func searchAll(t *testing.T, s *Store, p *identity.Principal, f Filter) []int64 {
+	t.Helper()
+	var got []int64
+	for page := 0; page < 50; page++ {
+		res, err := s.Search(context.Background(), p, f)
+		if err != nil {
+			t.Fatalf("search %+v: %v", f, err)
+		}
+		for _, c := range res.Items {
+			got = append(got, c.ID)
+		}
+		if res.NextCursor == "" {
+			break
+		}
+		f.Cursor = res.NextCursor
+	}
+	return got
 }
 
 // TestSearchFiltersByEffectiveStage checks the stage filter: the override
@@ -249,21 +256,7 @@ func TestSearchFiltersByEffectiveStage(t *testing.T) {
 		for stage, ids := range want {
 			// Page by page, two at a time: the stage's own order must agree
 			// with the cursor (newest first).
-			var got []int64
-			f := Filter{Lifecycle: stage, Limit: 2}
-			for page := 0; page < 10; page++ {
-				p, err := s.Search(ctx, manager, f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, c := range p.Items {
-					got = append(got, c.ID)
-				}
-				if p.NextCursor == "" {
-					break
-				}
-				f.Cursor = p.NextCursor
-			}
+			got := searchAll(t, s, manager, Filter{Lifecycle: stage, Limit: 2})
 			if fmt.Sprint(got) != fmt.Sprint(ids) {
 				t.Errorf("stage %s: %v, want %v", stage, got, ids)
 			}

@@ -41,16 +41,7 @@ func TestCustomerRulesAPI(t *testing.T) {
 
 		// A customer cooperating for 91 days who bought 46 days ago (the
 		// kit's clock: 2 March 2026).
-		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: agent, Body: map[string]any{"name": "刘洋", "cooperation_start": "2025-12-01"}})
-		var c struct{ ID int64 }
-		r.JSON(t, &c)
-		pr := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/products", Token: admin, Body: map[string]any{"name": "空气净化器", "model": "KJ-300"}})
-		var prod struct{ ID int64 }
-		pr.JSON(t, &prod)
-		path := fmt.Sprintf("/api/v1/customers/%d", c.ID)
-		if r := k.Do(testkit.Request{Method: "POST", Path: path + "/products", Token: agent, Body: map[string]any{"product_id": prod.ID, "purchase_date": "2026-01-15"}}); r.Status != http.StatusCreated {
-			t.Fatalf("purchase: %d %s", r.Status, r.Body)
-		}
+		path := recentBuyer(t, k, admin, agent, map[string]any{"name": "刘洋", "cooperation_start": "2025-12-01"})
 		detail := func() (segments, stage string) {
 			t.Helper()
 			var d struct {
@@ -65,7 +56,7 @@ func TestCustomerRulesAPI(t *testing.T) {
 		}
 
 		// Old after 60 days: the badge says "old" at once.
-		r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/customer-rules", Token: admin, Body: rulesBody(60, 3, 90, 365), Header: map[string]string{"If-Match": `"v1"`}})
+		r := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/customer-rules", Token: admin, Body: rulesBody(60, 3, 90, 365), Header: map[string]string{"If-Match": `"v1"`}})
 		if r.Status != 200 || r.Header.Get("ETag") != `"v2"` || !strings.Contains(string(r.Body), `"updated_by":"admin@example.com"`) {
 			t.Fatalf("PUT rules: %d %v %s", r.Status, r.Header, r.Body)
 		}
@@ -207,18 +198,9 @@ func TestCustomerRulesPageForm(t *testing.T) {
 func TestCustomerRulesRestageByJob(t *testing.T) {
 	testkit.EachWith(t, testkit.Options{Jobs: true}, func(t *testing.T, k *testkit.Kit) {
 		_, admin := k.User("admin@example.com", "admin")
-		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: admin, Body: map[string]any{"name": "刘洋"}})
-		var c struct{ ID int64 }
-		r.JSON(t, &c)
-		pr := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/products", Token: admin, Body: map[string]any{"name": "空气净化器", "model": "KJ-300"}})
-		var prod struct{ ID int64 }
-		pr.JSON(t, &prod)
-		path := fmt.Sprintf("/api/v1/customers/%d", c.ID)
 		// Bought 46 days before the kit's clock (2 March 2026): new under
 		// the defaults, active when "new" lasts 30 days.
-		if r := k.Do(testkit.Request{Method: "POST", Path: path + "/products", Token: admin, Body: map[string]any{"product_id": prod.ID, "purchase_date": "2026-01-15"}}); r.Status != http.StatusCreated {
-			t.Fatalf("purchase: %d %s", r.Status, r.Body)
-		}
+		path := recentBuyer(t, k, admin, admin, map[string]any{"name": "刘洋"})
 		stage := func() string {
 			var d struct{ Lifecycle string }
 			k.Do(testkit.Request{Method: "GET", Path: path, Token: admin}).JSON(t, &d)
@@ -256,4 +238,19 @@ func TestCustomerRulesRestageByJob(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
+}
+
+// recentBuyer creates the customer described by body (as creator) with a
+// product bought on 15 January 2026, 46 days before the kit's clock, and
+// returns the customer's API path. admin adds the product to the catalog.
+func recentBuyer(t *testing.T, k *testkit.Kit, admin, creator string, body map[string]any) string {
+	t.Helper()
+	var c, prod struct{ ID int64 }
+	k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: creator, Body: body}).JSON(t, &c)
+	k.Do(testkit.Request{Method: "POST", Path: "/api/v1/products", Token: admin, Body: map[string]any{"name": "空气净化器", "model": "KJ-300"}}).JSON(t, &prod)
+	path := fmt.Sprintf("/api/v1/customers/%d", c.ID)
+	if r := k.Do(testkit.Request{Method: "POST", Path: path + "/products", Token: creator, Body: map[string]any{"product_id": prod.ID, "purchase_date": "2026-01-15"}}); r.Status != http.StatusCreated {
+		t.Fatalf("purchase: %d %s", r.Status, r.Body)
+	}
+	return path
 }
