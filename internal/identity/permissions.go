@@ -111,6 +111,8 @@ type Principal struct {
 	SessionHash string
 	// TokenID is set when the caller used an API token.
 	TokenID int64
+	// authVersion is users.auth_version when roles and permissions were read.
+	authVersion int64
 }
 
 // Can tells whether the principal holds p. Everyone signed in holds
