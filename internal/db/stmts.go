@@ -55,3 +55,29 @@ func (c *stmtCache) close() error {
 	}
 	return err
 }
+
+// HotQueryRow runs a statement of a hot path on the read pool: prepared once
+// per connection on SQLite (ReadStmt); on PostgreSQL pgx already keeps each
+// statement prepared per connection, and database/sql's Stmt would only add
+// its bookkeeping.
+func (d *DB) HotQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if d.Dialect == SQLite {
+		if st, err := d.ReadStmt(ctx, query); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+		// Preparing failed: running it unprepared reports the same error.
+	}
+	return d.R.QueryRowContext(ctx, query, args...)
+}
+
+// HotQuery is HotQueryRow for several rows.
+func (d *DB) HotQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if d.Dialect == SQLite {
+		st, err := d.ReadStmt(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
+	return d.R.QueryContext(ctx, query, args...)
+}

@@ -77,11 +77,7 @@ const loadPrincipalSQL = `SELECT u.email, u.name, u.locale, u.demo, u.active, u.
 // loadPrincipal reads user id's principal and whether the user is active;
 // ErrNoSession when there is no such user.
 func (s *Store) loadPrincipal(ctx context.Context, userID int64) (*Principal, bool, error) {
-	st, err := s.db.ReadStmt(ctx, loadPrincipalSQL)
-	if err != nil {
-		return nil, false, fmt.Errorf("principal: %w", err)
-	}
-	rows, err := st.QueryContext(ctx, userID)
+	rows, err := s.db.HotQuery(ctx, loadPrincipalSQL, userID)
 	if err != nil {
 		return nil, false, fmt.Errorf("principal: %w", err)
 	}

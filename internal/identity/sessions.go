@@ -63,13 +63,9 @@ func (s *Store) SessionPrincipal(ctx context.Context, sessionID string) (*Princi
 		return nil, ErrNoSession
 	}
 	hash := HashSecret(sessionID)
-	st, err := s.db.ReadStmt(ctx, sessionSQL)
-	if err != nil {
-		return nil, fmt.Errorf("session: %w", err)
-	}
 	var userID, version int64
 	var lastSeen, expires time.Time
-	err = st.QueryRowContext(ctx, hash).Scan(&userID, &version, &lastSeen, &expires)
+	err := s.db.HotQueryRow(ctx, sessionSQL, hash).Scan(&userID, &version, &lastSeen, &expires)
 	if errNoRows(err) {
 		return nil, ErrNoSession
 	}

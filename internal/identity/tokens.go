@@ -70,12 +70,8 @@ func (s *Store) TokenPrincipal(ctx context.Context, secret string) (*Principal, 
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 100 {
 		return nil, ErrNoSession
 	}
-	st, err := s.db.ReadStmt(ctx, tokenSQL)
-	if err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
 	var tokenID, userID, version int64
-	err = st.QueryRowContext(ctx, HashSecret(secret)).Scan(&tokenID, &userID, &version)
+	err := s.db.HotQueryRow(ctx, tokenSQL, HashSecret(secret)).Scan(&tokenID, &userID, &version)
 	if errNoRows(err) {
 		return nil, ErrNoSession
 	}
