@@ -34,10 +34,9 @@ type Hasher struct {
 	params HashParams
 	sem    chan struct{}
 	// busy counts hashes running or waiting; the last one out hands the
-	// memory back (see release).
-	busy      atomic.Int64
-	freeing   atomic.Bool
-	freeOSMem func()
+	// memory back (see done).
+	busy    atomic.Int64
+	freeing atomic.Bool
 }
 
 // NewHasher returns a hasher letting at most concurrent hashes run at once.
