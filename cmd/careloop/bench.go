@@ -19,6 +19,8 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	conc := fs.Int("c", 16, "concurrent connections")
 	dur := fs.Duration("d", 10*time.Second, "how long to drive load")
 	jsonOut := fs.String("json", "", "also write the JSON result to this file")
+	auth := fs.String("auth", "token", "me: sign in with a bearer token (token) or a session cookie (cookie)")
+	settle := fs.Duration("settle", time.Minute, "login: how long to wait after the sign-ins before reading the server's memory")
 	// Accept flags before or after the scenario name.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -42,7 +44,12 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := sc.Run(ctx, bench.Env{Binary: bin, DSN: *dsn, Out: e.stdout, Log: e.stderr}, bench.Options{Concurrency: *conc, Duration: *dur})
+	// Another build as the server, e.g. the previous commit's, measured by
+	// the same scenario code for a side-by-side comparison.
+	if other := e.getenv("CARELOOP_BENCH_SERVER"); other != "" {
+		bin = other
+	}
+	res, err := sc.Run(ctx, bench.Env{Binary: bin, DSN: *dsn, Out: e.stdout, Log: e.stderr}, bench.Options{Concurrency: *conc, Duration: *dur, Auth: *auth, Settle: *settle})
 	if res != nil {
 		// The table was printed for people; the JSON follows for machines.
 		b, _ := json.MarshalIndent(res, "", "  ")

@@ -18,6 +18,11 @@ import (
 type Options struct {
 	Concurrency int
 	Duration    time.Duration
+	// Auth is how `me` signs in: "token" (the default) or "cookie".
+	Auth string
+	// Settle is how long `login` waits after the burst before reading the
+	// server's memory; default a minute.
+	Settle time.Duration
 }
 
 // Scenario is one benchmark.
@@ -29,7 +34,8 @@ type Scenario struct {
 
 // Scenarios lists every benchmark by name.
 var Scenarios = []Scenario{
-	{"me", "GET /api/v1/me with a bearer token", runMe},
+	{"me", "GET /api/v1/me with a bearer token (--auth token) or a session cookie (--auth cookie)", runMe},
+	{"login", "32 sign-ins, 8 at once, then the server's RSS after --settle (default 1m)", runLogin},
 	{"startup", "time until /readyz answers 200 on an empty database, and idle RSS", runStartup},
 	{"crash", "SIGKILL the server amid acknowledged writes; every acknowledged write must survive", runCrash},
 	{"customer-search", "GET /api/v1/customers?q=… per kind of query over 1,000,000 seeded customers (CARELOOP_BENCH_CUSTOMERS, CARELOOP_BENCH_CACHE)", runCustomerSearch},
@@ -45,33 +51,6 @@ func Find(name string) (Scenario, bool) {
 		}
 	}
 	return Scenario{}, false
-}
-
-func runMe(ctx context.Context, e Env, o Options) (any, error) {
-	rig, err := NewRig(ctx, e, "bench@example.com", "agent")
-	if err != nil {
-		return nil, err
-	}
-	defer rig.Close()
-	srv, token := rig.Server, rig.Token
-	header := http.Header{"Authorization": {"Bearer " + token}}
-	res, err := loadgen.Run(ctx, loadgen.Options{
-		Scenario:     "me",
-		BaseURL:      srv.BaseURL,
-		Concurrency:  o.Concurrency,
-		Duration:     o.Duration,
-		Warmup:       time.Second,
-		PID:          srv.PID(),
-		ExpectStatus: func(c int) bool { return c == http.StatusOK },
-		Next: func(worker, i int) loadgen.Request {
-			return loadgen.Request{Method: "GET", Path: "/api/v1/me", Header: header}
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	res.WriteTable(e.Out)
-	return res, nil
 }
 
 // StartupResult reports how fast an empty server becomes ready.

@@ -48,6 +48,8 @@ type DB struct {
 	// parameter (see ShapedQ); R on SQLite.
 	Shaped *sql.DB
 	DSN    string // the PostgreSQL DSN, or the SQLite file path
+
+	stmts stmtCache
 }
 
 // Open opens PostgreSQL when dsn is a postgres:// URL, otherwise the SQLite
@@ -153,9 +155,9 @@ func openShaped(dsn string) (*sql.DB, error) {
 	return p, nil
 }
 
-// Close closes both pools.
+// Close closes the prepared statements and the pools.
 func (d *DB) Close() error {
-	err := d.W.Close()
+	err := errors.Join(d.stmts.close(), d.W.Close())
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
 	}

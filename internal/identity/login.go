@@ -52,5 +52,32 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 		return User{}, ErrBadCredentials
 	}
 	s.Throttle.Succeed(email, ip, attempt)
+	if s.hasher.NeedsRehash(hash) {
+		s.rehash(ctx, u.ID, hash, password)
+	}
 	return u, nil
+}
+
+// rehash replaces a hash made with older parameters (the 64 MiB ones, say)
+// now that the password is known to be right. It changes neither the
+// password nor what the user may do, so sessions stay and auth_version does
+// not move. A failure is ignored: the old hash still verifies, and the next
+// sign-in tries again.
+func (s *Store) rehash(ctx context.Context, userID int64, old, password string) {
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return
+	}
+	_ = s.db.WithTx(ctx, func(ctx context.Context) error {
+		// Only if the hash is still the one verified: a password set in the
+		// meantime wins.
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, hash, userID, old)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.audit.Record(ctx, "user.password_rehash", "user", fmt.Sprint(userID), nil)
+	})
 }

@@ -107,10 +107,13 @@ type Principal struct {
 	Demo   bool
 	Roles  []string
 	perms  map[Permission]bool
+	sorted []string // perms, sorted, made once per principal
 	// SessionHash is set when the caller signed in with a session cookie.
 	SessionHash string
 	// TokenID is set when the caller used an API token.
 	TokenID int64
+	// authVersion is users.auth_version when roles and permissions were read.
+	authVersion int64
 }
 
 // Can tells whether the principal holds p. Everyone signed in holds
@@ -125,15 +128,9 @@ func (p *Principal) Can(perm Permission) bool {
 	return p.perms[perm]
 }
 
-// Permissions lists the principal's permissions, sorted.
-func (p *Principal) Permissions() []string {
-	out := make([]string, 0, len(p.perms))
-	for k := range p.perms {
-		out = append(out, string(k))
-	}
-	slices.Sort(out)
-	return out
-}
+// Permissions lists the principal's permissions, sorted. The slice is
+// shared by every request of the cached principal: read it, do not change it.
+func (p *Principal) Permissions() []string { return p.sorted }
 
 // NewPrincipal builds a principal from roles and their permission lists.
 func NewPrincipal(u User, roles []string, perms []Permission) *Principal {
@@ -141,7 +138,13 @@ func NewPrincipal(u User, roles []string, perms []Permission) *Principal {
 	for _, p := range perms {
 		set[p] = true
 	}
-	return &Principal{UserID: u.ID, Email: u.Email, Name: u.Name, Locale: u.Locale, Demo: u.Demo, Roles: roles, perms: set}
+	sorted := make([]string, 0, len(set))
+	for k := range set {
+		sorted = append(sorted, string(k))
+	}
+	slices.Sort(sorted)
+	return &Principal{UserID: u.ID, Email: u.Email, Name: u.Name, Locale: u.Locale, Demo: u.Demo, Roles: roles, perms: set,
+		sorted: slices.Clip(sorted)}
 }
 
 func joinPerms(ps []Permission) string {

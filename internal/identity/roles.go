@@ -158,6 +158,9 @@ func (s *Store) UpdateRole(ctx context.Context, key string, p RolePatch) (Role, 
 		if err := s.checkAdminsRemain(ctx, admins); err != nil {
 			return err
 		}
+		if err := s.bumpAuthAll(ctx); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, "role.update", "role", key, audit.Diff(
 			map[string]any{"name_zh": before.NameZH, "name_en": before.NameEN, "permissions": joinPerms(before.Permissions)},
 			map[string]any{"name_zh": after.NameZH, "name_en": after.NameEN, "permissions": joinPerms(after.Permissions)}))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/domain"
 )
 
 // ErrNoSession means the session or token is unknown, expired, revoked, or
@@ -52,18 +52,21 @@ func (s *Store) SessionIdle() time.Duration { return s.opts.SessionIdle }
 // SessionMaxAge is how long a session lives at most.
 func (s *Store) SessionMaxAge() time.Duration { return s.opts.SessionMaxAge }
 
+// sessionSQL checks a session and reads its user's auth version in one
+// statement; the principal itself usually comes from the cache.
+const sessionSQL = `SELECT s.user_id, u.auth_version, s.last_seen_at, s.expires_at
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.active`
+
 // SessionPrincipal resolves a session cookie to its user.
 func (s *Store) SessionPrincipal(ctx context.Context, sessionID string) (*Principal, error) {
 	if sessionID == "" || len(sessionID) > 100 {
 		return nil, ErrNoSession
 	}
 	hash := HashSecret(sessionID)
-	var u User
+	var userID, version int64
 	var lastSeen, expires time.Time
-	err := s.db.R.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.locale, u.demo, s.last_seen_at, s.expires_at
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.active`, hash).
-		Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Demo, &lastSeen, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := s.db.HotQueryRow(ctx, sessionSQL, hash).Scan(&userID, &version, &lastSeen, &expires)
+	if errNoRows(err) {
 		return nil, ErrNoSession
 	}
 	if err != nil {
@@ -79,7 +82,7 @@ func (s *Store) SessionPrincipal(ctx context.Context, sessionID string) (*Princi
 	if now.Sub(lastSeen) > time.Minute {
 		_, _ = s.db.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, db.Now(now), hash)
 	}
-	p, err := s.principal(ctx, u)
+	p, err := s.resolve(ctx, userID, version)
 	if err != nil {
 		return nil, err
 	}
@@ -105,38 +108,12 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	return res.RowsAffected()
 }
 
-// principal loads the roles and permissions of u.
-func (s *Store) principal(ctx context.Context, u User) (*Principal, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT r.key, r.permissions FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-		WHERE ur.user_id = $1 ORDER BY r.id`, u.ID)
-	if err != nil {
-		return nil, fmt.Errorf("principal: %w", err)
-	}
-	defer rows.Close()
-	var roles []string
-	var perms []Permission
-	for rows.Next() {
-		var key, ps string
-		if err := rows.Scan(&key, &ps); err != nil {
-			return nil, err
-		}
-		roles = append(roles, key)
-		perms = append(perms, splitPerms(ps)...)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if roles == nil {
-		roles = []string{}
-	}
-	return NewPrincipal(u, roles, perms), nil
-}
-
-// PrincipalFor returns the principal of user id (for the CLI and tests).
+// PrincipalFor returns the principal of user id (for the CLI and tests),
+// read from the database.
 func (s *Store) PrincipalFor(ctx context.Context, id int64) (*Principal, error) {
-	u, err := s.GetUser(ctx, id)
-	if err != nil {
-		return nil, err
+	p, _, err := s.loadPrincipal(ctx, id)
+	if errors.Is(err, ErrNoSession) {
+		return nil, fmt.Errorf("user %d: %w", id, domain.ErrNotFound)
 	}
-	return s.principal(ctx, u)
+	return p, err
 }

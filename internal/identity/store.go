@@ -35,7 +35,9 @@ type Store struct {
 	Throttle *Throttle
 
 	touchMu sync.Mutex
-	touched map[string]time.Time // when a session/token's last-use was last written
+	touched map[int64]time.Time // token id → when its last use was last written
+
+	cache principalCache
 }
 
 // NewStore returns the identity store.
@@ -50,7 +52,7 @@ func NewStore(d *db.DB, c clock.Clock, a *audit.Log, o Options) *Store {
 		o.SessionMaxAge = 7 * 24 * time.Hour
 	}
 	return &Store{db: d, clock: c, audit: a, hasher: NewHasher(o.Hash, 2), opts: o,
-		Throttle: NewThrottle(c), touched: map[string]time.Time{}}
+		Throttle: NewThrottle(c), touched: map[int64]time.Time{}}
 }
 
 // User is a staff account.

@@ -60,25 +60,26 @@ func (s *Store) CreateToken(ctx context.Context, userID int64, name string) (Tok
 	return t, secret, nil
 }
 
+// tokenSQL checks a token and reads its user's auth version in one
+// statement; the principal itself usually comes from the cache.
+const tokenSQL = `SELECT t.id, t.user_id, u.auth_version FROM api_tokens t JOIN users u ON u.id = t.user_id
+	WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active`
+
 // TokenPrincipal resolves a bearer token to its user.
 func (s *Store) TokenPrincipal(ctx context.Context, secret string) (*Principal, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 100 {
 		return nil, ErrNoSession
 	}
-	var u User
-	var tokenID int64
-	err := s.db.R.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.locale, u.demo, t.id
-		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active`, HashSecret(secret)).
-		Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Demo, &tokenID)
-	if errors.Is(err, sql.ErrNoRows) {
+	var tokenID, userID, version int64
+	err := s.db.HotQueryRow(ctx, tokenSQL, HashSecret(secret)).Scan(&tokenID, &userID, &version)
+	if errNoRows(err) {
 		return nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	s.touchToken(ctx, tokenID)
-	p, err := s.principal(ctx, u)
+	p, err := s.resolve(ctx, userID, version)
 	if err != nil {
 		return nil, err
 	}
@@ -90,14 +91,13 @@ func (s *Store) TokenPrincipal(ctx context.Context, secret string) (*Principal, 
 // so a busy integration does not turn every read into a write.
 func (s *Store) touchToken(ctx context.Context, id int64) {
 	now := s.clock.Now()
-	key := fmt.Sprint("t", id)
 	s.touchMu.Lock()
-	last, ok := s.touched[key]
+	last, ok := s.touched[id]
 	if ok && now.Sub(last) < time.Minute {
 		s.touchMu.Unlock()
 		return
 	}
-	s.touched[key] = now
+	s.touched[id] = now
 	s.touchMu.Unlock()
 	_, _ = s.db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, db.Now(now), id)
 }
@@ -131,9 +131,14 @@ func (s *Store) ListTokens(ctx context.Context, userID int64) ([]Token, error) {
 	return out, rows.Err()
 }
 
-// RevokeToken revokes token id of user userID.
+// RevokeToken revokes token id of user userID: the user's own, or, for a
+// staff manager, someone else's (who may hold no permission the manager
+// lacks, as for a password reset).
 func (s *Store) RevokeToken(ctx context.Context, userID, id int64) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.checkGrant(ctx, userID, nil); err != nil {
+			return err
+		}
 		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`,
 			db.Now(s.clock.Now()), id, userID)
 		if err != nil {
@@ -142,6 +147,6 @@ func (s *Store) RevokeToken(ctx context.Context, userID, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("token %d: %w", id, domain.ErrNotFound)
 		}
-		return s.audit.Record(ctx, "token.revoke", "api_token", fmt.Sprint(id), nil)
+		return s.audit.Record(ctx, "token.revoke", "api_token", fmt.Sprint(id), map[string]audit.Change{"user_id": {After: userID}})
 	})
 }

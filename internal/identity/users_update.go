@@ -24,7 +24,7 @@ type UserPatch struct {
 }
 
 // UpdateUser applies p to user id. Deactivating a user ends their sessions
-// at once.
+// and revokes their API tokens for good (re-activating brings neither back).
 func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, error) {
 	var v domain.ValidationError
 	validateUserFields(&v, p.Email, p.Name, p.Locale)
@@ -74,8 +74,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, er
 		q := s.db.Q(ctx)
 		// The version in WHERE makes a concurrent change lose cleanly (412)
 		// instead of being overwritten, on PostgreSQL's READ COMMITTED too.
+		// Any change may alter the principal (name, roles, teams, active):
+		// auth_version tells the principal cache.
 		res, err := q.ExecContext(ctx, `UPDATE users SET email = $1, name = $2, locale = $3, active = $4,
-			version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7`,
+			version = version + 1, auth_version = auth_version + 1, updated_at = $5 WHERE id = $6 AND version = $7`,
 			after.Email, after.Name, after.Locale, after.Active, db.Now(s.clock.Now()), id, before.Version)
 		if db.IsUniqueViolation(err) {
 			return domain.Invalid("email", "validation.email_taken", nil)
@@ -105,6 +107,13 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, er
 			if err := s.endSessions(ctx, id); err != nil {
 				return err
 			}
+			n, err := s.revokeAllTokens(ctx, id)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				changes["tokens_revoked"] = audit.Change{After: n}
+			}
 		}
 		if (before.Active && !after.Active) || rolesChanged(changes) {
 			if err := s.checkAdminsRemain(ctx, admins); err != nil {
@@ -123,23 +132,35 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch) (User, er
 	return s.GetUser(ctx, id)
 }
 
-// SetPassword replaces a user's password and ends all their sessions.
+// SetPassword replaces a user's password and ends all their sessions; their
+// API tokens stay (a user changing their own password keeps their
+// integrations running).
 func (s *Store) SetPassword(ctx context.Context, id int64, password string) error {
+	_, err := s.ResetPassword(ctx, id, password, false)
+	return err
+}
+
+// ResetPassword replaces a user's password, ends all their sessions and,
+// with revokeTokens, revokes their API tokens too (an administrator's reset
+// after a suspected compromise), in one transaction. It returns how many
+// tokens were revoked.
+func (s *Store) ResetPassword(ctx context.Context, id int64, password string, revokeTokens bool) (int64, error) {
 	var v domain.ValidationError
 	ValidatePassword(&v, "password", password)
 	if err := v.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return fmt.Errorf("set password: %w", err)
+		return 0, fmt.Errorf("set password: %w", err)
 	}
-	return s.db.WithTx(ctx, func(ctx context.Context) error {
+	var revoked int64
+	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		if err := s.checkGrant(ctx, id, nil); err != nil {
 			return err
 		}
-		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3`,
-			hash, db.Now(s.clock.Now()), id)
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE users SET password_hash = $1, version = version + 1,
+			auth_version = auth_version + 1, updated_at = $2 WHERE id = $3`, hash, db.Now(s.clock.Now()), id)
 		if err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
@@ -149,8 +170,16 @@ func (s *Store) SetPassword(ctx context.Context, id int64, password string) erro
 		if err := s.endSessions(ctx, id); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, "user.password", "user", fmt.Sprint(id), nil)
+		var changes map[string]audit.Change
+		if revokeTokens {
+			if revoked, err = s.revokeAllTokens(ctx, id); err != nil {
+				return err
+			}
+			changes = map[string]audit.Change{"tokens_revoked": {After: revoked}}
+		}
+		return s.audit.Record(ctx, "user.password", "user", fmt.Sprint(id), changes)
 	})
+	return revoked, err
 }
 
 // SetLocale remembers a user's language.
@@ -158,7 +187,8 @@ func (s *Store) SetLocale(ctx context.Context, id int64, locale string) error {
 	if !slices.Contains(Locales, locale) {
 		return domain.Invalid("locale", "validation.one_of", map[string]any{"Values": "zh-CN, en"})
 	}
-	_, err := s.db.W.ExecContext(ctx, `UPDATE users SET locale = $1 WHERE id = $2`, locale, id)
+	// The principal carries the language, so the cache must hear of it.
+	_, err := s.db.W.ExecContext(ctx, `UPDATE users SET locale = $1, auth_version = auth_version + 1 WHERE id = $2`, locale, id)
 	if err != nil {
 		return fmt.Errorf("set locale: %w", err)
 	}
@@ -170,6 +200,17 @@ func (s *Store) endSessions(ctx context.Context, userID int64) error {
 		return fmt.Errorf("end sessions: %w", err)
 	}
 	return nil
+}
+
+// revokeAllTokens revokes every live token of user id and tells how many.
+func (s *Store) revokeAllTokens(ctx context.Context, userID int64) (int64, error) {
+	res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`,
+		db.Now(s.clock.Now()), userID)
+	if err != nil {
+		return 0, fmt.Errorf("revoke tokens: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 func sortedCopy[T int64 | string](s []T) []T {

@@ -39,14 +39,18 @@ type UserUpdate struct {
 	Version *int      `json:"version,omitempty"`
 }
 
-// PasswordReset is the body of POST /api/v1/users/{id}/password.
+// PasswordReset is the body of POST /api/v1/users/{id}/password. A reset
+// always ends the user's sessions; it also revokes their API tokens unless
+// revoke_tokens is false (a reset usually follows a suspected compromise).
 type PasswordReset struct {
-	Password string `json:"password,omitempty"`
+	Password     string `json:"password,omitempty"`
+	RevokeTokens *bool  `json:"revoke_tokens,omitempty"`
 }
 
 // PasswordResult answers a reset; Password is set only when generated.
 type PasswordResult struct {
-	Password string `json:"password,omitempty"`
+	Password      string `json:"password,omitempty"`
+	TokensRevoked int64  `json:"tokens_revoked"`
 }
 
 func (a *API) userRoutes() []httpx.Route {
@@ -58,9 +62,13 @@ func (a *API) userRoutes() []httpx.Route {
 		{Method: "GET", Path: "/api/v1/users/{id}", Perm: identity.UsersManage, Handler: a.getUser,
 			Summary: "A staff user", Response: identity.User{}},
 		{Method: "PATCH", Path: "/api/v1/users/{id}", Perm: identity.UsersManage, Handler: a.updateUser,
-			Summary: "Change a staff user: name, email, roles, teams, active (false deactivates and ends their sessions)", Request: UserUpdate{}, Response: identity.User{}},
+			Summary: "Change a staff user: name, email, roles, teams, active (false deactivates, ends their sessions and revokes their API tokens for good)", Request: UserUpdate{}, Response: identity.User{}},
 		{Method: "POST", Path: "/api/v1/users/{id}/password", Perm: identity.UsersManage, Handler: a.resetPassword,
-			Summary: "Reset a user's password (ends their sessions); without a password one is generated", Request: PasswordReset{}, Response: PasswordResult{}},
+			Summary: "Reset a user's password: ends their sessions and, unless revoke_tokens is false, revokes their API tokens; without a password one is generated", Request: PasswordReset{}, Response: PasswordResult{}},
+		{Method: "GET", Path: "/api/v1/users/{id}/tokens", Perm: identity.UsersManage, Handler: a.listUserTokens,
+			Summary: "A staff user's API tokens (never their secrets)", Response: httpx.Page[identity.Token]{}, Query: []string{"limit", "cursor"}},
+		{Method: "DELETE", Path: "/api/v1/users/{id}/tokens/{token_id}", Perm: identity.UsersManage, Handler: a.revokeUserToken,
+			Summary: "Revoke one of a staff user's API tokens"},
 	}
 }
 
@@ -154,9 +162,51 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
 		in.Password = identity.GeneratePassword()
 		out.Password = in.Password
 	}
-	if err := a.Identity.SetPassword(r.Context(), id, in.Password); err != nil {
+	revoke := in.RevokeTokens == nil || *in.RevokeTokens
+	if out.TokensRevoked, err = a.Identity.ResetPassword(r.Context(), id, in.Password, revoke); err != nil {
 		a.Error(w, r, err)
 		return
 	}
 	a.JSON(w, http.StatusOK, out)
+}
+
+func (a *API) listUserTokens(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	if _, err := a.Identity.GetUser(r.Context(), id); err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	ts, err := a.Identity.ListTokens(r.Context(), id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	page, err := httpx.PageOf(r, ts)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.JSON(w, http.StatusOK, page)
+}
+
+func (a *API) revokeUserToken(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	tokenID, err := httpx.PathID(r, "token_id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	if err := a.Identity.RevokeToken(r.Context(), id, tokenID); err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

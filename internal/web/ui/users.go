@@ -17,6 +17,7 @@ func (u *UI) userRoutes() []httpx.Route {
 		{Method: "GET", Path: "/admin/users/{id}", Perm: identity.UsersManage, Handler: u.user},
 		{Method: "POST", Path: "/admin/users/{id}", Perm: identity.UsersManage, Handler: u.updateUser},
 		{Method: "POST", Path: "/admin/users/{id}/password", Perm: identity.UsersManage, Handler: u.resetPassword},
+		{Method: "POST", Path: "/admin/users/{id}/tokens/{token_id}/revoke", Perm: identity.UsersManage, Handler: u.revokeUserToken},
 	}
 }
 
@@ -29,6 +30,8 @@ type usersData struct {
 	// Password is a generated password, shown once after create or reset.
 	Password string
 	Edit     *identity.User
+	// Tokens are Edit's API tokens.
+	Tokens []identity.Token
 }
 
 type userForm struct {
@@ -113,6 +116,19 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "users", p)
 }
 
+// userData is the data of the page of user (being edited).
+func (u *UI) userData(r *http.Request, user *identity.User) (*usersData, error) {
+	d, err := u.usersData(r)
+	if err != nil {
+		return nil, err
+	}
+	if d.Tokens, err = u.Identity.ListTokens(r.Context(), user.ID); err != nil {
+		return nil, err
+	}
+	d.Edit = user
+	return d, nil
+}
+
 func (u *UI) user(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
@@ -124,12 +140,11 @@ func (u *UI) user(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	d, err := u.usersData(r)
+	d, err := u.userData(r, &user)
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	d.Edit = &user
 	u.render(w, r, http.StatusOK, "user", u.page(r, "user.title", d))
 }
 
@@ -166,13 +181,12 @@ func (u *UI) updateUser(w http.ResponseWriter, r *http.Request) {
 			u.fail(w, r, err)
 			return
 		}
-		d, err := u.usersData(r)
+		user.Name, user.Email, user.Roles, user.TeamIDs, user.Active = name, email, roles, teams, active
+		d, err := u.userData(r, &user)
 		if err != nil {
 			u.fail(w, r, err)
 			return
 		}
-		user.Name, user.Email, user.Roles, user.TeamIDs, user.Active = name, email, roles, teams, active
-		d.Edit = &user
 		p := u.page(r, "user.title", d)
 		if u.fieldErrors(p, patchErr) {
 			u.render(w, r, http.StatusBadRequest, "user", p)
@@ -190,8 +204,11 @@ func (u *UI) resetPassword(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
+	// The box is ticked by default: a reset usually follows a suspected
+	// compromise, and a leaked token outlives a new password.
+	revoke := r.PostFormValue("revoke_tokens") == "on"
 	password := identity.GeneratePassword()
-	if err := u.Identity.SetPassword(r.Context(), id, password); err != nil {
+	if _, err := u.Identity.ResetPassword(r.Context(), id, password, revoke); err != nil {
 		u.fail(w, r, err)
 		return
 	}
@@ -200,13 +217,34 @@ func (u *UI) resetPassword(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	d, err := u.usersData(r)
+	d, err := u.userData(r, &user)
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	d.Edit, d.Password = &user, password
+	d.Password = password
 	p := u.page(r, "user.title", d)
 	p.Flash = "flash.password_reset"
+	if revoke {
+		p.Flash = "flash.password_reset_tokens"
+	}
 	u.render(w, r, http.StatusOK, "user", p)
+}
+
+func (u *UI) revokeUserToken(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	tokenID, err := httpx.PathID(r, "token_id")
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if err := u.Identity.RevokeToken(r.Context(), id, tokenID); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/admin/users/%d?done=token_revoked", id))
 }
