@@ -146,7 +146,7 @@ func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request) {
 	if v := httpx.IfMatch(r); v != 0 {
 		in.Version = &v
 	}
-	c, err := a.Customers.Update(r.Context(), id, in)
+	c, err := a.Customers.UpdateAs(r.Context(), httpx.Principal(r), id, in)
 	if err != nil {
 		a.customerError(w, r, err)
 		return
