@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/careloop/careloop/internal/testkit/fixtures"
 )
 
 func TestCalendarCommands(t *testing.T) {
@@ -71,7 +73,7 @@ func TestCalendarCommands(t *testing.T) {
 		if out, _, err := c.run("", "calendar", "create", "--file", good); err != nil || !strings.Contains(out, "created calendar eu") {
 			t.Fatalf("create: %v %s", err, out)
 		}
-		fixture := filepath.Join(fixturesDir(t), "2026.json")
+		fixture := filepath.Join(fixtures.HolidaysCN(t), "2026.json")
 		out, _, err = c.run("", "calendar", "import", "--calendar", "eu", "--dry-run", fixture)
 		if err != nil || !strings.Contains(out, "would import 39 added, 0 changed") {
 			t.Fatalf("dry run: %v %s", err, out)
@@ -93,20 +95,4 @@ func TestCalendarCommands(t *testing.T) {
 			t.Fatalf("list after imports:\n%s", out)
 		}
 	})
-}
-
-// fixturesDir finds shared/fixtures/holidays-cn above the package (CI
-// clones the repository beside shared/).
-func fixturesDir(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "fixtures", "holidays-cn")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("shared/fixtures/holidays-cn not found above the package: clone the repository beside shared/")
-		}
-		dir = filepath.Dir(dir)
-	}
 }

@@ -77,6 +77,12 @@ func importErr(key string, params map[string]any) error {
 	return fmt.Errorf("customers: import: %w", domain.Invalid(fileField, key, params))
 }
 
+// isImportErr tells a refusal for the user from a failure to read.
+func isImportErr(err error) bool {
+	var v *domain.ValidationError
+	return errors.As(err, &v)
+}
+
 var (
 	zipMagic = []byte("PK\x03\x04")
 	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1} // .xls, encrypted .xlsx
@@ -156,7 +162,7 @@ func OpenImport(r io.Reader, opts ImportOptions) (*ImportReader, error) {
 		if err != nil {
 			return nil, lr.wrap(err, opts.MaxBytes)
 		}
-		src, sheet, err := openXLSX(data, opts.TempDir)
+		src, sheet, err := openXLSX(data, opts.TempDir, opts.MaxRows)
 		if err != nil {
 			return nil, err
 		}

@@ -28,6 +28,11 @@ func fieldsOf(c Customer) map[string]any {
 // phone or email that another customer has fails with *DuplicateError
 // unless in.AllowDuplicate.
 func (s *Store) Update(ctx context.Context, id int64, in Input) (Customer, error) {
+	return s.update(ctx, id, in, false)
+}
+
+// update is Update; masked says the caller saw phones masked (UpdateAs).
+func (s *Store) update(ctx context.Context, id int64, in Input, masked bool) (Customer, error) {
 	if in.Number != nil {
 		return Customer{}, domain.Invalid("number", "validation.read_only", nil)
 	}
@@ -41,6 +46,9 @@ func (s *Store) Update(ctx context.Context, id int64, in Input) (Customer, error
 		}
 		if in.Version != nil && *in.Version != 0 && *in.Version != before.Version {
 			return fmt.Errorf("customer %d: %w", id, domain.ErrStale)
+		}
+		if masked {
+			keepHidden(&in, before)
 		}
 		after := before
 		after.Phones = slices.Clone(before.Phones)

@@ -24,17 +24,14 @@ type xlsxSource struct {
 	merges   []cellRange
 }
 
-// Unzip limits for excelize: the whole package, and the size above which a
-// worksheet or the shared-strings table is spooled to a temporary file
+// The size above which excelize spools a worksheet or the shared-strings table is spooled to a temporary file
 // instead of kept in memory. excelize unmarshals an in-memory shared-strings
 // table into structs and a map, about 13 times its XML size: a 100,000-row
 // customer sheet has some 15 MB of shared strings, which would cost
 // ~200 MB of heap. Spooled, it costs an offset pair per string and one
 // pread per string cell (a little slower, a fraction of the memory).
-const (
-	xlsxUnzipLimit    = 1 << 30
-	xlsxUnzipXMLLimit = 4 << 20
-)
+// (The whole package's limit is xlsxLimits.total, see xlsxlimits.go.)
+const xlsxUnzipXMLLimit = 4 << 20
 
 // workbookXML is the part of xl/workbook.xml Careloop reads.
 type workbookXML struct {
@@ -55,11 +52,16 @@ type relsXML struct {
 	} `xml:"Relationship"`
 }
 
-// openXLSX checks the workbook in data and opens its one non-empty sheet.
-func openXLSX(data []byte, tmpDir string) (*xlsxSource, string, error) {
+// openXLSX checks the workbook in data against the limits for maxRows data
+// rows and opens its one non-empty sheet.
+func openXLSX(data []byte, tmpDir string, maxRows int) (*xlsxSource, string, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, "", importErr(KeyImportNotSpreadsheet, nil)
+	}
+	lim := limitsFor(maxRows)
+	if err := lim.checkSizes(zr); err != nil {
+		return nil, "", err
 	}
 	files := make(map[string]*zip.File, len(zr.File))
 	for _, f := range zr.File {
@@ -87,8 +89,11 @@ func openXLSX(data []byte, tmpDir string) (*xlsxSource, string, error) {
 		if zf == nil {
 			continue // chart sheet or dialog sheet: no cells
 		}
-		sc, err := scanSheetPart(zf)
+		sc, err := lim.scanSheetPart(zf)
 		if err != nil {
+			if isImportErr(err) {
+				return nil, "", err
+			}
 			return nil, "", importErr(KeyImportUnreadable, nil)
 		}
 		if sc.cells {
@@ -106,10 +111,15 @@ func openXLSX(data []byte, tmpDir string) (*xlsxSource, string, error) {
 			"Sheet": filled[0], "Cell": data1.firstFormula, "Count": data1.formulas,
 		})
 	}
+	if zf := files[xlsxSharedStringsPart]; zf != nil {
+		if err := lim.scanStringsPart(zf); err != nil {
+			return nil, "", err
+		}
+	}
 	src.merges = data1.merges
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		RawCellValue:      true,
-		UnzipSizeLimit:    xlsxUnzipLimit,
+		UnzipSizeLimit:    lim.total,
 		UnzipXMLSizeLimit: xlsxUnzipXMLLimit,
 		TmpDir:            tmpDir,
 	})

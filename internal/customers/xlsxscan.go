@@ -2,7 +2,6 @@ package customers
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -28,55 +27,57 @@ type sheetScan struct {
 // scanSheetPart reads a worksheet part once, as bytes, looking only at tag
 // names: <v>, <is> and <f> inside <sheetData>, and <mergeCell ref>.
 // excelize's streaming Rows does not expose formulas, and GetMergeCells
-// loads the whole sheet; this pass costs a fraction of reading the rows.
-func scanSheetPart(zf *zip.File) (sheetScan, error) {
+// loads the whole sheet; this pass costs a fraction of reading the rows. It
+// also enforces the limits that excelize's reader does not have (xlsxlimits.go):
+// the length of one text or tag and the filled cells of one row. A refusal is
+// an import error; any other error means the part cannot be read.
+func (l xlsxLimits) scanSheetPart(zf *zip.File) (sheetScan, error) {
 	var sc sheetScan
 	rc, err := zf.Open()
 	if err != nil {
 		return sc, err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 64<<10)
+	tr := newTokenReader(rc)
 	var (
-		inData   bool
-		row, col int
-		ref      []byte
-		refBuf   [16]byte
+		inData        bool
+		row, col      int
+		rowCells      int
+		ref           []byte
+		refBuf        [16]byte
+		commentOrData = []byte("!--")
 	)
+	end := func(err error) (sheetScan, error) {
+		if errors.Is(err, io.EOF) {
+			return sc, nil
+		}
+		if errors.Is(err, errTokenTooLong) {
+			return sc, l.textTooLong(zf.Name)
+		}
+		return sc, err
+	}
 	for {
-		if _, err := br.ReadSlice('<'); err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				continue
-			}
-			if errors.Is(err, io.EOF) {
-				return sc, nil
-			}
-			return sc, err
+		if _, err := tr.until('<'); err != nil {
+			return end(err)
 		}
-		tag, err := br.ReadSlice('>')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			for errors.Is(err, bufio.ErrBufferFull) { // a huge tag: skip it
-				_, err = br.ReadSlice('>')
-			}
-			if err != nil && !errors.Is(err, io.EOF) {
-				return sc, err
-			}
-			continue
-		}
+		tag, err := tr.until('>')
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return sc, nil
-			}
-			return sc, err
+			return end(err)
 		}
-		if bytes.HasPrefix(tag, []byte("!--")) || bytes.HasPrefix(tag, []byte("![CDATA[")) {
-			end := []byte("-->")
+		if bytes.HasPrefix(tag, commentOrData) || bytes.HasPrefix(tag, []byte("![CDATA[")) {
+			// A comment or CDATA section may hold '>'; excelize's decoder
+			// keeps it whole, so its whole length counts.
+			closing := []byte("-->")
 			if tag[1] == '[' {
-				end = []byte("]]>")
+				closing = []byte("]]>")
 			}
-			for !bytes.HasSuffix(tag, end) {
-				if tag, err = br.ReadSlice('>'); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-					return sc, nil
+			n := len(tag)
+			for !bytes.HasSuffix(tag, closing) {
+				if tag, err = tr.until('>'); err != nil {
+					return end(err)
+				}
+				if n += len(tag); n > xlsxMaxToken {
+					return end(errTokenTooLong)
 				}
 			}
 			continue
@@ -100,7 +101,7 @@ func scanSheetPart(zf *zip.File) (sheetScan, error) {
 			} else {
 				row++
 			}
-			col = 0
+			col, rowCells = 0, 0
 		case "c":
 			if !inData {
 				continue
@@ -111,8 +112,12 @@ func scanSheetPart(zf *zip.File) (sheetScan, error) {
 				ref = append(refBuf[:0], r...)
 			}
 		case "v", "is":
-			if inData {
-				sc.cells = true
+			if !inData {
+				continue
+			}
+			sc.cells = true
+			if rowCells++; rowCells > xlsxMaxRowCells {
+				return sc, importErr(KeyImportRowTooWide, map[string]any{"Row": max(row, 1), "Max": xlsxMaxRowCells})
 			}
 		case "f":
 			if !inData {

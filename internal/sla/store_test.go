@@ -15,29 +15,8 @@ import (
 	"github.com/careloop/careloop/internal/db/dbtest"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/testkit/fixtures"
 )
-
-// fixturesDir finds shared/fixtures/holidays-cn by walking up from the
-// package directory (CI clones the repository beside shared/).
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "fixtures", "holidays-cn")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/fixtures/holidays-cn not found in any parent directory of the package: " +
-				"the repository must be cloned beside the shared folder")
-		}
-		dir = parent
-	}
-}
 
 func newStore(t *testing.T, d *db.DB, clk clock.Clock) *sla.Store {
 	t.Helper()
@@ -180,7 +159,7 @@ func isField(err error, field string) bool {
 // 2020–2026 into an empty calendar and gets exactly the built-in data; the
 // same files change nothing in the default calendar.
 func TestStoreImportsEveryShippedYear(t *testing.T) {
-	dir := fixturesDir(t)
+	dir := fixtures.HolidaysCN(t)
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC))

@@ -37,6 +37,9 @@ func TestBadInputGets4xxAndChangesNothing(t *testing.T) {
 			{"not an object", `["x"]`, "application/json", 400},
 			{"wrong types", `{"name": 42, "email": true, "roles": "admin", "active": "yes", "permissions": 7, "password": 1}`, "application/json", 400},
 			{"unknown field", `{"nickname": "x"}`, "application/json", 400},
+			{"null body", `null`, "application/json", 400},
+			{"duplicate key", `{"name": "a", "name": "b"}`, "application/json", 400},
+			{"nested duplicate key", `{"roles": [], "x": [{"a": 1}, {"a": 1, "a": 2}]}`, "application/json", 400},
 			{"trailing data", `{} {}`, "application/json", 400},
 			{"empty body", ``, "application/json", 400},
 			{"10 MB body", append(append([]byte(`{"name":"`), huge...), '"', '}'), "application/json", 413},
@@ -55,6 +58,13 @@ func TestBadInputGets4xxAndChangesNothing(t *testing.T) {
 				p := r.Problem(t)
 				if p.Detail == "" && len(p.Errors) == 0 {
 					t.Errorf("%s %s with %s: the problem says nothing: %s", ep.method, ep.path, b.name, r.Body)
+				}
+				if want := map[string]string{"duplicate key": "name", "nested duplicate key": "x[1].a"}[b.name]; want != "" &&
+					(len(p.Errors) != 1 || p.Errors[0].Field != want || p.Errors[0].Message != k.App.Catalog.T("zh-CN", "validation.duplicate_key", nil)) {
+					t.Errorf("%s %s with %s: want %s named: %s", ep.method, ep.path, b.name, want, r.Body)
+				}
+				if b.name == "null body" && p.Detail != k.App.Catalog.T("zh-CN", "error.json_null", nil) {
+					t.Errorf("%s %s with null: %s", ep.method, ep.path, r.Body)
 				}
 				if b.name == "unknown field" && (len(p.Errors) != 1 || p.Errors[0].Field != "nickname") {
 					t.Errorf("%s %s: unknown field not named: %s", ep.method, ep.path, r.Body)
@@ -94,6 +104,49 @@ func TestBadInputGets4xxAndChangesNothing(t *testing.T) {
 		}
 		if after := k.Snapshot(); after != before {
 			t.Fatalf("bad input changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+		}
+	})
+}
+
+// TestEveryWronglyTypedFieldIsNamed: a body with several wrongly typed
+// fields, top-level and nested, gets one field error for each, in both
+// languages.
+func TestEveryWronglyTypedFieldIsNamed(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		admin, token := k.User("admin@example.com", "admin")
+		for _, c := range []struct {
+			path, body string
+			fields     []string
+		}{
+			{"/api/v1/users", `{"name": 42, "email": true, "roles": "admin", "password": 1}`, []string{"name", "email", "roles", "password"}},
+			{"/api/v1/customers", `{"name": 1, "phones": [1, "13912345678", false], "tier": [], "contacts": [{"name": "王", "phone": 3}, {"name": 2}]}`,
+				[]string{"name", "phones[0]", "phones[2]", "tier", "contacts[0].phone", "contacts[1].name"}},
+		} {
+			for _, lang := range []string{"zh-CN", "en"} {
+				if r := k.Do(testkit.Request{Method: "PATCH", Path: fmt.Sprintf("/api/v1/users/%d", admin.ID), Token: token,
+					Body: map[string]any{"locale": lang}}); r.Status != http.StatusOK {
+					t.Fatalf("set locale: %d %s", r.Status, r.Body)
+				}
+				before := k.Snapshot()
+				r := k.Do(testkit.Request{Method: "POST", Path: c.path, Token: token, Body: c.body})
+				if r.Status != http.StatusBadRequest {
+					t.Fatalf("%s %s: %d, want 400", c.path, c.body, r.Status)
+				}
+				p := r.Problem(t)
+				var got []string
+				for _, e := range p.Errors {
+					got = append(got, e.Field)
+					if !strings.HasPrefix(e.Message, strings.SplitN(k.App.Catalog.T(lang, "validation.type", map[string]any{"Type": "x"}), "x", 2)[0]) {
+						t.Errorf("%s (%s): %s: %q is not the type message", c.path, lang, e.Field, e.Message)
+					}
+				}
+				if strings.Join(got, " ") != strings.Join(c.fields, " ") {
+					t.Errorf("%s (%s): fields %q, want %q", c.path, lang, got, c.fields)
+				}
+				if after := k.Snapshot(); after != before {
+					t.Fatalf("bad input changed the database")
+				}
+			}
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/testkit"
+	"github.com/careloop/careloop/internal/testkit/fixtures"
 )
 
 const euCalendar = `{"name": "eu-support", "time_zone": "Europe/Berlin",
@@ -176,7 +177,7 @@ func TestCalendarAPIImportAndBadInput(t *testing.T) {
 			t.Fatalf("bad input changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
 		}
 		// A holiday file: preview (dry run) changes nothing, then import.
-		data, err := os.ReadFile(filepath.Join(fixturesDir(t), "2026.json"))
+		data, err := os.ReadFile(filepath.Join(fixtures.HolidaysCN(t), "2026.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,20 +228,4 @@ func TestHolidayWarningForCalendarManagers(t *testing.T) {
 			t.Fatalf("calendar page: %d", r.Status)
 		}
 	})
-}
-
-// fixturesDir finds shared/fixtures/holidays-cn above the package (CI
-// clones the repository beside shared/).
-func fixturesDir(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "fixtures", "holidays-cn")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("shared/fixtures/holidays-cn not found above the package: clone the repository beside shared/")
-		}
-		dir = filepath.Dir(dir)
-	}
 }

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/careloop/careloop/internal/customers"
-	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -71,14 +69,12 @@ func (a *API) searchCustomers(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	f := customers.Filter{Q: q.Get("q"), Type: q.Get("type"), Tier: q.Get("tier"), Lifecycle: q.Get("lifecycle"), Tag: q.Get("tag"),
-		Limit: limit, Cursor: q.Get("cursor")}
-	if s := q.Get("owner_id"); s != "" {
-		if f.OwnerID, err = strconv.ParseInt(s, 10, 64); err != nil || f.OwnerID <= 0 {
-			a.Error(w, r, domain.Invalid("owner_id", "validation.integer", nil))
-			return
-		}
+	f, err := customers.FilterFromQuery(q)
+	if err != nil {
+		a.Error(w, r, err)
+		return
 	}
+	f.Limit, f.Cursor = limit, q.Get("cursor")
 	page, err := a.Customers.Search(r.Context(), httpx.Principal(r), f)
 	if err != nil {
 		a.Error(w, r, err)
@@ -146,7 +142,7 @@ func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request) {
 	if v := httpx.IfMatch(r); v != 0 {
 		in.Version = &v
 	}
-	c, err := a.Customers.Update(r.Context(), id, in)
+	c, err := a.Customers.UpdateAs(r.Context(), httpx.Principal(r), id, in)
 	if err != nil {
 		a.customerError(w, r, err)
 		return

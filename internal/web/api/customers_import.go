@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -337,13 +336,10 @@ func (a *API) exportCustomers(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = customers.ExportXLSX
 	}
-	f := customers.Filter{Q: q.Get("q"), Type: q.Get("type"), Tier: q.Get("tier"), Lifecycle: q.Get("lifecycle"), Tag: q.Get("tag")}
-	if s := q.Get("owner_id"); s != "" {
-		var err error
-		if f.OwnerID, err = strconv.ParseInt(s, 10, 64); err != nil || f.OwnerID <= 0 {
-			a.Error(w, r, domain.Invalid("owner_id", "validation.integer", nil))
-			return
-		}
+	f, err := customers.FilterFromQuery(q)
+	if err != nil {
+		a.Error(w, r, err)
+		return
 	}
 	if format != customers.ExportCSV && format != customers.ExportXLSX {
 		a.Error(w, r, domain.Invalid("format", "validation.one_of", map[string]any{"Values": "csv, xlsx"}))

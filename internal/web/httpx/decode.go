@@ -28,7 +28,9 @@ type DecodeError struct {
 func (e *DecodeError) Error() string { return fmt.Sprintf("decode body: %s %s", e.Key, e.Field) }
 
 // Decode reads a JSON body into dst strictly: the content type must be JSON,
-// the body at most MaxJSONBody, valid UTF-8, one object, no unknown fields.
+// the body at most MaxJSONBody, valid UTF-8, one object (not null), no
+// unknown fields, no key twice in an object; every wrongly typed field is
+// named (decode_strict.go).
 func Decode(r *http.Request, dst any) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
@@ -50,9 +52,21 @@ func Decode(r *http.Request, dst any) error {
 	if bytes.Contains(body, []byte(`\u0000`)) {
 		return &DecodeError{Status: http.StatusBadRequest, Key: "error.nul"}
 	}
+	if err := nullBody(body); err != nil {
+		return err
+	}
+	if err := duplicateKey(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			if all := typeErrors(body, dst); all != nil {
+				return all
+			}
+		}
 		return jsonError(err)
 	}
 	if dec.More() {

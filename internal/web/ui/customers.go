@@ -39,8 +39,16 @@ func (u *UI) customers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := &customerList{Query: q, Tiers: customers.Tiers, Stages: customers.Stages}
 	p := u.page(r, "customers.title", d)
-	page, err := u.Customers.Search(r.Context(), httpx.Principal(r), customers.Filter{Q: q.Get("q"), Type: q.Get("type"),
-		Tier: q.Get("tier"), Lifecycle: q.Get("lifecycle"), Limit: 50, Cursor: q.Get("cursor")})
+	f, err := customers.FilterFromQuery(q)
+	if err != nil {
+		// The list says which filter is wrong (the layout shows one message).
+		u.fieldErrors(p, err)
+		p.Error = badFilterKey(err)
+		u.render(w, r, http.StatusBadRequest, "customers", p)
+		return
+	}
+	f.Limit, f.Cursor = 50, q.Get("cursor")
+	page, err := u.Customers.Search(r.Context(), httpx.Principal(r), f)
 	if err != nil {
 		if u.fieldErrors(p, err) {
 			u.render(w, r, http.StatusBadRequest, "customers", p)
@@ -345,4 +353,22 @@ func (u *UI) loadFields(w http.ResponseWriter, r *http.Request, f *customerForm)
 		f.Custom = map[string]string{}
 	}
 	return true
+}
+
+// badFilterKey is the page message for the first wrong filter of err.
+func badFilterKey(err error) string {
+	var v *domain.ValidationError
+	if errors.As(err, &v) && len(v.Fields) > 0 {
+		switch v.Fields[0].Field {
+		case "type":
+			return "customers.bad_filter_type"
+		case "tier":
+			return "customers.bad_filter_tier"
+		case "lifecycle":
+			return "customers.bad_filter_lifecycle"
+		case "owner_id":
+			return "customers.bad_filter_owner_id"
+		}
+	}
+	return "error.validation"
 }
