@@ -17,20 +17,20 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"usage: careloop backup [--data DIR] FILE"}
+		return e.usage("cli.backup_usage")
 	}
 	if c.IsPostgres() {
-		return usageError{"backup copies the SQLite database; for PostgreSQL use pg_dump (see docs/operations.md)"}
+		return e.usage("cli.backup_postgres")
 	}
 	dest, err := filepath.Abs(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	if _, err := os.Stat(dest); err == nil {
-		return usageError{fmt.Sprintf("%s exists; choose a new file name", dest)}
+		return e.usage("cli.backup_exists", "File", dest)
 	}
 	if _, err := os.Stat(c.SQLitePath()); err != nil {
-		return fmt.Errorf("no database at %s: %w", c.SQLitePath(), err)
+		return fmt.Errorf("%s: %w", e.T("cli.no_database", "Path", c.SQLitePath()), err)
 	}
 	d, err := db.Open(ctx, "", c.SQLitePath())
 	if err != nil {
@@ -40,7 +40,7 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 	if err := db.Backup(ctx, d, dest); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "backup written to %s\n", dest)
+	fmt.Fprintln(e.stdout, e.T("cli.backup_written", "File", dest))
 	return nil
 }
 
@@ -50,10 +50,10 @@ func cmdRestore(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"usage: careloop restore [--data DIR] FILE   (stop the server first)"}
+		return e.usage("cli.restore_usage")
 	}
 	if c.IsPostgres() {
-		return usageError{"restore replaces the SQLite database; for PostgreSQL use pg_restore/psql (see docs/operations.md)"}
+		return e.usage("cli.restore_postgres")
 	}
 	src := fs.Arg(0)
 	if err := db.CheckBackup(ctx, src); err != nil {
@@ -65,6 +65,6 @@ func cmdRestore(ctx context.Context, e env, args []string) error {
 		}
 		return err
 	}
-	fmt.Fprintf(e.stdout, "restored %s into %s\n", src, c.SQLitePath())
+	fmt.Fprintln(e.stdout, e.T("cli.restored", "File", src, "Path", c.SQLitePath()))
 	return nil
 }

@@ -15,12 +15,13 @@ import (
 func cmdBench(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("careloop bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	dsn := fs.String("db", "", "PostgreSQL DSN to bench on (a scratch schema is made and dropped); empty for SQLite")
-	conc := fs.Int("c", 16, "concurrent connections")
-	dur := fs.Duration("d", 10*time.Second, "how long to drive load")
-	jsonOut := fs.String("json", "", "also write the JSON result to this file")
-	auth := fs.String("auth", "token", "me: sign in with a bearer token (token) or a session cookie (cookie)")
-	settle := fs.Duration("settle", time.Minute, "login: how long to wait after the sign-ins before reading the server's memory")
+	fs.Usage = e.flagUsage(fs, "bench")
+	dsn := fs.String("db", "", e.T("cli.flag.bench_db"))
+	conc := fs.Int("c", 16, e.T("cli.flag.bench_c"))
+	dur := fs.Duration("d", 10*time.Second, e.T("cli.flag.bench_d"))
+	jsonOut := fs.String("json", "", e.T("cli.flag.bench_json"))
+	auth := fs.String("auth", "token", e.T("cli.flag.bench_auth"))
+	settle := fs.Duration("settle", time.Minute, e.T("cli.flag.bench_settle"))
 	// Accept flags before or after the scenario name.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -38,7 +39,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	}
 	sc, ok := bench.Find(name)
 	if !ok {
-		return usageError{fmt.Sprintf("unknown scenario %q; scenarios:\n  %s", name, strings.Join(names, "\n  "))}
+		return e.usage("cli.bench_unknown", "Name", name, "List", strings.Join(names, "\n  "))
 	}
 	bin, err := os.Executable()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,25 +18,13 @@ import (
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/domain"
-	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/sla"
 )
 
-const calendarUsage = `usage: careloop calendar <command> [flags]
-
-commands:
-  list                                            the calendars, their zones and holiday years
-  show --calendar NAME                            print a calendar's definition JSON
-  create --file F.json                            create a calendar from its definition JSON
-  import --calendar NAME [--dry-run] FILE         import holidays (holiday JSON or .ics)
-  deadline --calendar NAME --from T --duration D  when D of business time has elapsed after T
-  between --calendar NAME --from A --to B         business time between A and B
-  festivals [--year Y]                            festival dates of a year as JSON`
-
 func cmdCalendar(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, calendarUsage)
-		return usageError{"calendar: no command"}
+		fmt.Fprintln(e.stderr, e.T("cli.calendar_usage"))
+		return e.usage("cli.calendar_no_command")
 	}
 	switch args[0] {
 	case "list":
@@ -53,21 +42,20 @@ func cmdCalendar(ctx context.Context, e env, args []string) error {
 	case "festivals":
 		return calendarFestivals(e, args[1:])
 	case "help", "-h", "--help":
-		fmt.Fprintln(e.stdout, calendarUsage)
+		fmt.Fprintln(e.stdout, e.T("cli.calendar_usage"))
 		return nil
 	}
-	fmt.Fprintln(e.stderr, calendarUsage)
-	return usageError{fmt.Sprintf("unknown calendar command %q", args[0])}
+	fmt.Fprintln(e.stderr, e.T("cli.calendar_usage"))
+	return e.usage("cli.calendar_unknown", "Command", args[0])
 }
 
 // explainCalendar turns validation errors (definition or import file) into
 // one readable line, each problem prefixed by where it is.
-func explainCalendar(where string, err error) error {
+func (e env) explainCalendar(where string, err error) error {
 	var v *domain.ValidationError
 	if !errors.As(err, &v) {
 		return err
 	}
-	cat := i18n.MustLoad()
 	var b strings.Builder
 	for i, f := range v.Fields {
 		if i > 0 {
@@ -77,7 +65,7 @@ func explainCalendar(where string, err error) error {
 		if f.Field != "" && f.Field != "file" && f.Field != "body" {
 			b.WriteString(": " + f.Field)
 		}
-		b.WriteString(": " + cat.T(i18n.English, f.Key, f.Params))
+		b.WriteString(": " + catalog().T(e.lang, f.Key, f.Params))
 	}
 	return usageError{b.String()}
 }
@@ -97,7 +85,7 @@ func calendarList(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTIME ZONE\tHOLIDAY YEARS\tEXCEPTIONS\tVERSION")
+	fmt.Fprintln(tw, e.T("cli.calendar_list_header"))
 	for _, s := range list {
 		years := "-"
 		if n := len(s.HolidayYears); n > 0 {
@@ -109,17 +97,17 @@ func calendarList(ctx context.Context, e env, args []string) error {
 }
 
 // needCalendar checks --calendar.
-func needCalendar(name string) error {
+func (e env) needCalendar(name string) error {
 	if name == "" {
-		return usageError{"--calendar is required"}
+		return e.usage("cli.calendar_required")
 	}
 	return nil
 }
 
 // notFound turns an unknown calendar into a usage error naming it.
-func notFound(name string, err error) error {
+func (e env) notFound(name string, err error) error {
 	if errors.Is(err, domain.ErrNotFound) {
-		return usageError{fmt.Sprintf("--calendar: no calendar named %q (careloop calendar list shows them)", name)}
+		return e.usage("cli.calendar_not_found", "Name", name)
 	}
 	return err
 }
@@ -127,7 +115,7 @@ func notFound(name string, err error) error {
 func calendarShow(ctx context.Context, e env, args []string) error {
 	var name string
 	c, _, err := flags(e, "calendar show", false, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "calendar", sla.DefaultName, "the calendar's name")
+		fs.StringVar(&name, "calendar", sla.DefaultName, e.T("cli.flag.calendar"))
 	})
 	if err != nil {
 		return err
@@ -139,7 +127,7 @@ func calendarShow(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	rec, err := a.Calendars.Get(ctx, name)
 	if err != nil {
-		return notFound(name, err)
+		return e.notFound(name, err)
 	}
 	_, err = fmt.Fprintf(e.stdout, "%s\n", sla.EncodeDefinition(rec.Definition))
 	return err
@@ -148,13 +136,13 @@ func calendarShow(ctx context.Context, e env, args []string) error {
 func calendarCreate(ctx context.Context, e env, args []string) error {
 	var file string
 	c, _, err := flags(e, "calendar create", false, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&file, "file", "", "the definition JSON: {\"name\", \"time_zone\", \"hours\", \"exceptions\"} (required)")
+		fs.StringVar(&file, "file", "", e.T("cli.flag.calendar_file"))
 	})
 	if err != nil {
 		return err
 	}
 	if file == "" {
-		return usageError{"--file is required"}
+		return e.usage("cli.file_required")
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -162,7 +150,7 @@ func calendarCreate(ctx context.Context, e env, args []string) error {
 	}
 	def, err := sla.ParseDefinition(data)
 	if err != nil {
-		return explainCalendar(filepath.Base(file), sla.AsDomainError(err))
+		return e.explainCalendar(filepath.Base(file), sla.AsDomainError(err))
 	}
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
 	if err != nil {
@@ -171,9 +159,9 @@ func calendarCreate(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	rec, err := a.Calendars.Create(cliContext(ctx), def)
 	if err != nil {
-		return explainCalendar(filepath.Base(file), err)
+		return e.explainCalendar(filepath.Base(file), err)
 	}
-	fmt.Fprintf(e.stdout, "created calendar %s (%s, %d exceptions)\n", rec.Definition.Name, rec.Definition.TimeZone, len(rec.Definition.Exceptions))
+	fmt.Fprintln(e.stdout, e.T("cli.calendar_created", "Name", rec.Definition.Name, "Zone", rec.Definition.TimeZone, "Count", len(rec.Definition.Exceptions)))
 	return nil
 }
 
@@ -181,17 +169,17 @@ func calendarImport(ctx context.Context, e env, args []string) error {
 	var name string
 	var dry bool
 	c, fs, err := flags(e, "calendar import", false, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "calendar", "", "the calendar to import into (required)")
-		fs.BoolVar(&dry, "dry-run", false, "only print what would change")
+		fs.StringVar(&name, "calendar", "", e.T("cli.flag.calendar_into"))
+		fs.BoolVar(&dry, "dry-run", false, e.T("cli.flag.calendar_dry_run"))
 	})
 	if err != nil {
 		return err
 	}
-	if err := needCalendar(name); err != nil {
+	if err := e.needCalendar(name); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"usage: careloop calendar import --calendar NAME [--dry-run] FILE (holiday JSON or .ics)"}
+		return e.usage("cli.calendar_import_usage")
 	}
 	file := fs.Arg(0)
 	data, err := os.ReadFile(file)
@@ -200,7 +188,7 @@ func calendarImport(ctx context.Context, e env, args []string) error {
 	}
 	ex, err := sla.ParseHolidayFile(file, data)
 	if err != nil {
-		return explainCalendar(filepath.Base(file), err)
+		return e.explainCalendar(filepath.Base(file), err)
 	}
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
 	if err != nil {
@@ -214,55 +202,86 @@ func calendarImport(ctx context.Context, e env, args []string) error {
 		plan, err = a.Calendars.Import(cliContext(ctx), name, ex, 0)
 	}
 	if err != nil {
-		return notFound(name, err)
+		return e.notFound(name, err)
 	}
 	for _, x := range plan.Diff.Added {
-		fmt.Fprintf(e.stdout, "+ %s %s %s\n", x.Date, exceptionKind(x), x.Name)
+		fmt.Fprintf(e.stdout, "+ %s %s %s\n", x.Date, e.exceptionKind(x), x.Name)
 	}
 	for _, x := range plan.Diff.Changed {
-		fmt.Fprintf(e.stdout, "~ %s %s -> %s %s\n", x.Date, exceptionKind(x.Old), exceptionKind(x.New), x.New.Name)
+		fmt.Fprintf(e.stdout, "~ %s %s -> %s %s\n", x.Date, e.exceptionKind(x.Old), e.exceptionKind(x.New), x.New.Name)
 	}
-	verb := "imported"
+	key := "cli.calendar_imported"
 	if dry {
-		verb = "would import"
+		key = "cli.calendar_would_import"
 	}
-	fmt.Fprintf(e.stdout, "%s %d added, %d changed into calendar %s\n", verb, len(plan.Diff.Added), len(plan.Diff.Changed), name)
+	fmt.Fprintln(e.stdout, e.T(key, "Added", len(plan.Diff.Added), "Changed", len(plan.Diff.Changed), "Name", name))
 	return nil
 }
 
-func exceptionKind(x sla.Exception) string {
+func (e env) exceptionKind(x sla.Exception) string {
 	switch {
 	case x.Off:
-		return "off"
+		return e.T("cli.kind_off")
 	case x.IsMakeUp():
-		return "make-up"
+		return e.T("cli.kind_makeup")
 	}
 	var parts []string
 	for _, iv := range x.Hours {
 		parts = append(parts, iv.Start.String()+"-"+iv.End.String())
 	}
-	return "hours " + strings.Join(parts, ",")
+	return e.T("cli.kind_hours", "Hours", strings.Join(parts, ","))
 }
 
-// openCalendar opens the store and compiles the calendar called name.
-func openCalendar(ctx context.Context, e env, c config.Config, name string) (*sla.Calendar, func(), error) {
+// openCalendar opens the store and compiles the calendar called name; it
+// also returns the years in which that calendar has statutory holidays.
+func (e env) openCalendar(ctx context.Context, c config.Config, name string) (*sla.Calendar, []int, func(), error) {
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cal, err := a.Calendars.Calendar(ctx, name)
 	if err != nil {
 		a.Close()
-		return nil, nil, notFound(name, err)
+		return nil, nil, nil, e.notFound(name, err)
 	}
-	return cal, func() { a.Close() }, nil
+	list, err := a.Calendars.List(ctx)
+	if err != nil {
+		a.Close()
+		return nil, nil, nil, err
+	}
+	var years []int
+	for _, s := range list {
+		if s.Name == name {
+			years = s.HolidayYears
+		}
+	}
+	return cal, years, func() { a.Close() }, nil
+}
+
+// warnHolidayGap warns on stderr, as the web pages' banner does, when the
+// span from a to b reaches a year for which a calendar that keeps statutory
+// holidays has none yet: the answer then counts that year as ordinary weeks.
+// A calendar without any holidays (24x7, a foreign office) is meant so.
+func (e env) warnHolidayGap(name string, years []int, loc *time.Location, a, b time.Time) {
+	if len(years) == 0 {
+		return
+	}
+	if b.Before(a) {
+		a, b = b, a
+	}
+	for y := a.In(loc).Year(); y <= b.In(loc).Year(); y++ {
+		if !slices.Contains(years, y) {
+			fmt.Fprintln(e.stderr, e.T("cli.holiday_gap", "Name", name, "Year", y))
+			return
+		}
+	}
 }
 
 // parseWhen reads an RFC 3339 instant, or a wall-clock time
 // ("2026-01-05 14:00[:00]", "2026-01-05T14:00") in the calendar's zone.
-func parseWhen(flagName, s string, loc *time.Location) (time.Time, error) {
+func (e env) parseWhen(flagName, s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, usageError{"--" + flagName + " is required"}
+		return time.Time{}, e.usage("cli.time_required", "Flag", flagName)
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
@@ -272,16 +291,16 @@ func parseWhen(flagName, s string, loc *time.Location) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, usageError{fmt.Sprintf("--%s %q: not a time (RFC 3339 such as 2026-01-05T09:00:00+08:00, or 2026-01-05 09:00 in the calendar's zone)", flagName, s)}
+	return time.Time{}, e.usage("cli.bad_time", "Flag", flagName, "Value", s)
 }
 
 // arithError explains an arithmetic failure as the flag it is about.
-func arithError(err error, flagName string) error {
+func (e env) arithError(err error, flagName string) error {
 	switch {
 	case errors.Is(err, sla.ErrNoWorkingTime):
-		return usageError{"--calendar: " + i18n.MustLoad().T(i18n.English, "sla.no_working_time", nil)}
+		return usageError{"--calendar: " + e.T("sla.no_working_time")}
 	case errors.Is(err, sla.ErrOutOfRange):
-		return usageError{"--" + flagName + ": " + i18n.MustLoad().T(i18n.English, "sla.out_of_range", nil)}
+		return usageError{"--" + flagName + ": " + e.T("sla.out_of_range")}
 	}
 	return err
 }
@@ -290,37 +309,38 @@ func calendarDeadline(ctx context.Context, e env, args []string) error {
 	var name, from, duration string
 	var wall bool
 	c, _, err := flags(e, "calendar deadline", false, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "calendar", sla.DefaultName, "the calendar's name")
-		fs.StringVar(&from, "from", "", "the start: RFC 3339, or wall-clock time in the calendar's zone (required)")
-		fs.StringVar(&duration, "duration", "", "business time, e.g. 90m, 24h, 1h30m (required)")
-		fs.BoolVar(&wall, "wall-clock", false, "print the calendar's wall-clock time (2006-01-02 15:04:05) instead of RFC 3339")
+		fs.StringVar(&name, "calendar", sla.DefaultName, e.T("cli.flag.calendar"))
+		fs.StringVar(&from, "from", "", e.T("cli.flag.from"))
+		fs.StringVar(&duration, "duration", "", e.T("cli.flag.duration"))
+		fs.BoolVar(&wall, "wall-clock", false, e.T("cli.flag.wall_clock"))
 	})
 	if err != nil {
 		return err
 	}
 	if duration == "" {
-		return usageError{"--duration is required (e.g. 90m, 24h, 1h30m)"}
+		return e.usage("cli.duration_required")
 	}
 	d, err := time.ParseDuration(duration)
 	if err != nil {
-		return usageError{fmt.Sprintf("--duration %q: not a duration (e.g. 90m, 24h, 1h30m)", duration)}
+		return e.usage("cli.bad_duration", "Value", duration)
 	}
 	if d < 0 {
-		return usageError{"--duration: " + i18n.MustLoad().T(i18n.English, "sla.negative_duration", nil)}
+		return usageError{"--duration: " + e.T("sla.negative_duration")}
 	}
-	cal, done, err := openCalendar(ctx, e, c, name)
+	cal, years, done, err := e.openCalendar(ctx, c, name)
 	if err != nil {
 		return err
 	}
 	defer done()
-	start, err := parseWhen("from", from, cal.Location())
+	start, err := e.parseWhen("from", from, cal.Location())
 	if err != nil {
 		return err
 	}
 	due, err := cal.Add(start, d)
 	if err != nil {
-		return arithError(err, "from")
+		return e.arithError(err, "from")
 	}
+	e.warnHolidayGap(name, years, cal.Location(), start, due)
 	if wall {
 		fmt.Fprintln(e.stdout, due.Format("2006-01-02 15:04:05"))
 	} else {
@@ -332,30 +352,31 @@ func calendarDeadline(ctx context.Context, e env, args []string) error {
 func calendarBetween(ctx context.Context, e env, args []string) error {
 	var name, from, to string
 	c, _, err := flags(e, "calendar between", false, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "calendar", sla.DefaultName, "the calendar's name")
-		fs.StringVar(&from, "from", "", "the start (RFC 3339 or wall-clock in the calendar's zone; required)")
-		fs.StringVar(&to, "to", "", "the end (same forms; required)")
+		fs.StringVar(&name, "calendar", sla.DefaultName, e.T("cli.flag.calendar"))
+		fs.StringVar(&from, "from", "", e.T("cli.flag.from"))
+		fs.StringVar(&to, "to", "", e.T("cli.flag.to"))
 	})
 	if err != nil {
 		return err
 	}
-	cal, done, err := openCalendar(ctx, e, c, name)
+	cal, years, done, err := e.openCalendar(ctx, c, name)
 	if err != nil {
 		return err
 	}
 	defer done()
-	a, err := parseWhen("from", from, cal.Location())
+	a, err := e.parseWhen("from", from, cal.Location())
 	if err != nil {
 		return err
 	}
-	b, err := parseWhen("to", to, cal.Location())
+	b, err := e.parseWhen("to", to, cal.Location())
 	if err != nil {
 		return err
 	}
 	d, err := cal.Between(a, b)
 	if err != nil {
-		return arithError(err, "from")
+		return e.arithError(err, "from")
 	}
+	e.warnHolidayGap(name, years, cal.Location(), a, b)
 	fmt.Fprintln(e.stdout, d)
 	return nil
 }
@@ -363,14 +384,14 @@ func calendarBetween(ctx context.Context, e env, args []string) error {
 func calendarFestivals(e env, args []string) error {
 	year := clock.Real{}.Now().In(sla.Default().Location()).Year()
 	_, _, err := flags(e, "calendar festivals", false, args, func(fs *flag.FlagSet) {
-		fs.IntVar(&year, "year", year, "the Gregorian year, 1900–2100")
+		fs.IntVar(&year, "year", year, e.T("cli.flag.year"))
 	})
 	if err != nil {
 		return err
 	}
 	list, err := sla.Festivals(year)
 	if errors.Is(err, sla.ErrYearOutOfRange) {
-		return usageError{fmt.Sprintf("--year %d: %s", year, i18n.MustLoad().T(i18n.English, "sla.year_out_of_range", nil))}
+		return usageError{fmt.Sprintf("--year %d: %s", year, e.T("sla.year_out_of_range"))}
 	}
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func TestCalendarCommands(t *testing.T) {
 			args []string
 			want string
 		}{
-			{[]string{"deadline", "--calendar", "nope", "--from", "2026-01-05T09:00:00Z", "--duration", "1h"}, `no calendar named "nope"`},
+			{[]string{"deadline", "--calendar", "nope", "--from", "2026-01-05T09:00:00Z", "--duration", "1h"}, `no calendar named “nope”`},
 			{[]string{"deadline", "--from", "2026-01-05T09:00:00Z", "--duration", "-1h"}, "--duration"},
 			{[]string{"deadline", "--from", "yesterday", "--duration", "1h"}, "--from"},
 			{[]string{"deadline", "--from", "1800-01-01T00:00:00Z", "--duration", "1h"}, "--from"},

@@ -20,19 +20,6 @@ import (
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
-const importUsage = `usage: careloop import customers FILE [--dry-run] [--valid-only] [--allow-duplicates] [--json] [--lang zh-CN|en]
-
-Imports customers from an .xlsx or CSV file and prints the per-row report
-(rows numbered as in the spreadsheet, the header being row 1). By default
-nothing is imported while any row has a problem; --valid-only imports the
-valid rows and reports the others. Exits with status 1 when a row has a
-problem or the file is refused.`
-
-const exportUsage = `usage: careloop export customers --format csv|xlsx [--q TEXT] [--type T] [--tier T] [--lifecycle S] [--tag T] [--masked] [--lang zh-CN|en] FILE
-
-Writes the customers matching the filters (those of GET /api/v1/customers)
-to FILE. Phones are in full unless --masked.`
-
 // reorder moves positional arguments after the flags, so that
 // "import customers FILE --dry-run" parses like "--dry-run FILE"; flags not
 // named in bools take a value.
@@ -60,41 +47,45 @@ func reorder(args []string, bools map[string]bool) []string {
 
 var cliBools = map[string]bool{"dry-run": true, "valid-only": true, "allow-duplicates": true, "json": true, "masked": true, "h": true, "help": true}
 
-func cliLang(s string) (string, error) {
+// reportLang checks --lang; empty means the CLI's language.
+func (e env) reportLang(s string) (string, error) {
+	if s == "" {
+		return e.lang, nil
+	}
 	if l := i18n.Normalize(s); l != "" {
 		return l, nil
 	}
-	return "", usageError{fmt.Sprintf("unknown language %q (zh-CN or en)", s)}
+	return "", e.usage("cli.bad_lang", "Value", s)
 }
 
 func cmdImport(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "customers" {
-		fmt.Fprintln(e.stderr, importUsage)
-		return usageError{"import: what to import? (customers)"}
+		fmt.Fprintln(e.stderr, e.T("cli.import_usage"))
+		return e.usage("cli.import_what")
 	}
 	var dry, validOnly, allowDup, asJSON bool
 	var lang string
 	c, fs, err := flags(e, "import customers", false, reorder(args[1:], cliBools), func(fs *flag.FlagSet) {
-		fs.BoolVar(&dry, "dry-run", false, "check the file and print the report; write nothing")
-		fs.BoolVar(&validOnly, "valid-only", false, "import the valid rows and report the others (default: all or nothing)")
-		fs.BoolVar(&allowDup, "allow-duplicates", false, "import phones and emails that other customers already have")
-		fs.BoolVar(&asJSON, "json", false, "print the report as the API's JSON")
-		fs.StringVar(&lang, "lang", i18n.Default, "language of the report: zh-CN or en")
+		fs.BoolVar(&dry, "dry-run", false, e.T("cli.flag.dry_run"))
+		fs.BoolVar(&validOnly, "valid-only", false, e.T("cli.flag.valid_only"))
+		fs.BoolVar(&allowDup, "allow-duplicates", false, e.T("cli.flag.allow_duplicates"))
+		fs.BoolVar(&asJSON, "json", false, e.T("cli.flag.json"))
+		fs.StringVar(&lang, "lang", "", e.T("cli.flag.lang_report"))
 	})
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, importUsage)
-		return usageError{"import customers: give exactly one FILE"}
+		fmt.Fprintln(e.stderr, e.T("cli.import_usage"))
+		return e.usage("cli.import_one_file")
 	}
-	if lang, err = cliLang(lang); err != nil {
+	if lang, err = e.reportLang(lang); err != nil {
 		return err
 	}
 	path := fs.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("import customers: %w", err)
+		return errors.New(e.T("cli.import_failed", "File", path, "Reason", err.Error()))
 	}
 	defer f.Close()
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
@@ -112,7 +103,7 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 		for i, fe := range ve.Fields {
 			msgs[i] = cat.T(lang, fe.Key, fe.Params)
 		}
-		return fmt.Errorf("import customers: %s: %s", filepath.Base(path), strings.Join(msgs, "; "))
+		return errors.New(catalog().T(lang, "cli.import_failed", map[string]any{"File": filepath.Base(path), "Reason": strings.Join(msgs, "; ")}))
 	}
 	if err != nil {
 		return err
@@ -128,7 +119,7 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 		printImport(e, cat, lang, rep, res)
 	}
 	if rep.ErrorRows > 0 {
-		return fmt.Errorf("import customers: %d of %d rows have problems", rep.ErrorRows, rep.Rows)
+		return errors.New(catalog().T(lang, "cli.import_rows_with_problems", map[string]any{"ErrorRows": rep.ErrorRows, "Rows": rep.Rows}))
 	}
 	return nil
 }
@@ -157,37 +148,37 @@ func printImport(e env, cat *i18n.Catalog, lang string, rep customers.ImportRepo
 
 func cmdExport(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "customers" {
-		fmt.Fprintln(e.stderr, exportUsage)
-		return usageError{"export: what to export? (customers)"}
+		fmt.Fprintln(e.stderr, e.T("cli.export_usage"))
+		return e.usage("cli.export_what")
 	}
 	var format, lang string
 	var masked bool
 	var f customers.Filter
 	c, fs, err := flags(e, "export customers", false, reorder(args[1:], cliBools), func(fs *flag.FlagSet) {
-		fs.StringVar(&format, "format", "", "csv or xlsx (default: from FILE's extension)")
-		fs.StringVar(&f.Q, "q", "", "search text, as in the list's search box")
-		fs.StringVar(&f.Type, "type", "", "individual or organization")
-		fs.StringVar(&f.Tier, "tier", "", "vip, normal or potential")
-		fs.StringVar(&f.Lifecycle, "lifecycle", "", "lifecycle stage")
-		fs.StringVar(&f.Tag, "tag", "", "a tag")
-		fs.BoolVar(&masked, "masked", false, "mask phones as for staff without customers.contact_view")
-		fs.StringVar(&lang, "lang", i18n.Default, "language of the headers: zh-CN or en")
+		fs.StringVar(&format, "format", "", e.T("cli.flag.format"))
+		fs.StringVar(&f.Q, "q", "", e.T("cli.flag.q"))
+		fs.StringVar(&f.Type, "type", "", e.T("cli.flag.type"))
+		fs.StringVar(&f.Tier, "tier", "", e.T("cli.flag.tier"))
+		fs.StringVar(&f.Lifecycle, "lifecycle", "", e.T("cli.flag.lifecycle"))
+		fs.StringVar(&f.Tag, "tag", "", e.T("cli.flag.tag"))
+		fs.BoolVar(&masked, "masked", false, e.T("cli.flag.masked"))
+		fs.StringVar(&lang, "lang", "", e.T("cli.flag.lang_headers"))
 	})
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, exportUsage)
-		return usageError{"export customers: give exactly one FILE"}
+		fmt.Fprintln(e.stderr, e.T("cli.export_usage"))
+		return e.usage("cli.export_one_file")
 	}
 	path := fs.Arg(0)
 	if format == "" {
 		format = strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
 	}
 	if format != customers.ExportCSV && format != customers.ExportXLSX {
-		return usageError{fmt.Sprintf("export customers: --format must be csv or xlsx, not %q", format)}
+		return e.usage("cli.export_bad_format", "Value", format)
 	}
-	if lang, err = cliLang(lang); err != nil {
+	if lang, err = e.reportLang(lang); err != nil {
 		return err
 	}
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
@@ -203,7 +194,7 @@ func cmdExport(ctx context.Context, e env, args []string) error {
 	ctx = audit.WithActor(ctx, audit.Actor{Label: "cli"})
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*")
 	if err != nil {
-		return fmt.Errorf("export customers: %w", err)
+		return errors.New(e.T("cli.export_failed", "Reason", err.Error()))
 	}
 	defer os.Remove(tmp.Name())
 	n, err := a.Customers.Export(ctx, p, f, format, api.ExportTextFor(httpx.Kit{Cat: a.Catalog}, lang), tmp)
@@ -211,10 +202,10 @@ func cmdExport(ctx context.Context, e env, args []string) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("export customers: %w", err)
+		return errors.New(e.T("cli.export_failed", "Reason", err.Error()))
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("export customers: %w", err)
+		return errors.New(e.T("cli.export_failed", "Reason", err.Error()))
 	}
 	fmt.Fprintf(e.stdout, "%d\t%s\n", n, path)
 	return nil

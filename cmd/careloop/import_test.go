@@ -26,7 +26,7 @@ func TestImportExportCommands(t *testing.T) {
 			t.Fatalf("dry run: %v\n%s", err, out)
 		}
 		// All or nothing: nothing imported.
-		out, _, err = c.run("", "import", "customers", bad)
+		out, _, err = c.run("", "import", "customers", bad, "--lang", "zh-CN")
 		if err == nil || !strings.Contains(out, "未导入任何数据") {
 			t.Fatalf("all or nothing: %v\n%s", err, out)
 		}

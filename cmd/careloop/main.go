@@ -43,31 +43,14 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	lang   string // of every message (words.go)
 }
 
-const usage = `usage: careloop <command> [flags]
-
-commands:
-  serve            run the web server, API and background jobs
-  migrate          apply pending database migrations
-  user add         create a staff user
-  user passwd      set a staff user's password
-  token create     create an API token (prints only the token)
-  backup FILE      write an online, consistent copy of the SQLite database
-  restore FILE     replace the SQLite database with a backup (server stopped)
-  bench SCENARIO   run a benchmark scenario over real HTTP
-  calendar ...     business calendars: list, create, import holidays, deadline, between, festivals
-  import customers FILE   import customers from .xlsx/.csv with a per-row report
-  export customers FILE   export the (filtered) customer list as .xlsx/.csv
-  version          print the version
-
-Run 'careloop <command> -h' for a command's flags.`
-
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, lang: cliLanguage(getenv)}
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return usageError{"no command"}
+		fmt.Fprintln(stderr, e.T("cli.usage"))
+		return e.usage("cli.no_command")
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -94,9 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "version", "-version", "--version":
 		return cmdVersion(e)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, e.T("cli.usage"))
 		return nil
 	}
-	fmt.Fprintln(stderr, usage)
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	fmt.Fprintln(stderr, e.T("cli.usage"))
+	return e.usage("cli.unknown_command", "Command", cmd)
 }

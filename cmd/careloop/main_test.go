@@ -23,7 +23,9 @@ type cli struct {
 }
 
 func newCLI(t *testing.T, tg dbtest.Target) *cli {
-	c := &cli{t: t, env: map[string]string{"CARELOOP_DATA": t.TempDir(), "CARELOOP_LOG_LEVEL": "error"}}
+	// English, so that the tests read as the messages they check; words_test.go
+	// checks the Chinese default.
+	c := &cli{t: t, env: map[string]string{"CARELOOP_DATA": t.TempDir(), "CARELOOP_LOG_LEVEL": "error", "CARELOOP_LANG": "en"}}
 	if tg.DSN != "" {
 		c.env["CARELOOP_DB"] = dbtest.NewSchema(t, tg.DSN)
 	}

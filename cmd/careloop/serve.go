@@ -17,6 +17,7 @@ func flags(e env, name string, serve bool, args []string, extra func(fs *flag.Fl
 	c := config.Defaults()
 	fs := flag.NewFlagSet("careloop "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = e.flagUsage(fs, name)
 	b := config.Bind(fs, e.getenv, &c, serve)
 	if extra != nil {
 		extra(fs)
@@ -62,16 +63,16 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		where = "PostgreSQL"
 	}
 	a.Log.Info("careloop listening", "url", url, "database", where, "pid", os.Getpid(), "startup_ms", time.Since(start).Milliseconds())
-	fmt.Fprintf(e.stdout, "Careloop is running at %s\n", url)
+	fmt.Fprintln(e.stdout, e.T("cli.running_at", "URL", url))
 	if c.Demo {
-		fmt.Fprintf(e.stdout, "Demo accounts (password %q, marked as demo):\n", demo.Password)
+		fmt.Fprintln(e.stdout, e.T("cli.demo_accounts", "Password", demo.Password))
 		for _, acc := range demo.Accounts {
 			fmt.Fprintf(e.stdout, "  %-12s %s\n", acc.Role, acc.Email)
 		}
 	} else if a.Setup != nil {
 		if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
 			a.Log.Warn("first run: open the setup page and enter the one-time setup code", "url", url+"/setup", "setup_code", a.Setup.Code())
-			fmt.Fprintf(e.stdout, "First run: open %s/setup and enter the setup code %s\n", url, a.Setup.Code())
+			fmt.Fprintln(e.stdout, e.T("cli.first_run", "URL", url, "Code", a.Setup.Code()))
 		}
 	}
 	return a.Serve(ctx)
@@ -88,6 +89,6 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	fmt.Fprintln(e.stdout, "migrations are up to date")
+	fmt.Fprintln(e.stdout, e.T("cli.migrated"))
 	return nil
 }

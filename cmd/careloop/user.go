@@ -3,15 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/careloop/careloop/internal/app"
 	"github.com/careloop/careloop/internal/audit"
-	"github.com/careloop/careloop/internal/domain"
-	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 )
 
@@ -24,31 +21,18 @@ func cliContext(ctx context.Context) context.Context {
 func readPassword(e env) (string, error) {
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return "", usageError{"--password-stdin: no password on standard input"}
+		return "", e.usage("cli.password_stdin_empty")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// explain turns a validation error into readable lines.
-func explain(err error) error {
-	var v *domain.ValidationError
-	if !errors.As(err, &v) {
-		return err
-	}
-	cat := i18n.MustLoad()
-	var b strings.Builder
-	for i, f := range v.Fields {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "--%s: %s", strings.ReplaceAll(f.Field, "_", "-"), cat.T(i18n.English, f.Key, f.Params))
-	}
-	return usageError{b.String()}
-}
+// userFlags names the flags of the user and token commands by the fields
+// their validation errors name.
+var userFlags = map[string]string{"roles": "role", "team_ids": "team", "password": "password-stdin"}
 
 func cmdUser(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageError{"usage: careloop user add|passwd [flags]"}
+		return e.usage("cli.user_usage")
 	}
 	switch args[0] {
 	case "add":
@@ -56,19 +40,19 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	case "passwd":
 		return userPasswd(ctx, e, args[1:])
 	}
-	return usageError{fmt.Sprintf("unknown user command %q: want add or passwd", args[0])}
+	return e.usage("cli.user_unknown", "Command", args[0])
 }
 
 func userAdd(ctx context.Context, e env, args []string) error {
 	var email, name, roles, teams, locale string
 	var fromStdin bool
 	c, _, err := flags(e, "user add", false, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&email, "email", "", "sign-in email (required)")
-		fs.StringVar(&name, "name", "", "display name (required)")
-		fs.StringVar(&roles, "role", "", "roles, comma-separated: agent, after_sales, tech_support, technician, supervisor, quality, manager, admin")
-		fs.StringVar(&locale, "locale", "zh-CN", "language: zh-CN or en")
-		fs.StringVar(&teams, "team", "", "team names, comma-separated (optional)")
-		fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input; otherwise one is generated and printed once")
+		fs.StringVar(&email, "email", "", e.T("cli.flag.email_new"))
+		fs.StringVar(&name, "name", "", e.T("cli.flag.name_user"))
+		fs.StringVar(&roles, "role", "", e.T("cli.flag.role"))
+		fs.StringVar(&locale, "locale", "zh-CN", e.T("cli.flag.locale"))
+		fs.StringVar(&teams, "team", "", e.T("cli.flag.team"))
+		fs.BoolVar(&fromStdin, "password-stdin", false, e.T("cli.flag.password_stdin_new"))
 	})
 	if err != nil {
 		return err
@@ -100,18 +84,18 @@ func userAdd(ctx context.Context, e env, args []string) error {
 				}
 			}
 			if !found {
-				return usageError{fmt.Sprintf("--team: no team named %q", t)}
+				return e.usage("cli.no_team", "Team", t)
 			}
 		}
 	}
 	u, err := a.Identity.CreateUser(cliContext(ctx), identity.NewUser{Email: email, Name: name, Password: password,
 		Locale: locale, Roles: splitComma(roles), TeamIDs: teamIDs})
 	if err != nil {
-		return explain(err)
+		return e.explain(err, userFlags)
 	}
-	fmt.Fprintf(e.stdout, "created user %d %s (%s)\n", u.ID, u.Email, strings.Join(u.Roles, ","))
+	fmt.Fprintln(e.stdout, e.T("cli.user_created", "ID", u.ID, "Email", u.Email, "Roles", strings.Join(u.Roles, ",")))
 	if generated {
-		fmt.Fprintf(e.stdout, "password: %s\n", password)
+		fmt.Fprintln(e.stdout, e.T("cli.password_shown", "Password", password))
 	}
 	return nil
 }
@@ -120,14 +104,14 @@ func userPasswd(ctx context.Context, e env, args []string) error {
 	var email string
 	var fromStdin bool
 	c, _, err := flags(e, "user passwd", false, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&email, "email", "", "the user's email (required)")
-		fs.BoolVar(&fromStdin, "password-stdin", false, "read the new password from standard input; otherwise one is generated and printed once")
+		fs.StringVar(&email, "email", "", e.T("cli.flag.email_user"))
+		fs.BoolVar(&fromStdin, "password-stdin", false, e.T("cli.flag.password_stdin_set"))
 	})
 	if err != nil {
 		return err
 	}
 	if email == "" {
-		return usageError{"--email is required"}
+		return e.usage("cli.email_required")
 	}
 	password, generated := "", false
 	if fromStdin {
@@ -144,32 +128,32 @@ func userPasswd(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	u, err := a.Identity.GetUserByEmail(ctx, email)
 	if err != nil {
-		return usageError{fmt.Sprintf("--email: no user %s", email)}
+		return e.usage("cli.no_user", "Email", email)
 	}
 	if err := a.Identity.SetPassword(cliContext(ctx), u.ID, password); err != nil {
-		return explain(err)
+		return e.explain(err, userFlags)
 	}
-	fmt.Fprintf(e.stdout, "password changed for %s; their sessions were ended\n", u.Email)
+	fmt.Fprintln(e.stdout, e.T("cli.password_changed", "Email", u.Email))
 	if generated {
-		fmt.Fprintf(e.stdout, "password: %s\n", password)
+		fmt.Fprintln(e.stdout, e.T("cli.password_shown", "Password", password))
 	}
 	return nil
 }
 
 func cmdToken(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: careloop token create --email E --name LABEL"}
+		return e.usage("cli.token_usage")
 	}
 	var email, name string
 	c, _, err := flags(e, "token create", false, args[1:], func(fs *flag.FlagSet) {
-		fs.StringVar(&email, "email", "", "the user the token acts for (required)")
-		fs.StringVar(&name, "name", "", "a label, e.g. the integration's name (required)")
+		fs.StringVar(&email, "email", "", e.T("cli.flag.email_token"))
+		fs.StringVar(&name, "name", "", e.T("cli.flag.name_token"))
 	})
 	if err != nil {
 		return err
 	}
 	if email == "" {
-		return usageError{"--email is required"}
+		return e.usage("cli.email_required")
 	}
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
 	if err != nil {
@@ -178,11 +162,11 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	u, err := a.Identity.GetUserByEmail(ctx, email)
 	if err != nil {
-		return usageError{fmt.Sprintf("--email: no user %s", email)}
+		return e.usage("cli.no_user", "Email", email)
 	}
 	_, secret, err := a.Identity.CreateToken(cliContext(ctx), u.ID, name)
 	if err != nil {
-		return explain(err)
+		return e.explain(err, userFlags)
 	}
 	fmt.Fprintln(e.stdout, secret)
 	return nil

@@ -10,8 +10,8 @@ import (
 func cmdVersion(e env) error {
 	commit := version.Commit()
 	if commit == "" {
-		commit = "unknown"
+		commit = e.T("cli.commit_unknown")
 	}
-	fmt.Fprintf(e.stdout, "careloop %s (commit %s, %s)\n", version.Version, commit, runtime.Version())
+	fmt.Fprintln(e.stdout, e.T("cli.version", "Version", version.Version, "Commit", commit, "Go", runtime.Version()))
 	return nil
 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/careloop/careloop/internal/domain"
+	"github.com/careloop/careloop/internal/i18n"
+)
+
+// catalog is loaded once per process: every command speaks through it.
+var catalog = sync.OnceValue(i18n.MustLoad)
+
+// cliLanguage is the language of the CLI's words: CARELOOP_LANG, then the
+// POSIX locale variables in their order of precedence (LC_ALL, LC_MESSAGES,
+// LANG; "en_US.UTF-8" is English, "zh_CN.UTF-8" Chinese), else zh-CN. A
+// variable naming no language Careloop speaks ("C", "POSIX", "fr_FR") is
+// passed over, as a shell in the C locale says nothing about the reader.
+func cliLanguage(getenv func(string) string) string {
+	for _, name := range []string{"CARELOOP_LANG", "LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := localeLanguage(getenv(name)); l != "" {
+			return l
+		}
+	}
+	return i18n.Default
+}
+
+// localeLanguage maps a locale name ("en_US.UTF-8", "zh-CN", "en") to a
+// catalog language, "" when it names none.
+func localeLanguage(s string) string {
+	s, _, _ = strings.Cut(s, ".")
+	s, _, _ = strings.Cut(s, "@")
+	s = strings.ReplaceAll(s, "_", "-")
+	if l := i18n.Normalize(s); l != "" {
+		return l
+	}
+	switch lang, _, _ := strings.Cut(strings.ToLower(s), "-"); lang {
+	case "zh":
+		return i18n.Default
+	case "en":
+		return i18n.English
+	}
+	return ""
+}
+
+// T is the catalog message key in the CLI's language; kv are the template
+// parameters as name, value pairs.
+func (e env) T(key string, kv ...any) string {
+	var params map[string]any
+	if len(kv) > 0 {
+		params = make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			params[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return catalog().T(e.lang, key, params)
+}
+
+// usage is a usage error with the message key.
+func (e env) usage(key string, kv ...any) error {
+	return usageError{e.T(key, kv...)}
+}
+
+// explain turns a validation error into one line naming, for each problem,
+// the flag the user typed: flagOf maps a field to its flag where the two
+// differ (the field "roles" is the flag --role, "password" is
+// --password-stdin); other fields are their flag with "_" as "-".
+func (e env) explain(err error, flagOf map[string]string) error {
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	var b strings.Builder
+	for i, f := range v.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		name, ok := flagOf[f.Field]
+		if !ok {
+			name = strings.ReplaceAll(f.Field, "_", "-")
+		}
+		b.WriteString("--" + name + ": " + catalog().T(e.lang, f.Key, f.Params))
+	}
+	return usageError{b.String()}
+}
+
+// flagUsage replaces the flag package's English "Usage of …" header.
+func (e env) flagUsage(fs *flag.FlagSet, command string) func() {
+	return func() {
+		fmt.Fprintln(fs.Output(), e.T("cli.flags_of", "Command", "careloop "+command))
+		fs.PrintDefaults()
+	}
+}
