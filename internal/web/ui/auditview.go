@@ -108,7 +108,7 @@ func (p *Page) auditRows(entries []audit.Entry, names auditNames) []auditRow {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			r.Changes = append(r.Changes, p.auditChange(k, e.Changes[k], names))
+			r.Changes = append(r.Changes, p.auditChange(e, k, names))
 		}
 		rows = append(rows, r)
 	}
@@ -197,8 +197,22 @@ func (p *Page) auditKind(entity string) string {
 	return entity
 }
 
-// auditField names a field by its form label.
-func (p *Page) auditField(name string) string {
+// namedThings are the records whose "name" is a title, not a person's name.
+var namedThings = map[string]bool{"team": true, "api_token": true, "product": true, "role": true, "calendar": true, "custom_field": true}
+
+// updates are the actions whose changes have a value before.
+var updates = map[string]bool{"customer.update": true, "customer.lifecycle_override": true, "product.update": true,
+	"customer_rules.update": true, "user.update": true, "user.activate": true, "user.deactivate": true, "role.update": true,
+	"team.update": true, "calendar.update": true}
+
+// auditField names a field of an entity by its form label.
+func (p *Page) auditField(entity, name string) string {
+	switch {
+	case name == "name" && namedThings[entity]:
+		return p.T("field.title_name")
+	case name == "name" && entity == "customer":
+		return p.T("audit.field.customer_name")
+	}
 	for _, k := range []string{"field." + name, "audit.field." + name} {
 		if p.u.Cat.Has(k) {
 			return p.T(k)
@@ -207,8 +221,9 @@ func (p *Page) auditField(name string) string {
 	return name
 }
 
-func (p *Page) auditChange(field string, c audit.Change, names auditNames) auditChange {
-	ch := auditChange{Field: p.auditField(field)}
+func (p *Page) auditChange(e audit.Entry, field string, names auditNames) auditChange {
+	c := e.Changes[field]
+	ch := auditChange{Field: p.auditField(e.Entity, field)}
 	if field == "permissions" {
 		// A role's permissions: what was added and what was taken away.
 		before, after := splitList(c.Before), splitList(c.After)
@@ -237,7 +252,7 @@ func (p *Page) auditChange(field string, c audit.Change, names auditNames) audit
 		}
 		return ch
 	}
-	ch.HasBefore = c.Before != nil
+	ch.HasBefore = c.Before != nil || updates[e.Action]
 	ch.Before = p.auditValue(field, c.Before, names)
 	ch.After = p.auditValue(field, c.After, names)
 	return ch
@@ -341,7 +356,7 @@ func (p *Page) auditValue(field string, v any, names auditNames) string {
 			if val == "—" || val == p.T("audit.no") {
 				continue
 			}
-			parts = append(parts, p.auditField(k)+p.T("audit.colon")+val)
+			parts = append(parts, p.auditField("", k)+p.T("audit.colon")+val)
 		}
 		if len(parts) == 0 {
 			return "—"
