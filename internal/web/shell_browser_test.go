@@ -52,6 +52,7 @@ const (
 	// permission's name on at most two lines and never a character per line.
 	jsMatrixGeometry = `(() => {
 	  const bad = [];
+	  if (!document.querySelector('#roles-matrix tbody tr:not(.group) input[type=checkbox]')) bad.push('no role matrix');
 	  document.querySelectorAll('#roles-matrix tbody tr:not(.group)').forEach(tr => {
 	    const th = tr.querySelector('th.perm'); const hr = th.getBoundingClientRect();
 	    const lh = parseFloat(getComputedStyle(th).lineHeight) || 24;
@@ -143,6 +144,17 @@ func TestShellPagesInBrowser(t *testing.T) {
 		heights[fmt.Sprintf("%s-%d-%s", name, width, lang)] = h
 		b.Screenshot(fmt.Sprintf("%s-%d-%s", name, width, lang))
 	}
+	// part saves a screenshot of one element, to look at it closely.
+	part := func(name, sel string) {
+		t.Helper()
+		png, err := chromedp.Run(b.Context(), chromedp.Screenshot(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("screenshot of %s: %v", sel, err)
+		}
+		if err := os.WriteFile(filepath.Join(b.ScreenshotDir(), "part-"+name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	check := func(what, js string) {
 		t.Helper()
 		var bad []string
@@ -203,6 +215,13 @@ func TestShellPagesInBrowser(t *testing.T) {
 				}
 				if pg.name == "roles" {
 					check("role matrix", jsMatrixGeometry)
+				}
+				if pg.name == "calendar" && width == 375 {
+					part("calendar-exception-row-"+lang, "#exceptions tbody tr:nth-child(2)")
+					part("calendar-exception-form-"+lang, `#exceptions form[action$="/exceptions#exceptions"]`)
+				}
+				if pg.name == "audit" && width == 375 {
+					part("audit-table-"+lang, "table.audit tbody tr:nth-child(4)")
 				}
 				shoot(pg.name, width, lang)
 			}
@@ -288,6 +307,25 @@ func TestShellPagesInBrowser(t *testing.T) {
 		}
 	}
 	b.NoJSErrors()
+
+	// The sign-in page of a demo server lists the accounts.
+	d := testkit.StartWith(t, dbtest.Targets(t)[0], testkit.Options{Demo: true})
+	d.User("admin@example.com", "admin")
+	b.Visit(d.URL + "/login")
+	for _, width := range []int{1366, 375} {
+		b.SetViewport(width, 800)
+		for _, lang := range []string{"zh", "en"} {
+			b.Visit(d.URL + "/login")
+			setLang(lang)
+			if !strings.Contains(b.Text("#demo-accounts"), "agent@demo.careloop.cn") {
+				t.Fatalf("demo accounts: %q", b.Text("main"))
+			}
+			if width == 375 {
+				check("demo sign-in cells", jsNarrowCells)
+			}
+			shoot("login-demo", width, lang)
+		}
+	}
 
 	// No page is more than twice as tall in Chinese as in English.
 	for key, zh := range heights {

@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/customers"
@@ -67,6 +69,14 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 			d.Blocks = append(d.Blocks, b)
 		}
 	}
+	// What there is to act on first; empty blocks (with their advice) last.
+	empty := func(b *HomeBlock) int {
+		if len(b.Items) == 0 {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(d.Blocks, func(a, b *HomeBlock) int { return cmp.Compare(empty(a), empty(b)) })
 	p.Data = d
 	u.render(w, r, http.StatusOK, "home", p)
 }

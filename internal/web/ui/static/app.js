@@ -11,6 +11,14 @@ document.addEventListener("DOMContentLoaded", function () {
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
+  // A demo server's sign-in page: a demo account's email fills the form.
+  document.querySelectorAll(".demo-fill").forEach(function (el) {
+    el.addEventListener("click", function () {
+      document.getElementById("email").value = el.getAttribute("data-email");
+      document.getElementById("password").value = el.getAttribute("data-password");
+      document.getElementById("password").focus();
+    });
+  });
   // The settings' sub-navigation scrolls to the page it is on.
   var here = document.querySelector(".subnav a[aria-current]");
   if (here) {
