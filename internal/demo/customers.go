@@ -70,6 +70,10 @@ func SeedCustomers(ctx context.Context, d *db.DB, store *customers.Store, cat *c
 	if n > 0 {
 		return nil
 	}
+	owners, err := accountManagers(ctx, d)
+	if err != nil {
+		return err
+	}
 	r := rand.New(rand.NewPCG(2026, 11))
 	regs := registrations(r, now)
 	serials := map[string]int{}
@@ -85,6 +89,10 @@ func SeedCustomers(ctx context.Context, d *db.DB, store *customers.Store, cat *c
 		var dupPhones []string
 		for i, reg := range regs {
 			in, choices := randomCustomer(r, reg)
+			if len(owners) > 0 && (*in.Tier == "vip" || r.IntN(4) == 0) {
+				owner := owners[r.IntN(len(owners))]
+				in.OwnerID = &owner
+			}
 			month := reg.In(customers.BusinessZone)
 			serials[month.Format("200601")]++
 			number := customers.FormatNumber(month, serials[month.Format("200601")])
@@ -117,6 +125,26 @@ func SeedCustomers(ctx context.Context, d *db.DB, store *customers.Store, cat *c
 		}
 		return nil
 	})
+}
+
+// accountManagers returns the demo accounts that look after customers (the
+// agent, after-sales and supervisor), when Seed has created them.
+func accountManagers(ctx context.Context, d *db.DB) ([]int64, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT id FROM users WHERE demo AND email IN ($1, $2, $3) ORDER BY id`,
+		"agent@demo.careloop.cn", "aftersales@demo.careloop.cn", "supervisor@demo.careloop.cn")
+	if err != nil {
+		return nil, fmt.Errorf("demo account managers: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // registrations returns CustomerCount registration times over the last

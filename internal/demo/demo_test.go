@@ -41,6 +41,11 @@ func TestDemoCompanyLoadsOnceOnBothDatabases(t *testing.T) {
 		if n != demo.CustomerCount || owned < n/2 || stages < 3 {
 			t.Fatalf("%d customers, %d products owned, %d lifecycle stages", n, owned, stages)
 		}
+		var managed int
+		d.R.QueryRow(`SELECT COUNT(*) FROM customers c JOIN users u ON u.id = c.owner_id WHERE u.email = 'agent@demo.careloop.cn'`).Scan(&managed)
+		if managed < 50 {
+			t.Fatalf("the demo agent manages %d customers", managed)
+		}
 		users, _ := ids.ListUsers(ctx)
 		if len(users) != len(demo.Accounts) || !users[0].Demo {
 			t.Fatalf("demo users: %d", len(users))
