@@ -35,6 +35,7 @@ type HomeItem struct {
 	Label string // a name, as stored, or a translated step
 	Sub   string // a number, a file name
 	Note  string // translated details
+	When  string // a date or time, kept on one line
 	Step  bool   // a checklist step
 	Done  bool
 }
@@ -93,7 +94,7 @@ func (p *Page) customerItems(cs []customers.Customer) []HomeItem {
 			note = p.T("customers.tier_vip") + p.T("list.sep") + note
 		}
 		out = append(out, HomeItem{Href: fmt.Sprintf("/customers/%d", c.ID), Label: c.Name, Sub: c.Number,
-			Note: note + " · " + p.T("home.registered", "Date", p.Time(c.CreatedAt)[:10])})
+			Note: note, When: p.T("home.registered", "Date", p.Time(c.CreatedAt)[:10])})
 	}
 	return out
 }
@@ -145,7 +146,7 @@ func homeImports(u *UI, r *http.Request, p *Page) (*HomeBlock, error) {
 			note = p.T("home.import_running", "Done", j.RowsDone, "Total", j.RowsTotal)
 		}
 		b.Items = append(b.Items, HomeItem{Href: fmt.Sprintf("/customers/import/jobs/%d", j.ID), Label: j.FileName,
-			Note: note + " · " + p.Time(j.CreatedAt)})
+			Note: note, When: p.Time(j.CreatedAt)})
 	}
 	return b, nil
 }
@@ -213,7 +214,7 @@ func homeRecentChanges(u *UI, r *http.Request, p *Page) (*HomeBlock, error) {
 		if what == "" {
 			what = row.EntityRef
 		}
-		b.Items = append(b.Items, HomeItem{Lead: row.Actor + " " + row.Action, Href: row.EntityHref, Label: what, Note: p.Time(row.At)})
+		b.Items = append(b.Items, HomeItem{Lead: row.Actor + " " + row.Action, Href: row.EntityHref, Label: what, When: p.Time(row.At)})
 	}
 	return b, nil
 }
