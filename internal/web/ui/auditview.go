@@ -325,6 +325,9 @@ func (p *Page) auditValue(field string, v any, names auditNames) string {
 				return p.T("layout.lang_en")
 			}
 		}
+		if field == "tags" || field == "phones" {
+			return strings.Join(strings.Split(s, ", "), sep)
+		}
 		if pre, ok := valueKeys[field]; ok && p.u.Cat.Has(pre+s) {
 			return p.T(pre + s)
 		}
