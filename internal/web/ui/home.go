@@ -108,6 +108,9 @@ func homeMyCustomers(u *UI, r *http.Request, p *Page) (*HomeBlock, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(page.Items) == 0 && !p.User.Can(identity.CustomersEdit) {
+		return nil, nil // nobody to look after, and no way to take customers on
+	}
 	return &HomeBlock{ID: "my-customers", Title: p.T("home.my_customers"), Lead: p.T("home.my_customers_lead"),
 		Items: p.customerItems(page.Items), Empty: p.T("home.my_customers_none")}, nil
 }
