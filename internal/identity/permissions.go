@@ -166,3 +166,79 @@ func splitPerms(s string) []Permission {
 	}
 	return out
 }
+
+// PermissionGroup is a heading of the role editor and the permissions under
+// it, in display order.
+type PermissionGroup struct {
+	Key         string // catalog key perm_group.<Key>
+	Permissions []Permission
+}
+
+// PermissionGroups lists every permission under its feature. A feature's
+// permissions are defined (and granted by the default roles) before the
+// feature is built, so that roles need no migration when it lands; the
+// role editor shows only the available ones (Available).
+var PermissionGroups = []PermissionGroup{
+	{"customers", []Permission{CustomersView, CustomersEdit, CustomersContactView, CustomersContactReveal,
+		CustomersImport, CustomersExport, CustomersMerge, CustomersErase}},
+	{"tickets", []Permission{TicketsView, TicketsEdit, TicketsAssign}},
+	{"care", []Permission{CareView, CareEdit, CarePlan}},
+	{"fieldservice", []Permission{ServiceView, ServiceEdit, ServiceDispatch}},
+	{"quality", []Permission{QualityEdit}},
+	{"surveys", []Permission{SurveysView, SurveysManage, SurveysApprove}},
+	{"reports", []Permission{ReportsView}},
+	{"calendars", []Permission{CalendarsManage}},
+	{"staff", []Permission{UsersManage, RolesManage, TeamsManage, AuditView, SettingsManage}},
+}
+
+// available are the permissions whose features exist. A feature that lands
+// adds its permissions here (and its group shows in the role editor).
+var available = map[Permission]bool{
+	CustomersView: true, CustomersEdit: true, CustomersContactView: true, CustomersContactReveal: true,
+	CustomersImport: true, CustomersExport: true, CustomersMerge: true, CustomersErase: true,
+	CalendarsManage: true,
+	UsersManage:     true, RolesManage: true, TeamsManage: true, AuditView: true, SettingsManage: true,
+}
+
+// Available tells whether the feature that p guards exists, so that p is
+// worth showing in the role editor. Unavailable permissions stay grantable
+// (the API and the default roles keep them); editors must keep them as they
+// are.
+func (p Permission) Available() bool { return available[p] }
+
+// AvailableGroups returns PermissionGroups without the unavailable
+// permissions and without groups left empty.
+func AvailableGroups() []PermissionGroup {
+	var out []PermissionGroup
+	for _, g := range PermissionGroups {
+		var ps []Permission
+		for _, p := range g.Permissions {
+			if p.Available() {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) > 0 {
+			out = append(out, PermissionGroup{Key: g.Key, Permissions: ps})
+		}
+	}
+	return out
+}
+
+// KeepHidden returns chosen (permissions picked among the available ones)
+// plus the unavailable permissions that held already has: saving an editor
+// that shows only available permissions must not drop the hidden ones.
+func KeepHidden(held, chosen []Permission) []Permission {
+	out := make([]Permission, 0, len(chosen)+len(held))
+	for _, p := range chosen {
+		if p.Available() {
+			out = append(out, p)
+		}
+	}
+	for _, p := range held {
+		if !p.Available() && Known(p) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

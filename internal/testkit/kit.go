@@ -58,6 +58,9 @@ type Options struct {
 	// ImportSyncRows is --import-sync-rows: customer imports of more data
 	// rows run as background jobs (with Jobs). 0 keeps the default.
 	ImportSyncRows int
+	// Demo is --demo as the pages see it (the sign-in page lists the demo
+	// accounts); no demo data is loaded.
+	Demo bool
 }
 
 // EachWith is Each with options.
@@ -83,6 +86,7 @@ func StartWith(t testing.TB, tg dbtest.Target, o Options) *Kit {
 	if o.ImportSyncRows > 0 {
 		c.ImportSyncRows = o.ImportSyncRows
 	}
+	c.Demo = o.Demo
 	if err := c.Validate(); err != nil {
 		t.Fatalf("testkit config: %v", err)
 	}

@@ -50,7 +50,7 @@ func adminInBrowser(t *testing.T, k *testkit.Kit) {
 		t.Fatalf("after switching, h1 = %q", got)
 	}
 	b.Visit(k.URL + "/admin/audit")
-	if !strings.Contains(b.Text("table"), "user.create") {
+	if !strings.Contains(b.Text("table"), "admin created the staff account of <b>周杰</b>") {
 		t.Fatalf("audit log lacks the creation: %q", b.Text("table"))
 	}
 	b.Screenshot("audit-en")
@@ -78,7 +78,7 @@ func agentInBrowser(t *testing.T, k *testkit.Kit) {
 	a.Fill("#password", testkit.Password)
 	a.Submit("form.form")
 	nav := a.Text("#nav")
-	if strings.Contains(nav, "员工") || strings.Contains(nav, "审计") || !strings.Contains(nav, "我的账号") {
+	if strings.Contains(nav, "员工") || strings.Contains(nav, "审计") || strings.Contains(nav, "设置") || !a.Exists(`header.top a[href="/account"]`) {
 		t.Fatalf("agent navigation: %q", nav)
 	}
 	a.Visit(k.URL + "/account")

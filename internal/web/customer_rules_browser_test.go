@@ -44,8 +44,9 @@ func TestCustomerRulesInBrowser(t *testing.T) {
 		t.Fatalf("badges under the defaults: %q", got)
 	}
 
-	// The page, from the navigation.
-	b.Click(`nav a[href="/admin/customer-rules"]`)
+	// The page, from the settings.
+	b.Click(`nav a[href="/admin"]`)
+	b.Click(`.settings-list a[href="/admin/customer-rules"]`)
 	if got := b.Text("h1"); got != "客户分群与生命周期规则" {
 		t.Fatalf("h1 %q", got)
 	}

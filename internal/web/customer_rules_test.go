@@ -158,9 +158,9 @@ func TestCustomerRulesPageForm(t *testing.T) {
 			t.Fatalf("agent page: %d", r.Status)
 		}
 		admin := k.Login("admin@example.com", testkit.Password)
-		page := string(k.DoWith(admin, testkit.Request{Method: "GET", Path: "/"}).Body)
+		page := string(k.DoWith(admin, testkit.Request{Method: "GET", Path: "/admin"}).Body)
 		if !strings.Contains(page, `href="/admin/customer-rules"`) {
-			t.Fatal("no link to the rules in the admin's navigation")
+			t.Fatal("no link to the rules in the admin's settings")
 		}
 		post := func(form url.Values) *testkit.Response {
 			return k.DoWith(admin, testkit.Request{Method: "POST", Path: "/admin/customer-rules", Body: form.Encode(),

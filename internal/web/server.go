@@ -73,7 +73,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline,
-		SecureCookies: d.Config.SecureCookies(), SessionCookie: SessionCookie, LangCookie: LangCookie})
+		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
 	}

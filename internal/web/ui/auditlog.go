@@ -17,14 +17,17 @@ func (u *UI) auditRoutes() []httpx.Route {
 }
 
 type auditData struct {
-	Entries []audit.Entry
-	Query   url.Values
-	NextURL string
+	Rows     []auditRow
+	Query    url.Values
+	NextURL  string
+	Actions  []AuditActionOption
+	Entities []AuditActionOption
 }
 
 func (u *UI) auditLog(w http.ResponseWriter, r *http.Request) {
 	d := auditData{Query: r.URL.Query()}
 	p := u.page(r, "audit.title", &d)
+	d.Actions, d.Entities = p.auditActionOptions(), p.auditEntityOptions()
 	f, err := api.AuditFilter(r)
 	if err != nil {
 		if u.fieldErrors(p, err) {
@@ -43,7 +46,7 @@ func (u *UI) auditLog(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	d.Entries = page.Entries
+	d.Rows = p.auditRows(page.Entries, u.auditNames(r.Context(), p.User, page.Entries))
 	if page.Next != "" {
 		q := r.URL.Query()
 		q.Set("cursor", page.Next)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/careloop/careloop/internal/demo"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
@@ -69,6 +70,19 @@ func (u *UI) authRoutes() []httpx.Route {
 type loginData struct {
 	Email string
 	Next  string
+	// Demo lists the demo accounts and their password, on a --demo server
+	// only.
+	Demo         []demo.Account
+	DemoPassword string
+}
+
+// loginPage is the sign-in form's data; a demo server lists its accounts.
+func (u *UI) loginPage(email, next string) loginData {
+	d := loginData{Email: email, Next: next}
+	if u.Demo {
+		d.Demo, d.DemoPassword = demo.Accounts, demo.Password
+	}
+	return d
 }
 
 // safeNext keeps post-sign-in redirects on this site.
@@ -96,12 +110,12 @@ func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	u.render(w, r, http.StatusOK, "login", u.page(r, "login.title", loginData{Next: safeNext(r.URL.Query().Get("next"))}))
+	u.render(w, r, http.StatusOK, "login", u.page(r, "login.title", u.loginPage("", safeNext(r.URL.Query().Get("next")))))
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
-	data := loginData{Email: email, Next: safeNext(r.PostFormValue("next"))}
+	data := u.loginPage(email, safeNext(r.PostFormValue("next")))
 	p := u.page(r, "login.title", data)
 	if strings.TrimSpace(email) == "" || password == "" {
 		p.Error = "login.missing"
@@ -113,7 +127,6 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &th):
 		p.Error = "error.throttled"
-		p.Data = loginData{Email: email, Next: data.Next}
 		p.Fields["minutes"] = strings.TrimSpace(formatMinutes(th))
 		w.Header().Set("Retry-After", formatSeconds(th))
 		u.render(w, r, http.StatusTooManyRequests, "login", p)

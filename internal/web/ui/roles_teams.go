@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -12,6 +13,7 @@ import (
 func (u *UI) roleTeamRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "GET", Path: "/admin/roles", Perm: identity.RolesManage, Handler: u.roles},
+		{Method: "POST", Path: "/admin/roles", Perm: identity.RolesManage, Handler: u.saveRoles},
 		{Method: "POST", Path: "/admin/roles/{key}", Perm: identity.RolesManage, Handler: u.updateRole},
 		{Method: "GET", Path: "/admin/teams", Perm: identity.TeamsManage, Handler: u.teams},
 		{Method: "POST", Path: "/admin/teams", Perm: identity.TeamsManage, Handler: u.createTeam},
@@ -19,20 +21,76 @@ func (u *UI) roleTeamRoutes() []httpx.Route {
 	}
 }
 
+// rolesData is the role editor: one matrix of the available permissions
+// (grouped rows) by roles (columns), saved with one button.
 type rolesData struct {
-	Roles       []identity.Role
-	Permissions []identity.Permission
+	Roles  []identity.Role
+	Groups []identity.PermissionGroup
 }
 
-func (u *UI) roles(w http.ResponseWriter, r *http.Request) {
+func (u *UI) rolesPage(w http.ResponseWriter, r *http.Request, status int, formErr error) {
 	roles, err := u.Identity.ListRoles(r.Context())
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	u.render(w, r, http.StatusOK, "roles", u.page(r, "roles.title", rolesData{Roles: roles, Permissions: identity.AllPermissions}))
+	p := u.page(r, "roles.title", rolesData{Roles: roles, Groups: identity.AvailableGroups()})
+	if formErr != nil {
+		switch {
+		case u.fieldErrors(p, formErr):
+		case errors.Is(formErr, domain.ErrStale):
+			p.Error = "roles.stale"
+		default:
+			u.fail(w, r, formErr)
+			return
+		}
+	}
+	u.render(w, r, status, "roles", p)
 }
 
+func (u *UI) roles(w http.ResponseWriter, r *http.Request) {
+	u.rolesPage(w, r, http.StatusOK, nil)
+}
+
+// saveRoles saves the whole matrix: fields perm.<role> (the ticked
+// permissions) and version.<role> for every role shown.
+func (u *UI) saveRoles(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		u.fail(w, r, domain.Invalid("form", "error.body_unreadable", nil))
+		return
+	}
+	roles, err := u.Identity.ListRoles(r.Context())
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	var changes []identity.RoleChange
+	for _, role := range roles {
+		vs, shown := r.PostForm["version."+role.Key]
+		if !shown {
+			continue // not on the form the admin saw
+		}
+		version, _ := strconv.Atoi(vs[0])
+		perms := []identity.Permission{}
+		for _, p := range r.PostForm["perm."+role.Key] {
+			perms = append(perms, identity.Permission(p))
+		}
+		changes = append(changes, identity.RoleChange{Key: role.Key, Permissions: perms, Version: version})
+	}
+	if _, err := u.Identity.UpdateRoles(r.Context(), changes); err != nil {
+		status, _ := httpx.Status(err)
+		if status >= 500 {
+			u.fail(w, r, err)
+			return
+		}
+		u.rolesPage(w, r, status, err)
+		return
+	}
+	redirect(w, r, "/admin/roles?done=saved")
+}
+
+// updateRole saves one role's permissions (the form of earlier versions);
+// it keeps the unavailable permissions the role holds, as the matrix does.
 func (u *UI) updateRole(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		u.fail(w, r, domain.Invalid("form", "error.body_unreadable", nil))
@@ -43,22 +101,16 @@ func (u *UI) updateRole(w http.ResponseWriter, r *http.Request) {
 		perms = append(perms, identity.Permission(p))
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
-	_, err := u.Identity.UpdateRole(r.Context(), r.PathValue("key"), identity.RolePatch{Permissions: &perms, Version: version})
-	if err != nil {
-		roles, lerr := u.Identity.ListRoles(r.Context())
-		if lerr != nil {
-			u.fail(w, r, lerr)
+	if _, err := u.Identity.UpdateRoles(r.Context(), []identity.RoleChange{{Key: r.PathValue("key"), Permissions: perms, Version: version}}); err != nil {
+		status, _ := httpx.Status(err)
+		if status >= 500 {
+			u.fail(w, r, err)
 			return
 		}
-		p := u.page(r, "roles.title", rolesData{Roles: roles, Permissions: identity.AllPermissions})
-		if u.fieldErrors(p, err) {
-			u.render(w, r, http.StatusBadRequest, "roles", p)
-			return
-		}
-		u.fail(w, r, err)
+		u.rolesPage(w, r, status, err)
 		return
 	}
-	redirect(w, r, "/admin/roles?done=saved#role-"+r.PathValue("key"))
+	redirect(w, r, "/admin/roles?done=saved")
 }
 
 type teamsData struct {

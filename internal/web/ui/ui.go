@@ -45,6 +45,9 @@ type Deps struct {
 	Products      *customers.Catalog
 	Timeline      *timeline.Log
 	SecureCookies bool
+	// Demo is set on a --demo server: the sign-in page lists the demo
+	// accounts.
+	Demo          bool
 	SessionCookie string
 	LangCookie    string
 }
@@ -88,6 +91,7 @@ func New(d Deps) (*UI, error) {
 		},
 		"str":       func(v any) string { return fmt.Sprint(v) },
 		"hasPrefix": strings.HasPrefix,
+		"inc":       func(n int) int { return n + 1 },
 	}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
@@ -107,6 +111,7 @@ func New(d Deps) (*UI, error) {
 type NavItem struct {
 	Href, Key string
 	Active    bool
+	Settings  bool // the settings entry, last in the bar
 }
 
 // Page is what every template receives.
@@ -116,8 +121,9 @@ type Page struct {
 	User      *identity.Principal
 	TitleKey  string
 	Nav       []NavItem
-	Flash     string // catalog key of a success message
-	Error     string // catalog key of a page-level error
+	SubNav    []NavItem // the settings' sub-navigation, on settings pages
+	Flash     string    // catalog key of a success message
+	Error     string    // catalog key of a page-level error
 	Fields    map[string]string
 	RequestID string
 	Path      string
@@ -192,32 +198,10 @@ var shanghai = func() *time.Location {
 	return l
 }()
 
-var navItems = []struct {
-	href, key string
-	perm      identity.Permission
-}{
-	{"/", "nav.home", identity.Authenticated},
-	{"/customers", "nav.customers", identity.CustomersView},
-	{"/admin/users", "nav.users", identity.UsersManage},
-	{"/admin/roles", "nav.roles", identity.RolesManage},
-	{"/admin/teams", "nav.teams", identity.TeamsManage},
-	{"/admin/audit", "nav.audit", identity.AuditView},
-	{"/admin/calendars", "nav.calendars", identity.CalendarsManage},
-	{"/admin/customer-rules", "nav.customer_rules", identity.SettingsManage},
-	{"/account", "nav.account", identity.Authenticated},
-}
-
 func (u *UI) page(r *http.Request, titleKey string, data any) *Page {
 	p := &Page{u: u, Lang: httpx.Lang(r), User: httpx.Principal(r), TitleKey: titleKey, Data: data,
 		RequestID: httpx.RequestID(r.Context()), Path: r.URL.Path, Fields: map[string]string{}}
-	if p.User != nil {
-		for _, n := range navItems {
-			if p.User.Can(n.perm) {
-				active := r.URL.Path == n.href || (n.href != "/" && strings.HasPrefix(r.URL.Path, n.href))
-				p.Nav = append(p.Nav, NavItem{Href: n.href, Key: n.key, Active: active})
-			}
-		}
-	}
+	p.navigation(r.URL.Path)
 	if p.User.Can(identity.CalendarsManage) && u.Calendars != nil {
 		p.HolidayWarning, _ = u.Calendars.MissingHolidayYear(r.Context())
 	}
@@ -296,18 +280,16 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.customerRoutes()...)
 	rs = append(rs, u.customerRulesRoutes()...)
 	rs = append(rs, u.accountRoutes()...)
+	rs = append(rs, u.settingsRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
 		httpx.Route{Method: "GET", Path: "/static/{file...}", Perm: identity.Public, Handler: u.static},
+		httpx.Route{Method: "GET", Path: "/favicon.ico", Perm: identity.Public, Handler: u.favicon},
 	)
 	for i := range rs {
 		rs[i].Kind = httpx.HTML
 	}
 	return rs
-}
-
-func (u *UI) home(w http.ResponseWriter, r *http.Request) {
-	u.render(w, r, http.StatusOK, "home", u.page(r, "nav.home", nil))
 }
 
 func (u *UI) static(w http.ResponseWriter, r *http.Request) {
@@ -319,6 +301,19 @@ func (u *UI) static(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	http.ServeFileFS(w, r, sub, name)
+}
+
+// favicon answers the browsers that ask for /favicon.ico with our icon (an
+// SVG, which they accept under that name too).
+func (u *UI) favicon(w http.ResponseWriter, r *http.Request) {
+	b, err := staticFS.ReadFile("static/favicon.svg")
+	if err != nil {
+		u.ErrorPage(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(b)
 }
 
 // redirect answers a form post with 303 to path.
