@@ -24,8 +24,13 @@ type Filter struct {
 	Lifecycle string // the effective stage: the override when set, else the computed one
 	OwnerID   int64
 	Tag       string
-	Limit     int
-	Cursor    string
+	// NoOwner selects the customers without an account manager.
+	NoOwner bool
+	// Sort is one of Sorts ("" is the newest first); it orders the list
+	// without a search text only.
+	Sort   string
+	Limit  int
+	Cursor string
 }
 
 // Page is one page of customers, newest first.
@@ -34,6 +39,13 @@ type Page struct {
 	NextCursor string     `json:"next_cursor,omitempty"`
 	// Kind says how the query was understood (phone_suffix, pinyin, …).
 	Kind string `json:"query_kind,omitempty"`
+	// Sort is the order of the page: the one asked for on the list, the
+	// newest first ("-created") for a search.
+	Sort string `json:"sort"`
+	// Total counts the matches up to CountCap; TotalCapped says there are
+	// more ("1,000+"). Filled by the handlers from Count.
+	Total       int  `json:"total"`
+	TotalCapped bool `json:"total_capped"`
 }
 
 // upper is a bound above every string starting with a prefix.
@@ -158,6 +170,12 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 20
 	}
+	if err := checkSort(f.Sort); err != nil {
+		return Page{}, err
+	}
+	if f.Sort != "" && f.Sort != SortNewest && ClassifyQuery(f.Q).Kind == QueryEmpty {
+		return s.sorted(ctx, p, f)
+	}
 	var cursor int64
 	if f.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
@@ -168,7 +186,7 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 		cursor = id
 	}
 	q := ClassifyQuery(f.Q)
-	page := Page{Items: []Customer{}, Kind: q.Kind.String()}
+	page := Page{Items: []Customer{}, Kind: q.Kind.String(), Sort: SortNewest}
 	d := s.db.Dialect
 	window := 0
 	done := false
@@ -215,17 +233,7 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 		page.Items = page.Items[:f.Limit]
 		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(page.Items[f.Limit-1].ID, 10)))
 	}
-	ptrs := make([]*Customer, len(page.Items))
-	for i := range page.Items {
-		ptrs[i] = &page.Items[i]
-	}
-	if err := s.fillChildren(ctx, ptrs); err != nil {
-		return Page{}, err
-	}
-	for i := range page.Items {
-		page.Items[i] = ForViewer(p, page.Items[i])
-	}
-	return page, nil
+	return s.finish(ctx, p, page)
 }
 
 // newestID returns the newest customer id (below the cursor, when there is
@@ -429,7 +437,7 @@ const stageExpr = "(CASE WHEN lifecycle_override <> '' THEN lifecycle_override E
 
 // narrowed tells whether f filters beyond the search box.
 func (f Filter) narrowed() bool {
-	return f.Type != "" || f.Tier != "" || f.Lifecycle != "" || f.OwnerID != 0 || f.Tag != ""
+	return f.Type != "" || f.Tier != "" || f.Lifecycle != "" || f.OwnerID != 0 || f.NoOwner || f.Tag != ""
 }
 
 // conditions are the list filters of f, with their arguments added to w.
@@ -446,6 +454,9 @@ func (f Filter) conditions(w *where) []string {
 	}
 	if f.OwnerID != 0 {
 		out = append(out, "owner_id = "+w.arg(f.OwnerID))
+	}
+	if f.NoOwner {
+		out = append(out, "owner_id IS NULL")
 	}
 	if f.Tag != "" {
 		out = append(out, "tags LIKE "+w.arg("%"+escapeLike(jsonText(f.Tag))+"%")+` ESCAPE '\'`)

@@ -31,8 +31,8 @@ type CustomerDetail struct {
 func (a *API) customerRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "GET", Path: "/api/v1/customers", Perm: identity.CustomersView, Handler: a.searchCustomers,
-			Summary:  "Search and list customers: q matches names (Chinese, full pinyin, initials), phones or their last 4 digits, numbers, emails and serial numbers",
-			Response: customers.Page{}, Query: []string{"q", "type", "tier", "lifecycle", "owner_id", "tag", "limit", "cursor"}},
+			Summary:  "Search and list customers: q matches names (Chinese, full pinyin, initials), phones or their last 4 digits, numbers, emails and serial numbers; owner_id is an id, me or none; sort (-created, created, number, -number, name, -name) orders the list without q; total counts matches up to 1,000 (total_capped beyond)",
+			Response: customers.Page{}, Query: []string{"q", "type", "tier", "lifecycle", "owner_id", "tag", "sort", "limit", "cursor"}},
 		{Method: "POST", Path: "/api/v1/customers", Perm: identity.CustomersEdit, Handler: a.createCustomer, Idempotent: true,
 			Summary: "Register a customer; 409 with existing_id when the phone or email is on file, unless allow_duplicate", Request: customers.Input{}, Response: customers.Customer{}},
 		{Method: "GET", Path: "/api/v1/customers/{id}", Perm: identity.CustomersView, Handler: a.getCustomer,
@@ -72,14 +72,24 @@ func (a *API) searchCustomers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := customers.Filter{Q: q.Get("q"), Type: q.Get("type"), Tier: q.Get("tier"), Lifecycle: q.Get("lifecycle"), Tag: q.Get("tag"),
-		Limit: limit, Cursor: q.Get("cursor")}
-	if s := q.Get("owner_id"); s != "" {
+		Sort: q.Get("sort"), Limit: limit, Cursor: q.Get("cursor")}
+	switch s := q.Get("owner_id"); s {
+	case "":
+	case "me":
+		f.OwnerID = httpx.Principal(r).UserID
+	case "none":
+		f.NoOwner = true
+	default:
 		if f.OwnerID, err = strconv.ParseInt(s, 10, 64); err != nil || f.OwnerID <= 0 {
-			a.Error(w, r, domain.Invalid("owner_id", "validation.integer", nil))
+			a.Error(w, r, domain.Invalid("owner_id", "validation.owner_filter", nil))
 			return
 		}
 	}
-	page, err := a.Customers.Search(r.Context(), httpx.Principal(r), f)
+	pr := httpx.Principal(r)
+	page, err := a.Customers.Search(r.Context(), pr, f)
+	if err == nil {
+		page.Total, page.TotalCapped, err = a.Customers.Count(r.Context(), pr, f)
+	}
 	if err != nil {
 		a.Error(w, r, err)
 		return
