@@ -174,7 +174,7 @@ func (u *UI) timelineRows(p *Page, events []timeline.Event) []timelineRow {
 			}
 			row.Recorded = p.Time(*e.RecordedAt)
 		}
-		if row.Actor == "" {
+		if e.ActorID == 0 && (row.Actor == "" || row.Actor == "system") {
 			row.Actor = p.T("customers.actor_system")
 		}
 		rows = append(rows, row)
