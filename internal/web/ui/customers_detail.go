@@ -59,15 +59,14 @@ type timelineRow struct {
 	At                             time.Time
 }
 
+// anonymized stands in for the parameters of an erased customer's events.
+var anonymized = map[string]any{"Number": "—", "Fields": "—", "Product": "—", "Serial": "—", "Channel": "—", "Note": "—"}
+
 // revealReasons are the reasons offered for revealing a phone.
 var revealReasons = []string{"callback", "verify_identity", "other"}
 
 // RevealReasons lists the reason choices.
 func (d *customerPage) RevealReasons() []string { return revealReasons }
-
-func (u *UI) customerDetail(w http.ResponseWriter, r *http.Request, c customers.Customer) {
-	u.customerDetailWith(w, r, &customerPage{C: c}, nil)
-}
 
 // customerDetailWith renders the detail page; formErr, when set, is the
 // validation error of the form d.FormName.
@@ -160,7 +159,12 @@ func (u *UI) timelineRows(p *Page, events []timeline.Event) []timelineRow {
 	rows := make([]timelineRow, 0, len(events))
 	for _, e := range events {
 		params := e.Params
-		if ch, ok := params["Channel"].(string); ok {
+		if len(params) == 0 {
+			// Erasure drops the parameters (they may quote personal data):
+			// the summary then says "—" where they were.
+			params = anonymized
+		}
+		if ch, ok := params["Channel"].(string); ok && ch != "—" {
 			params = make(map[string]any, len(e.Params))
 			for k, v := range e.Params {
 				params[k] = v
