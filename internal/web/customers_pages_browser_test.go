@@ -212,6 +212,16 @@ func TestCustomerPagesLayout(t *testing.T) {
 				b.Visit(ck.URL + "/customers/new")
 				checkChoices(t, b, tag+" new", "#type-choices", 2)
 				b.Screenshot("new-" + tag)
+				// A possible duplicate brings the "create anyway" checkbox.
+				b.Fill("#name", "重复的客户")
+				b.Fill("#phones", ck.org.Phones[0])
+				b.Submit("form.customer-form")
+				b.ClearJSErrors() // the 409 was expected
+				if !b.Exists(`input[name="allow_duplicate"]`) {
+					t.Fatalf("%s: no duplicate warning: %q", tag, b.Text("main"))
+				}
+				checkChoices(t, b, tag+" duplicate", "form.customer-form", 3)
+				b.Screenshot("duplicate-" + tag)
 				b.Visit(fmt.Sprintf("%s/customers/%d", ck.URL, ck.org.ID))
 				checkChoices(t, b, tag+" reveal", "#reveal-form", 3)
 				checkChoices(t, b, tag+" consent", "#consent-form", 2)
@@ -219,6 +229,10 @@ func TestCustomerPagesLayout(t *testing.T) {
 					t.Errorf("%s: the record does not name its owner", tag)
 				}
 				b.Screenshot("detail-" + tag)
+				b.Visit(fmt.Sprintf("%s/customers/%d?tk=customer.product", ck.URL, ck.org.ID))
+				if got := b.Text("ol.timeline"); !strings.Contains(got, "SN2401-00042") || strings.Count(got, "\n") > 1 {
+					t.Errorf("%s: the purchases-only timeline shows %q", tag, got)
+				}
 				if w == 375 {
 					noOverflow(t, b, tag+" detail")
 				}

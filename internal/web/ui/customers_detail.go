@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type customerPage struct {
 	Timeline  []timelineRow
 	// TimelineMore is the URL of older events, "" when there are none.
 	TimelineMore string
+	// TimelineKind filters the timeline by kind prefix (timelineKinds).
+	TimelineKind string
 	CustomLabels map[string]string
 	Catalog      []customers.Product // active products, for the purchase form
 	Channels     []string
@@ -58,6 +61,13 @@ type timelineRow struct {
 	When, Recorded, Summary, Actor string
 	At                             time.Time
 }
+
+// timelineKinds are the timeline filters of the page, kind prefixes ("":
+// everything).
+var timelineKinds = []string{"", "contact.", "customer.product", "customer.updated", "customer.consent"}
+
+// TimelineKinds lists the timeline filters.
+func (d *customerPage) TimelineKinds() []string { return timelineKinds }
 
 // anonymized stands in for the parameters of an erased customer's events.
 var anonymized = map[string]any{"Number": "—", "Fields": "—", "Product": "—", "Serial": "—", "Channel": "—", "Note": "—"}
@@ -132,10 +142,15 @@ func (u *UI) customerDetailWith(w http.ResponseWriter, r *http.Request, d *custo
 		}
 	}
 	p := u.page(r, "customers.detail", d)
-	tl, err := u.Timeline.List(ctx, c.ID, nil, 30, r.URL.Query().Get("tl"))
+	var kinds []string
+	if k := r.URL.Query().Get("tk"); slices.Contains(timelineKinds, k) && k != "" {
+		d.TimelineKind, kinds = k, []string{k}
+	}
+	tl, err := u.Timeline.List(ctx, c.ID, kinds, 30, r.URL.Query().Get("tl"))
 	if err != nil {
 		if u.fieldErrors(p, err) { // a bad timeline cursor: show the newest
-			tl, err = u.Timeline.List(ctx, c.ID, nil, 30, "")
+			p.Fields, p.Error = map[string]string{}, ""
+			tl, err = u.Timeline.List(ctx, c.ID, kinds, 30, "")
 		}
 		if fail(err) {
 			return
@@ -143,7 +158,11 @@ func (u *UI) customerDetailWith(w http.ResponseWriter, r *http.Request, d *custo
 	}
 	d.Timeline = u.timelineRows(p, tl.Items)
 	if tl.NextCursor != "" {
-		d.TimelineMore = fmt.Sprintf("/customers/%d?tl=%s#timeline", c.ID, url.QueryEscape(tl.NextCursor))
+		more := url.Values{"tl": {tl.NextCursor}}
+		if d.TimelineKind != "" {
+			more.Set("tk", d.TimelineKind)
+		}
+		d.TimelineMore = fmt.Sprintf("/customers/%d?%s#timeline", c.ID, more.Encode())
 	}
 	status := http.StatusOK
 	if formErr != nil && u.fieldErrors(p, formErr) {
