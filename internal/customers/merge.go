@@ -135,6 +135,12 @@ func (s *Store) Merge(ctx context.Context, keep, gone int64) (Customer, error) {
 		if err := s.timeline.Move(ctx, gone, keep); err != nil {
 			return err
 		}
+		// The kept customer's last contact is the later of the two.
+		if _, err := q.ExecContext(ctx, `UPDATE customers SET last_contact_at = (SELECT last_contact_at FROM customers WHERE id = $1)
+			WHERE id = $2 AND (SELECT last_contact_at FROM customers WHERE id = $1) IS NOT NULL
+			AND (last_contact_at IS NULL OR last_contact_at < (SELECT last_contact_at FROM customers WHERE id = $1))`, gone, keep); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
 		if err := s.refreshLifecycle(ctx, keep); err != nil {
 			return err
 		}

@@ -60,11 +60,14 @@ type Customer struct {
 	Contacts          []Contact      `json:"contacts"`
 	// Masked says the phones (and contacts' phones) are shown masked
 	// because the caller may not see contact details.
-	Masked    bool      `json:"masked"`
-	Erased    bool      `json:"erased"`
-	Version   int       `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// LastContactAt is the latest interaction on the timeline (a call, a
+	// visit, a ticket…); nil when there was none.
+	LastContactAt *time.Time `json:"last_contact_at"`
+	Masked        bool       `json:"masked"`
+	Erased        bool       `json:"erased"`
+	Version       int        `json:"version"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 // Input creates or changes a customer; nil fields stay as they are.

@@ -116,7 +116,10 @@ func (s *Store) AddOwned(ctx context.Context, customerID int64, in OwnedInput) (
 			"product": {After: name}, "serial": {After: in.Serial}}); err != nil {
 			return err
 		}
-		return s.timeline.Append(ctx, timeline.Event{CustomerID: customerID, Kind: "customer.product_added", Key: "timeline.product_added",
+		// The purchase shows on the timeline at its purchase date (its
+		// business time); the event keeps when it was recorded.
+		bought, _ := time.ParseInLocation("2006-01-02", in.PurchaseDate, BusinessZone)
+		return s.timeline.Append(ctx, timeline.Event{CustomerID: customerID, At: bought, Kind: "customer.product_added", Key: "timeline.product_added",
 			Params: map[string]any{"Product": name, "Serial": in.Serial}, Entity: "customer_product", EntityID: fmt.Sprint(o.ID)})
 	})
 	if err != nil {

@@ -209,17 +209,22 @@ func (s *Store) checkDuplicate(ctx context.Context, self int64, c Customer) erro
 }
 
 const customerColumns = `id, number, type, name, email, wechat, address, industry, birthday, cooperation_start, preferred_channel,
-	preferred_time, owner_id, tier, tags, remarks, custom, lifecycle, lifecycle_override, erased_at IS NOT NULL, version, created_at, updated_at`
+	preferred_time, owner_id, tier, tags, remarks, custom, lifecycle, lifecycle_override, erased_at IS NOT NULL, version, created_at, updated_at, last_contact_at`
 
 func scanCustomer(sc interface{ Scan(...any) error }) (Customer, error) {
 	var c Customer
 	var owner sql.NullInt64
 	var tags, custom string
+	var contact sql.NullTime
 	err := sc.Scan(&c.ID, &c.Number, &c.Type, &c.Name, &c.Email, &c.WeChat, &c.Address, &c.Industry, &c.Birthday, &c.CooperationStart,
 		&c.PreferredChannel, &c.PreferredTime, &owner, &c.Tier, &tags, &c.Remarks, &custom, &c.Lifecycle, &c.LifecycleOverride,
-		&c.Erased, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+		&c.Erased, &c.Version, &c.CreatedAt, &c.UpdatedAt, &contact)
 	if err != nil {
 		return c, err
+	}
+	if contact.Valid {
+		t := contact.Time.UTC()
+		c.LastContactAt = &t
 	}
 	if owner.Valid {
 		c.OwnerID = &owner.Int64

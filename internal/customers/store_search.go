@@ -16,26 +16,6 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 )
 
-// Filter selects customers for the list and the search box.
-type Filter struct {
-	Q         string // the search box: name, pinyin, initials, phone (or its last 4), number, email, serial
-	Type      string
-	Tier      string
-	Lifecycle string // the effective stage: the override when set, else the computed one
-	OwnerID   int64
-	Tag       string
-	Limit     int
-	Cursor    string
-}
-
-// Page is one page of customers, newest first.
-type Page struct {
-	Items      []Customer `json:"items"`
-	NextCursor string     `json:"next_cursor,omitempty"`
-	// Kind says how the query was understood (phone_suffix, pinyin, …).
-	Kind string `json:"query_kind,omitempty"`
-}
-
 // upper is a bound above every string starting with a prefix.
 const upper = "\U0010FFFF"
 
@@ -158,6 +138,12 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 20
 	}
+	if err := checkSort(f.Sort); err != nil {
+		return Page{}, err
+	}
+	if f.Sort != "" && f.Sort != SortNewest && ClassifyQuery(f.Q).Kind == QueryEmpty {
+		return s.sorted(ctx, p, f)
+	}
 	var cursor int64
 	if f.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
@@ -168,7 +154,7 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 		cursor = id
 	}
 	q := ClassifyQuery(f.Q)
-	page := Page{Items: []Customer{}, Kind: q.Kind.String()}
+	page := Page{Items: []Customer{}, Kind: q.Kind.String(), Sort: SortNewest}
 	d := s.db.Dialect
 	window := 0
 	done := false
@@ -215,17 +201,7 @@ func (s *Store) Search(ctx context.Context, p *identity.Principal, f Filter) (Pa
 		page.Items = page.Items[:f.Limit]
 		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(page.Items[f.Limit-1].ID, 10)))
 	}
-	ptrs := make([]*Customer, len(page.Items))
-	for i := range page.Items {
-		ptrs[i] = &page.Items[i]
-	}
-	if err := s.fillChildren(ctx, ptrs); err != nil {
-		return Page{}, err
-	}
-	for i := range page.Items {
-		page.Items[i] = ForViewer(p, page.Items[i])
-	}
-	return page, nil
+	return s.finish(ctx, p, page)
 }
 
 // newestID returns the newest customer id (below the cursor, when there is
@@ -426,32 +402,6 @@ func (s *Store) searchPlan(d db.Dialect, q Query, f Filter, cursor int64, mode p
 // stageExpr is the effective lifecycle stage, the expression of the index
 // customers_stage.
 const stageExpr = "(CASE WHEN lifecycle_override <> '' THEN lifecycle_override ELSE lifecycle END)"
-
-// narrowed tells whether f filters beyond the search box.
-func (f Filter) narrowed() bool {
-	return f.Type != "" || f.Tier != "" || f.Lifecycle != "" || f.OwnerID != 0 || f.Tag != ""
-}
-
-// conditions are the list filters of f, with their arguments added to w.
-func (f Filter) conditions(w *where) []string {
-	var out []string
-	if f.Type != "" {
-		out = append(out, "type = "+w.arg(f.Type))
-	}
-	if f.Tier != "" {
-		out = append(out, "tier = "+w.arg(f.Tier))
-	}
-	if f.Lifecycle != "" {
-		out = append(out, stageExpr+" = "+w.arg(f.Lifecycle))
-	}
-	if f.OwnerID != 0 {
-		out = append(out, "owner_id = "+w.arg(f.OwnerID))
-	}
-	if f.Tag != "" {
-		out = append(out, "tags LIKE "+w.arg("%"+escapeLike(jsonText(f.Tag))+"%")+` ESCAPE '\'`)
-	}
-	return out
-}
 
 // substring matches names containing s (prefix below three characters:
 // the trigram indexes need three); noIndex as for prefix. On SQLite the

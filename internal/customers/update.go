@@ -9,7 +9,6 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
-	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/timeline"
 )
 
@@ -50,6 +49,7 @@ func (s *Store) update(ctx context.Context, id int64, in Input, masked bool) (Cu
 		if masked {
 			keepHidden(&in, before)
 		}
+		keepMasked(before, &in)
 		after := before
 		after.Phones = slices.Clone(before.Phones)
 		if err := in.apply(&after, s.clock.Now()); err != nil {
@@ -110,25 +110,4 @@ func (s *Store) update(ctx context.Context, id int64, in Input, masked bool) (Cu
 		return Customer{}, fmt.Errorf("update customer: %w", err)
 	}
 	return s.get(ctx, id)
-}
-
-// Reveal returns a customer's phones in full for a call, and records who
-// looked, when and why in the audit trail.
-func (s *Store) Reveal(ctx context.Context, p *identity.Principal, id int64, reason string) (Customer, error) {
-	if !p.Can(identity.CustomersContactReveal) && !p.Can(identity.CustomersContactView) {
-		return Customer{}, fmt.Errorf("reveal: %w", domain.ErrForbidden)
-	}
-	var c Customer
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		var err error
-		c, err = s.get(ctx, id)
-		if err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, "customer.reveal", "customer", fmt.Sprint(id), map[string]audit.Change{"reason": {After: reason}})
-	})
-	if err != nil {
-		return Customer{}, fmt.Errorf("reveal customer: %w", err)
-	}
-	return c, nil
 }

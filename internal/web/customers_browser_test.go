@@ -52,6 +52,7 @@ func TestCustomersInBrowser(t *testing.T) {
 			t.Fatalf("detail not masked: %q", b.Text("dl.facts"))
 		}
 		b.Screenshot("detail-masked-zh")
+		b.Click(`#reveal-form input[value="callback"]`)
 		b.Click(`form[action$="/reveal"] button`)
 		if !strings.Contains(b.Text("dl.facts"), "13800138000") {
 			t.Fatalf("reveal did not show the number: %q", b.Text("dl.facts"))

@@ -90,10 +90,14 @@ func TestCustomersAPI(t *testing.T) {
 		if found := string(k.Do(testkit.Request{Method: "GET", Path: "/api/v1/customers?q=SN-0001", Token: agent}).Body); !strings.Contains(found, c.Number) {
 			t.Fatalf("serial search: %s", found)
 		}
-		// Timeline, newest first.
+		// Timeline, newest first by business time: the purchase of 2025 is
+		// at its purchase date (Shanghai midnight), below this year's
+		// registration, and says when it was recorded; keys are snake_case.
 		tl := string(k.Do(testkit.Request{Method: "GET", Path: path + "/timeline", Token: agent}).Body)
-		if strings.Index(tl, "customer.product_added") > strings.Index(tl, "customer.created") {
-			t.Fatalf("timeline order: %s", tl)
+		if strings.Index(tl, "customer.product_added") < strings.Index(tl, "customer.created") ||
+			!strings.Contains(tl, `"at":"2025-05-31T16:00:00Z","recorded_at":"2026-03-02T01:00:00Z","kind":"customer.product_added"`) ||
+			!strings.Contains(tl, `"params":{"product":"净水器","serial":"SN-0001"}`) {
+			t.Fatalf("timeline: %s", tl)
 		}
 		// Stale and bad updates.
 		if r := k.Do(testkit.Request{Method: "PATCH", Path: path, Token: agent, Body: `{"tier":"normal"}`, Header: map[string]string{"If-Match": `"v99"`}}); r.Status != http.StatusPreconditionFailed {

@@ -29,8 +29,8 @@ type CustomerDetail struct {
 func (a *API) customerRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "GET", Path: "/api/v1/customers", Perm: identity.CustomersView, Handler: a.searchCustomers,
-			Summary:  "Search and list customers: q matches names (Chinese, full pinyin, initials), phones or their last 4 digits, numbers, emails and serial numbers",
-			Response: customers.Page{}, Query: []string{"q", "type", "tier", "lifecycle", "owner_id", "tag", "limit", "cursor"}},
+			Summary:  "Search and list customers: q matches names (Chinese, full pinyin, initials), phones or their last 4 digits, numbers, emails and serial numbers; owner_id is an id, me or none; sort (-created, created, number, -number, name, -name) orders the list without q; total counts matches up to 1,000 (total_capped beyond)",
+			Response: customers.Page{}, Query: []string{"q", "type", "tier", "lifecycle", "owner_id", "tag", "sort", "limit", "cursor"}},
 		{Method: "POST", Path: "/api/v1/customers", Perm: identity.CustomersEdit, Handler: a.createCustomer, Idempotent: true,
 			Summary: "Register a customer; 409 with existing_id when the phone or email is on file, unless allow_duplicate", Request: customers.Input{}, Response: customers.Customer{}},
 		{Method: "GET", Path: "/api/v1/customers/{id}", Perm: identity.CustomersView, Handler: a.getCustomer,
@@ -69,13 +69,17 @@ func (a *API) searchCustomers(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	f, err := customers.FilterFromQuery(q)
+	pr := httpx.Principal(r)
+	f, err := customers.FilterFromQuery(q, pr.UserID)
 	if err != nil {
 		a.Error(w, r, err)
 		return
 	}
 	f.Limit, f.Cursor = limit, q.Get("cursor")
-	page, err := a.Customers.Search(r.Context(), httpx.Principal(r), f)
+	page, err := a.Customers.Search(r.Context(), pr, f)
+	if err == nil {
+		page.Total, page.TotalCapped, err = a.Customers.Count(r.Context(), pr, f)
+	}
 	if err != nil {
 		a.Error(w, r, err)
 		return

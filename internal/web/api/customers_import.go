@@ -336,7 +336,7 @@ func (a *API) exportCustomers(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = customers.ExportXLSX
 	}
-	f, err := customers.FilterFromQuery(q)
+	f, err := customers.FilterFromQuery(q, httpx.Principal(r).UserID)
 	if err != nil {
 		a.Error(w, r, err)
 		return

@@ -32,6 +32,8 @@ func (a *API) customerMoreRoutes() []httpx.Route {
 			Summary: "Record the customer's consent or opt-out for a channel", Request: ConsentRequest{}, Response: []customers.Consent{}},
 		{Method: "POST", Path: "/api/v1/customers/{id}/data-export", Perm: identity.CustomersExport, Handler: a.exportCustomerData,
 			Summary: "Everything kept about one customer, unmasked, as a JSON file for the customer's own request (audited)", Response: customers.DataExport{}},
+		{Method: "POST", Path: "/api/v1/customers/{id}/interactions", Perm: identity.CustomersEdit, Handler: a.logInteraction,
+			Summary: "Record a contact with the customer (a call, a visit…; at defaults to now): on the timeline, and the customer's last contact", Request: customers.Interaction{}},
 		{Method: "GET", Path: "/api/v1/custom-fields", Perm: identity.CustomersView, Handler: a.customFields,
 			Summary: "Admin-defined customer fields", Response: []customers.CustomField{}},
 		{Method: "POST", Path: "/api/v1/custom-fields", Perm: identity.SettingsManage, Handler: a.createCustomField, Idempotent: true,
@@ -137,4 +139,21 @@ func (a *API) exportCustomerData(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="customer-%s.json"`, data.Customer.Number))
 	a.JSON(w, http.StatusOK, data)
+}
+
+func (a *API) logInteraction(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	var in customers.Interaction
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	if err := a.Customers.LogInteraction(r.Context(), id, in); err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,0 +1,25 @@
+-- +goose Up
+-- Issue 9, the customer pages.
+-- last_contact_at: the latest contact-type timeline event (a call, a visit, a
+-- ticket…), kept by timeline.Append, so the list shows and sorts it without
+-- reading the timeline.
+ALTER TABLE customers ADD COLUMN last_contact_at DATETIME;
+-- A timeline event's at is its business time (a purchase at its purchase
+-- date); recorded_at is when it was written, NULL when the same.
+ALTER TABLE timeline_events ADD COLUMN recorded_at DATETIME;
+CREATE INDEX timeline_events_customer_at ON timeline_events(customer_id, at, id);
+-- A revealed phone is shown on the one GET after the reveal: a single-use,
+-- short-lived grant for that user and customer.
+CREATE TABLE customer_reveal_grants (
+    token       TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL,
+    expires_at  DATETIME NOT NULL
+);
+CREATE INDEX customer_reveal_grants_expires ON customer_reveal_grants(expires_at);
+
+-- +goose Down
+DROP TABLE customer_reveal_grants;
+DROP INDEX timeline_events_customer_at;
+ALTER TABLE timeline_events DROP COLUMN recorded_at;
+ALTER TABLE customers DROP COLUMN last_contact_at;
