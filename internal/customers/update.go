@@ -63,7 +63,11 @@ func (s *Store) update(ctx context.Context, id int64, in Input, masked bool) (Cu
 				return err
 			}
 		}
-		if !in.AllowDuplicate {
+		// A duplicate already on file was accepted when it was saved: only a
+		// change of phones or email asks again, or every later edit of such a
+		// customer (a tier, a remark) would be refused.
+		contactChanged := !slices.Equal(after.Phones, before.Phones) || after.Email != before.Email
+		if !in.AllowDuplicate && contactChanged {
 			if err := s.checkDuplicate(ctx, id, after); err != nil {
 				return err
 			}

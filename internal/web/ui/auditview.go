@@ -26,9 +26,9 @@ import (
 var auditActions = []string{
 	"customer.create", "customer.update", "customer.lifecycle_override", "customer.reveal", "customer.consent",
 	"customer.product_add", "customer.contract_add", "customer.merge", "customer.merged_away",
-	"customer.data_export", "customer.erase", "customer.import",
+	"customer.data_export", "customer.erase", "customer.import", "customer.interaction",
 	"custom_field.create", "product.create", "product.update", "customer_rules.update",
-	"user.create", "user.update", "user.activate", "user.deactivate", "user.password",
+	"user.create", "user.update", "user.activate", "user.deactivate", "user.password", "user.password_rehash",
 	"role.update", "team.create", "team.update", "token.create", "token.revoke",
 	"calendar.create", "calendar.update", "calendar.import", "calendar.delete",
 }
