@@ -82,6 +82,14 @@ func TestCreateNumbersAndDuplicates(t *testing.T) {
 		if err != nil || second.Number != "202405002" {
 			t.Fatalf("allowed duplicate: %+v %v", second, err)
 		}
+		// Editing what is not a phone or email does not ask again about the
+		// duplicate accepted at creation; changing the email to another's does.
+		if _, err := f.store.Update(ctx, second.ID, customers.Input{Tier: str("vip")}); err != nil {
+			t.Fatalf("an edit of the tier of an accepted duplicate: %v", err)
+		}
+		if _, err := f.store.Update(ctx, second.ID, customers.Input{Email: str("zhang.wei@example.com")}); !errors.As(err, &dup) || dup.ExistingID != c.ID {
+			t.Fatalf("a new duplicate email on update: %v", err)
+		}
 		f.clock.Advance(2 * time.Hour) // 1 June in Shanghai
 		third, _ := f.store.Create(ctx, customers.Input{Name: str("华为技术有限公司"), Type: str("organization")})
 		if third.Number != "202406001" {
