@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,6 +181,11 @@ func cmdExport(ctx context.Context, e env, args []string) error {
 	}
 	if lang, err = e.reportLang(lang); err != nil {
 		return err
+	}
+	// The filters are checked as the API checks them: --tier gold is a
+	// mistake, not an empty export.
+	if f, err = customers.FilterFromQuery(url.Values{"q": {f.Q}, "type": {f.Type}, "tier": {f.Tier}, "lifecycle": {f.Lifecycle}, "tag": {f.Tag}}); err != nil {
+		return e.explain(err, nil)
 	}
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
 	if err != nil {

@@ -66,6 +66,10 @@ func TestImportExportCommands(t *testing.T) {
 		if !strings.Contains(string(b), "139****5670") || strings.Contains(string(b), "13912345670") || strings.Count(string(b), "\r\n") != 4 {
 			t.Fatalf("masked csv:\n%s", b)
 		}
+		if _, _, err := c.run("", "export", "customers", "--tier", "gold", "--type", "x", filepath.Join(dir, "x.csv")); err == nil || exitCode(err) != 2 ||
+			!strings.Contains(err.Error(), "--tier: ") || !strings.Contains(err.Error(), "--type: ") {
+			t.Fatalf("unknown filter values: %v", err)
+		}
 		if _, _, err := c.run("", "export", "customers", filepath.Join(dir, "x.pdf")); err == nil || exitCode(err) != 2 {
 			t.Fatalf("pdf: %v", err)
 		}
