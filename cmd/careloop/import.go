@@ -184,7 +184,7 @@ func cmdExport(ctx context.Context, e env, args []string) error {
 	}
 	// The filters are checked as the API checks them: --tier gold is a
 	// mistake, not an empty export.
-	if f, err = customers.FilterFromQuery(url.Values{"q": {f.Q}, "type": {f.Type}, "tier": {f.Tier}, "lifecycle": {f.Lifecycle}, "tag": {f.Tag}}); err != nil {
+	if f, err = customers.FilterFromQuery(url.Values{"q": {f.Q}, "type": {f.Type}, "tier": {f.Tier}, "lifecycle": {f.Lifecycle}, "tag": {f.Tag}}, 0); err != nil {
 		return e.explain(err, nil)
 	}
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
