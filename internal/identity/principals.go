@@ -77,7 +77,7 @@ const loadPrincipalSQL = `SELECT u.email, u.name, u.locale, u.demo, u.active, u.
 // loadPrincipal reads user id's principal and whether the user is active;
 // ErrNoSession when there is no such user.
 func (s *Store) loadPrincipal(ctx context.Context, userID int64) (*Principal, bool, error) {
-	rows, err := s.db.HotQuery(ctx, loadPrincipalSQL, userID)
+	rows, err := s.db.HotQuery(lookupContext(ctx), loadPrincipalSQL, userID)
 	if err != nil {
 		return nil, false, fmt.Errorf("principal: %w", err)
 	}
@@ -108,6 +108,14 @@ func (s *Store) loadPrincipal(ctx context.Context, userID int64) (*Principal, bo
 	p.authVersion = version
 	return p, u.Active, nil
 }
+
+// lookupContext is ctx without its cancellation, for the indexed reads of
+// every request. Given a context that can end, database/sql starts a
+// goroutine per query to watch it (and the SQLite driver another one to
+// interrupt the statement); for a read of a few microseconds that costs
+// more than the read, and a request whose client left can afford to finish
+// it.
+func lookupContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 // errNoRows tells a lookup that found nothing.
 func errNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -65,7 +65,7 @@ func (s *Store) SessionPrincipal(ctx context.Context, sessionID string) (*Princi
 	hash := HashSecret(sessionID)
 	var userID, version int64
 	var lastSeen, expires time.Time
-	err := s.db.HotQueryRow(ctx, sessionSQL, hash).Scan(&userID, &version, &lastSeen, &expires)
+	err := s.db.HotQueryRow(lookupContext(ctx), sessionSQL, hash).Scan(&userID, &version, &lastSeen, &expires)
 	if errNoRows(err) {
 		return nil, ErrNoSession
 	}

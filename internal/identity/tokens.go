@@ -71,7 +71,7 @@ func (s *Store) TokenPrincipal(ctx context.Context, secret string) (*Principal, 
 		return nil, ErrNoSession
 	}
 	var tokenID, userID, version int64
-	err := s.db.HotQueryRow(ctx, tokenSQL, HashSecret(secret)).Scan(&tokenID, &userID, &version)
+	err := s.db.HotQueryRow(lookupContext(ctx), tokenSQL, HashSecret(secret)).Scan(&tokenID, &userID, &version)
 	if errNoRows(err) {
 		return nil, ErrNoSession
 	}
