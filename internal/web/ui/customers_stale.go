@@ -34,8 +34,8 @@ type staleChange struct {
 // staleField is a field someone else changed: their value now and whether
 // the form already holds it.
 type staleField struct {
-	Key, Label, Theirs string
-	Same               bool
+	Key, Label, Theirs, Yours string
+	Same                      bool
 }
 
 // versionActions are the audit actions of the changes that give a customer
@@ -95,7 +95,8 @@ func (u *UI) staleForm(w http.ResponseWriter, r *http.Request, f *customerForm, 
 		if !ok {
 			continue
 		}
-		c.Fields = append(c.Fields, staleField{Key: k, Label: fieldLabelKey(k), Theirs: u.displayValue(p, k, t, &theirs), Same: t == mine})
+		c.Fields = append(c.Fields, staleField{Key: k, Label: fieldLabelKey(k), Theirs: u.displayValue(p, k, t, &theirs),
+			Yours: u.displayValue(p, k, mine, f), Same: t == mine})
 	}
 	f.Conflict = c
 	f.Version = cur.Version // saving now overwrites, deliberately
