@@ -400,8 +400,8 @@ func TestCustomerStaleEditInBrowser(t *testing.T) {
 				t.Fatalf("the conflict does not say who and when: %q", conflict)
 			}
 			wantTier := []string{"VIP", "Potential"}[i]
-			if !strings.Contains(conflict, wantTier) || !strings.Contains(conflict, fmt.Sprintf("经理的备注%d", i)) {
-				t.Fatalf("the conflict does not show their values: %q", conflict)
+			if !strings.Contains(conflict, wantTier) || !strings.Contains(conflict, fmt.Sprintf("经理的备注%d", i)) || !strings.Contains(conflict, "我的备注") {
+				t.Fatalf("the conflict does not show their values and mine: %q", conflict)
 			}
 			if b.Value("#name") != myName || b.Value("#remarks") != "我的备注" {
 				t.Fatalf("the typed input is lost: name %q, remarks %q", b.Value("#name"), b.Value("#remarks"))
