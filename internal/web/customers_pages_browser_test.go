@@ -199,6 +199,9 @@ func TestCustomerPagesLayout(t *testing.T) {
 					t.Errorf("%s: %d list cells without data-label", tag, missing)
 				}
 				checkPlaceholderFits(t, b, tag)
+				b.Visit(ck.URL + "/customers?sort=-name&owner=none")
+				checkSelectsFit(t, b, tag+" list", "form.filters select")
+				b.Visit(ck.URL + "/customers")
 				b.Screenshot("list-" + tag)
 				if w == 375 {
 					if cells := narrowCells(b, "table.list.customers"); len(cells) > 0 {
@@ -238,6 +241,7 @@ func TestCustomerPagesLayout(t *testing.T) {
 				}
 				b.Visit(fmt.Sprintf("%s/customers/%d/edit", ck.URL, ck.org.ID))
 				checkChoices(t, b, tag+" edit", "#type-choices", 2)
+				checkSelectsFit(t, b, tag+" edit", "form.customer-form select")
 				var got string
 				b.Eval(`document.getElementById("owner_id").selectedOptions[0].text`, &got)
 				if got != "王建国" || strings.Contains(got, "(") || strings.Contains(got, "（") {
@@ -292,6 +296,23 @@ func checkPlaceholderFits(t *testing.T, b *browser.Browser, tag string) {
 	  return c.measureText(i.placeholder).width <= room; })()`, &fits)
 	if !fits {
 		t.Errorf("%s: the search placeholder does not fit its box", tag)
+	}
+}
+
+// checkSelectsFit fails when a select cuts off the option it shows.
+func checkSelectsFit(t *testing.T, b *browser.Browser, where, selector string) {
+	t.Helper()
+	var cut []string
+	b.Eval(`(() => { const out = []; const c = document.createElement("canvas").getContext("2d");
+	  document.querySelectorAll(`+jsQuote(selector)+`).forEach(s => {
+	    if (!s.offsetParent || !s.selectedOptions.length) return;
+	    const cs = getComputedStyle(s); c.font = cs.fontSize + " " + cs.fontFamily;
+	    const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16; // the arrow
+	    const text = s.selectedOptions[0].text;
+	    if (c.measureText(text).width > room) out.push(text);
+	  }); return out; })()`, &cut)
+	if len(cut) > 0 {
+		t.Errorf("%s: selects cut off %q", where, cut)
 	}
 }
 
