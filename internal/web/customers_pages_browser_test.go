@@ -438,6 +438,9 @@ func TestCustomerStaleEditInBrowser(t *testing.T) {
 			if got := b.Text("h1"); !strings.Contains(got, myName) {
 				t.Fatalf("after the deliberate save: %q", got)
 			}
+			if tl := b.Text("ol.timeline"); c.lang == "zh-CN" && (!strings.Contains(tl, "名称") || strings.Contains(tl, "姓名")) {
+				t.Errorf("the timeline calls the customer's name: %q", tl)
+			}
 			c2, err := ck.App.Customers.Get(context.Background(), mustPrincipal(t, ck, ck.manager.ID), ck.org.ID)
 			if err != nil || c2.Name != myName || c2.Remarks != fmt.Sprintf("经理的备注%d", i) || c2.Tier != "normal" || len(c2.Contacts) != 2 || c2.Contacts[0].Phone != "13912340001" {
 				t.Fatalf("saved: %+v (%v)", c2, err)

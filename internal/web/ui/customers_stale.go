@@ -119,7 +119,14 @@ func (u *UI) staffLabel(r *http.Request, e audit.Entry) string {
 	return e.ActorLabel
 }
 
-func fieldLabelKey(k string) string { return "field." + k }
+// fieldLabelKey is the catalog key of a customer field's label; a
+// customer's name is 名称 (customers.name_col), not a person's 姓名.
+func fieldLabelKey(k string) string {
+	if k == "name" {
+		return "customers.name_col"
+	}
+	return "field." + k
+}
 
 // formHas tells whether the form edits field k (and can take theirs).
 func formHas(k string) bool {
