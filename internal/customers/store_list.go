@@ -29,22 +29,23 @@ const SortNewest = "-created"
 // variable for tests).
 var CountCap = 1000
 
-// sortKey is the column a sorted list walks, with the id breaking ties.
+// sortKey is what a sorted list walks. Numbers sort by length, then text:
+// 202405999 comes before 2024051000 (indexed as customers_sort_number).
 // Names sort by their pinyin, as Chinese readers expect (张 after 王 would
-// be code-point order); on PostgreSQL in byte order, which the index
-// customers_sort_pinyin serves.
-func sortKey(d db.Dialect, sort string) (col string, desc bool) {
+// be code-point order), with the id breaking ties; on PostgreSQL in byte
+// order, which the index customers_sort_pinyin serves.
+func sortKey(d db.Dialect, sort string) (cols []string, desc bool) {
 	desc = strings.HasPrefix(sort, "-")
 	switch strings.TrimPrefix(sort, "-") {
 	case "number":
-		return "number", desc
+		return []string{"LENGTH(number)", "number"}, desc
 	case "name":
 		if d == db.Postgres {
-			return `name_pinyin COLLATE "C"`, desc
+			return []string{`name_pinyin COLLATE "C"`, "id"}, desc
 		}
-		return "name_pinyin", desc
+		return []string{"name_pinyin", "id"}, desc
 	}
-	return "", desc
+	return []string{"id"}, desc
 }
 
 // checkSort validates f.Sort.
@@ -67,26 +68,28 @@ func (s *Store) sorted(ctx context.Context, p *identity.Principal, f Filter) (Pa
 	for _, c := range f.conditions(&w) {
 		w.add(c)
 	}
-	col, desc := sortKey(d, f.Sort)
-	op, dir := ">", "ASC"
+	cols, desc := sortKey(d, f.Sort)
+	op, dir := ">", " ASC"
 	if desc {
-		op, dir = "<", "DESC"
+		op, dir = "<", " DESC"
 	}
-	orderBy := "id " + dir
-	if col != "" {
-		orderBy = col + " " + dir + ", id " + dir
-	}
+	orderBy := strings.Join(cols, dir+", ") + dir
 	if f.Cursor != "" {
 		key, id, ok := decodeSortCursor(f.Cursor, f.Sort)
 		if !ok {
 			return Page{}, domain.Invalid("cursor", "validation.cursor", nil)
 		}
-		if col == "" {
-			w.add("id " + op + " " + w.arg(id))
-		} else {
-			k, i := w.arg(key), w.arg(id)
-			w.add("(" + col + " " + op + " " + k + " OR (" + col + " = " + k + " AND id " + op + " " + i + "))")
+		// A row comparison walks the index from the cursor on.
+		var vals []string
+		switch strings.TrimPrefix(f.Sort, "-") {
+		case "number":
+			vals = []string{w.arg(len(key)), w.arg(key)}
+		case "name":
+			vals = []string{w.arg(key), w.arg(id)}
+		default:
+			vals = []string{w.arg(id)}
 		}
+		w.add("(" + strings.Join(cols, ", ") + ") " + op + " (" + strings.Join(vals, ", ") + ")")
 	}
 	args := w.args
 	if d == db.Postgres {

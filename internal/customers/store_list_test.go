@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,43 @@ func errKey(t *testing.T, err error) string {
 		return ""
 	}
 	return ve.Fields[0].Key
+}
+
+// TestSortByNumberIsNumeric: the 1,000th customer of a month sorts after
+// the 999th, and paging by number crosses that boundary.
+func TestSortByNumberIsNumeric(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		for _, n := range []string{"202405998", "202405999", ""} {
+			in := customers.Input{Name: str("客户" + n)}
+			if n != "" {
+				in.Number = str(n)
+			}
+			if _, err := f.store.Create(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		cursor := ""
+		for range 5 {
+			page, err := f.store.Search(ctx, f.agent, customers.Filter{Sort: "number", Limit: 1, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range page.Items {
+				got = append(got, c.Number)
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if strings.Join(got, " ") != "202405998 202405999 2024051000" {
+			t.Fatalf("by number: %v", got)
+		}
+		page, err := f.store.Search(ctx, f.agent, customers.Filter{Sort: "-number", Limit: 2})
+		if err != nil || page.Items[0].Number != "2024051000" || page.Items[1].Number != "202405999" {
+			t.Fatalf("by number, descending: %+v %v", page.Items, err)
+		}
+	})
 }

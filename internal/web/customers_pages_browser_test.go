@@ -200,6 +200,9 @@ func TestCustomerPagesLayout(t *testing.T) {
 					t.Errorf("%s: %d list cells without data-label", tag, missing)
 				}
 				checkPlaceholderFits(t, b, tag)
+				b.Visit(ck.URL + "/customers?sort=-name&owner=none")
+				checkSelectsFit(t, b, tag+" list", "form.filters select")
+				b.Visit(ck.URL + "/customers")
 				b.Screenshot("list-" + tag)
 				if w == 375 {
 					if cells := narrowCells(b, "table.list.customers"); len(cells) > 0 {
@@ -239,6 +242,7 @@ func TestCustomerPagesLayout(t *testing.T) {
 				}
 				b.Visit(fmt.Sprintf("%s/customers/%d/edit", ck.URL, ck.org.ID))
 				checkChoices(t, b, tag+" edit", "#type-choices", 2)
+				checkSelectsFit(t, b, tag+" edit", "form.customer-form select")
 				var got string
 				b.Eval(`document.getElementById("owner_id").selectedOptions[0].text`, &got)
 				if got != "王建国" || strings.Contains(got, "(") || strings.Contains(got, "（") {
@@ -293,6 +297,23 @@ func checkPlaceholderFits(t *testing.T, b *browser.Browser, tag string) {
 	  return c.measureText(i.placeholder).width <= room; })()`, &fits)
 	if !fits {
 		t.Errorf("%s: the search placeholder does not fit its box", tag)
+	}
+}
+
+// checkSelectsFit fails when a select cuts off the option it shows.
+func checkSelectsFit(t *testing.T, b *browser.Browser, where, selector string) {
+	t.Helper()
+	var cut []string
+	b.Eval(`(() => { const out = []; const c = document.createElement("canvas").getContext("2d");
+	  document.querySelectorAll(`+jsQuote(selector)+`).forEach(s => {
+	    if (!s.offsetParent || !s.selectedOptions.length) return;
+	    const cs = getComputedStyle(s); c.font = cs.fontSize + " " + cs.fontFamily;
+	    const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16; // the arrow
+	    const text = s.selectedOptions[0].text;
+	    if (c.measureText(text).width > room) out.push(text);
+	  }); return out; })()`, &cut)
+	if len(cut) > 0 {
+		t.Errorf("%s: selects cut off %q", where, cut)
 	}
 }
 
@@ -401,8 +422,8 @@ func TestCustomerStaleEditInBrowser(t *testing.T) {
 				t.Fatalf("the conflict does not say who and when: %q", conflict)
 			}
 			wantTier := []string{"VIP", "Potential"}[i]
-			if !strings.Contains(conflict, wantTier) || !strings.Contains(conflict, fmt.Sprintf("经理的备注%d", i)) {
-				t.Fatalf("the conflict does not show their values: %q", conflict)
+			if !strings.Contains(conflict, wantTier) || !strings.Contains(conflict, fmt.Sprintf("经理的备注%d", i)) || !strings.Contains(conflict, "我的备注") {
+				t.Fatalf("the conflict does not show their values and mine: %q", conflict)
 			}
 			if b.Value("#name") != myName || b.Value("#remarks") != "我的备注" {
 				t.Fatalf("the typed input is lost: name %q, remarks %q", b.Value("#name"), b.Value("#remarks"))
@@ -417,6 +438,9 @@ func TestCustomerStaleEditInBrowser(t *testing.T) {
 			b.Submit("form.customer-form")
 			if got := b.Text("h1"); !strings.Contains(got, myName) {
 				t.Fatalf("after the deliberate save: %q", got)
+			}
+			if tl := b.Text("ol.timeline"); c.lang == "zh-CN" && (!strings.Contains(tl, "名称") || strings.Contains(tl, "姓名")) {
+				t.Errorf("the timeline calls the customer's name: %q", tl)
 			}
 			c2, err := ck.App.Customers.Get(context.Background(), mustPrincipal(t, ck, ck.manager.ID), ck.org.ID)
 			if err != nil || c2.Name != myName || c2.Remarks != fmt.Sprintf("经理的备注%d", i) || c2.Tier != "normal" || len(c2.Contacts) != 2 || c2.Contacts[0].Phone != "13912340001" {

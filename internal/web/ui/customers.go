@@ -86,6 +86,17 @@ func (l *customerList) AriaSort(key string) string {
 	return ""
 }
 
+// SortMark shows on a sortable header whether and how it sorts the list.
+func (l *customerList) SortMark(key string) string {
+	switch l.AriaSort(key) {
+	case "ascending":
+		return "▲"
+	case "descending":
+		return "▼"
+	}
+	return "⇅"
+}
+
 // OwnerName is the name of a customer's account manager, or "".
 func (l *customerList) OwnerName(id *int64) string {
 	if id == nil {

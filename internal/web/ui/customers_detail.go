@@ -183,12 +183,13 @@ func (u *UI) timelineRows(p *Page, events []timeline.Event) []timelineRow {
 			// the summary then says "—" where they were.
 			params = anonymized
 		}
+		if names, ok := params["Fields"].(string); ok && slices.Contains(strings.Split(names, ", "), "name") {
+			// A customer's name is 名称 (of a person or an organisation), not
+			// 姓名, the catalog's word for a staff member's name.
+			params = withParam(params, "Fields", strings.Join(replaceName(strings.Split(names, ", "), p.T("customers.name_col")), ", "))
+		}
 		if ch, ok := params["Channel"].(string); ok && ch != "—" {
-			params = make(map[string]any, len(e.Params))
-			for k, v := range e.Params {
-				params[k] = v
-			}
-			params["Channel"] = p.T("customers.channel_" + ch)
+			params = withParam(params, "Channel", p.T("customers.channel_"+ch))
 		}
 		row := timelineRow{Summary: p.TP(e.Key, params), Actor: e.Actor, At: e.At, When: p.Time(e.At)}
 		if e.RecordedAt != nil {
@@ -321,4 +322,24 @@ func asDuplicate(err error) (*customers.DuplicateError, bool) {
 	var dup *customers.DuplicateError
 	ok := errors.As(err, &dup)
 	return dup, ok
+}
+
+// withParam returns a copy of params with k set to v.
+func withParam(params map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(params)+1)
+	for key, val := range params {
+		out[key] = val
+	}
+	out[k] = v
+	return out
+}
+
+func replaceName(fields []string, label string) []string {
+	out := slices.Clone(fields)
+	for i, f := range out {
+		if f == "name" {
+			out[i] = label
+		}
+	}
+	return out
 }

@@ -34,8 +34,8 @@ type staleChange struct {
 // staleField is a field someone else changed: their value now and whether
 // the form already holds it.
 type staleField struct {
-	Key, Label, Theirs string
-	Same               bool
+	Key, Label, Theirs, Yours string
+	Same                      bool
 }
 
 // versionActions are the audit actions of the changes that give a customer
@@ -95,7 +95,8 @@ func (u *UI) staleForm(w http.ResponseWriter, r *http.Request, f *customerForm, 
 		if !ok {
 			continue
 		}
-		c.Fields = append(c.Fields, staleField{Key: k, Label: fieldLabelKey(k), Theirs: u.displayValue(p, k, t, &theirs), Same: t == mine})
+		c.Fields = append(c.Fields, staleField{Key: k, Label: fieldLabelKey(k), Theirs: u.displayValue(p, k, t, &theirs),
+			Yours: u.displayValue(p, k, mine, f), Same: t == mine})
 	}
 	f.Conflict = c
 	f.Version = cur.Version // saving now overwrites, deliberately
@@ -118,7 +119,14 @@ func (u *UI) staffLabel(r *http.Request, e audit.Entry) string {
 	return e.ActorLabel
 }
 
-func fieldLabelKey(k string) string { return "field." + k }
+// fieldLabelKey is the catalog key of a customer field's label; a
+// customer's name is 名称 (customers.name_col), not a person's 姓名.
+func fieldLabelKey(k string) string {
+	if k == "name" {
+		return "customers.name_col"
+	}
+	return "field." + k
+}
 
 // formHas tells whether the form edits field k (and can take theirs).
 func formHas(k string) bool {

@@ -8,6 +8,9 @@ ALTER TABLE customers ADD COLUMN last_contact_at DATETIME;
 -- date); recorded_at is when it was written, NULL when the same.
 ALTER TABLE timeline_events ADD COLUMN recorded_at DATETIME;
 CREATE INDEX timeline_events_customer_at ON timeline_events(customer_id, at, id);
+-- The list sorted by number: by length, then text (202405999 before
+-- 2024051000).
+CREATE INDEX customers_sort_number ON customers (LENGTH(number), number);
 -- A revealed phone is shown on the one GET after the reveal: a single-use,
 -- short-lived grant for that user and customer.
 CREATE TABLE customer_reveal_grants (
@@ -20,6 +23,7 @@ CREATE INDEX customer_reveal_grants_expires ON customer_reveal_grants(expires_at
 
 -- +goose Down
 DROP TABLE customer_reveal_grants;
+DROP INDEX customers_sort_number;
 DROP INDEX timeline_events_customer_at;
 ALTER TABLE timeline_events DROP COLUMN recorded_at;
 ALTER TABLE customers DROP COLUMN last_contact_at;
