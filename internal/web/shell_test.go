@@ -169,10 +169,18 @@ func TestAuditPageReadsAsSentencesWithLinks(t *testing.T) {
 				t.Errorf("%s: no action select", lang)
 			}
 		}
-		// The filter by action still works.
+		// The filters by action and by who.
 		_, body := get(t, k, c, "/admin/audit?action=team.create")
 		if strings.Contains(body, "上海浦江机电有限公司") || !strings.Contains(body, "客服组") {
 			t.Error("the action filter did not filter")
+		}
+		_, body = get(t, k, c, "/admin/audit?who=cli")
+		if strings.Contains(body, "售后组") || !strings.Contains(body, "客服组") {
+			t.Error("the command-line filter did not filter")
+		}
+		_, body = get(t, k, c, fmt.Sprintf("/admin/audit?who=u:%d", admin.ID))
+		if !strings.Contains(body, "售后组") || strings.Contains(body, ">客服组</a>") || !strings.Contains(body, fmt.Sprintf(`<option value="u:%d" selected>`, admin.ID)) {
+			t.Error("the filter by staff member did not filter")
 		}
 	})
 }
