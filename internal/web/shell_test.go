@@ -169,10 +169,18 @@ func TestAuditPageReadsAsSentencesWithLinks(t *testing.T) {
 				t.Errorf("%s: no action select", lang)
 			}
 		}
-		// The filter by action still works.
+		// The filters by action and by who.
 		_, body := get(t, k, c, "/admin/audit?action=team.create")
 		if strings.Contains(body, "上海浦江机电有限公司") || !strings.Contains(body, "客服组") {
 			t.Error("the action filter did not filter")
+		}
+		_, body = get(t, k, c, "/admin/audit?who=cli")
+		if strings.Contains(body, "售后组") || !strings.Contains(body, "客服组") {
+			t.Error("the command-line filter did not filter")
+		}
+		_, body = get(t, k, c, fmt.Sprintf("/admin/audit?who=u:%d", admin.ID))
+		if !strings.Contains(body, "售后组") || strings.Contains(body, ">客服组</a>") || !strings.Contains(body, fmt.Sprintf(`<option value="u:%d" selected>`, admin.ID)) {
+			t.Error("the filter by staff member did not filter")
 		}
 	})
 }
@@ -223,6 +231,12 @@ func TestHomeAndSettingsForEachRole(t *testing.T) {
 			VALUES ('queued', '老客户名单.xlsx', FALSE, FALSE, FALSE, $1, $2, $3, $3) RETURNING id`, sup.ID, sup.Email, db.Now(k.Clock.Now())).Scan(&jobID); err != nil {
 			t.Fatal(err)
 		}
+		for _, st := range []string{"running", "done"} {
+			if _, err := k.App.DB.W.Exec(`INSERT INTO customer_imports (status, file_name, dry_run, valid_only, allow_duplicates, created_by, actor_label, created_at, updated_at)
+				VALUES ($1, $2, FALSE, FALSE, FALSE, $3, $4, $5, $5)`, st, st+".xlsx", sup.ID, sup.Email, db.Now(k.Clock.Now())); err != nil {
+				t.Fatal(err)
+			}
+		}
 		home := func(email string) string {
 			t.Helper()
 			status, body := get(t, k, k.Login(email, testkit.Password), "/")
@@ -243,6 +257,9 @@ func TestHomeAndSettingsForEachRole(t *testing.T) {
 		body = home("sup@example.com")
 		if !strings.Contains(body, fmt.Sprintf(`href="/customers/import/jobs/%d"`, jobID)) || !strings.Contains(body, "老客户名单.xlsx") {
 			t.Error("the supervisor's import is not on the home page")
+		}
+		if !strings.Contains(body, "running.xlsx") || strings.Contains(body, "done.xlsx") {
+			t.Error("the home page shows finished imports or misses running ones")
 		}
 		body = home("admin@example.com")
 		if strings.Contains(body, "老客户名单.xlsx") || !strings.Contains(body, `id="block-setup"`) || !strings.Contains(body, `id="block-recent-customers"`) {

@@ -145,8 +145,11 @@ func homeImports(u *UI, r *http.Request, p *Page) (*HomeBlock, error) {
 	b := &HomeBlock{ID: "imports", Title: p.T("home.imports"), Lead: p.T("home.imports_lead")}
 	for _, j := range jobs {
 		note := p.T("home.import_queued")
-		if j.Status == customers.ImportRunning {
+		switch {
+		case j.Status == customers.ImportRunning && j.RowsTotal > 0:
 			note = p.T("home.import_running", "Done", j.RowsDone, "Total", j.RowsTotal)
+		case j.Status == customers.ImportRunning:
+			note = p.T("import.job_checking", "Done", j.RowsDone) // the rows are being counted
 		}
 		b.Items = append(b.Items, HomeItem{Href: fmt.Sprintf("/customers/import/jobs/%d", j.ID), Label: j.FileName,
 			Note: note, When: p.Time(j.CreatedAt)})
