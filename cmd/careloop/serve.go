@@ -18,7 +18,9 @@ func flags(e env, name string, serve bool, args []string, extra func(fs *flag.Fl
 	fs := flag.NewFlagSet("careloop "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = e.flagUsage(fs, name)
-	b := config.Bind(fs, e.getenv, &c, serve)
+	b := config.Bind(fs, e.getenv, &c, serve, func(key string, params map[string]any) string {
+		return catalog().T(e.lang, key, params)
+	})
 	if extra != nil {
 		extra(fs)
 	}

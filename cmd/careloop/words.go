@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -91,6 +92,39 @@ func (e env) explain(err error, flagOf map[string]string) error {
 func (e env) flagUsage(fs *flag.FlagSet, command string) func() {
 	return func() {
 		fmt.Fprintln(fs.Output(), e.T("cli.flags_of", "Command", "careloop "+command))
-		fs.PrintDefaults()
+		e.printFlags(fs.Output(), fs)
 	}
+}
+
+// printFlags lays the flags out as flag.PrintDefaults does, but with the
+// argument's kind and the "(default …)" suffix from the catalog, which
+// PrintDefaults writes in English whatever the reader's language.
+func (e env) printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		var b strings.Builder
+		b.WriteString("  -" + f.Name)
+		kind, help := flag.UnquoteUsage(f)
+		if kind != "" {
+			// A name given in backquotes in the help is the help's own word.
+			if key := "cli.flag_type." + kind; catalog().Has(key) {
+				kind = e.T(key)
+			}
+			b.WriteString(" " + kind)
+		}
+		b.WriteString("\n    \t" + strings.ReplaceAll(help, "\n", "\n    \t"))
+		if !zeroDefault(f) {
+			b.WriteString(e.T("cli.flag_default", "Value", f.DefValue)) // its own space, or none before （
+		}
+		fmt.Fprintln(w, b.String())
+	})
+}
+
+// zeroDefault tells whether a flag's default is its type's zero value, which
+// PrintDefaults also leaves unsaid. Func flags have an empty DefValue.
+func zeroDefault(f *flag.Flag) bool {
+	switch f.DefValue {
+	case "", "0", "false", "0s", "[]":
+		return true
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/careloop/careloop/internal/bench"
 	"github.com/careloop/careloop/internal/db/dbtest"
 )
 
@@ -207,6 +208,45 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 		}
 		if n < 12 {
 			t.Errorf("%s usage lists %d commands", lang, n)
+		}
+	}
+}
+
+// TestFlagHelpSpeaksTheCLIsLanguage: `-h` of every command lists its flags
+// with help, argument kinds and defaults in the CLI's language; the flag
+// package's English ("Usage of", "(default …)", "string") never shows.
+func TestFlagHelpSpeaksTheCLIsLanguage(t *testing.T) {
+	english := regexp.MustCompile(`Usage of|\(default |\s-\S+ (string|int|duration|value)\b`)
+	for _, lang := range []string{"zh-CN", "en"} {
+		c := newCLI(t, dbtest.Target{})
+		c.env["CARELOOP_LANG"] = lang
+		e := env{lang: lang}
+		for _, args := range [][]string{{"serve"}, {"migrate"}, {"bench"}, {"user", "add"}, {"token", "create"},
+			{"import", "customers"}, {"export", "customers"}, {"calendar", "deadline"}} {
+			_, stderr, err := c.run("", append(args, "-h")...)
+			if err == nil || exitCode(err) != 2 || !strings.Contains(stderr, "  -") {
+				t.Errorf("%s %v -h: %v, stderr %q", lang, args, err, stderr)
+				continue
+			}
+			if lang == "zh-CN" && english.MatchString(stderr) {
+				t.Errorf("%v -h speaks English: %q", args, english.FindString(stderr))
+			}
+		}
+		_, stderr, _ := c.run("", "serve", "-h")
+		for _, want := range []string{
+			e.T("cli.config.addr") + e.T("cli.flag_default", "Value", "127.0.0.1:8080"),
+			"-shutdown-grace " + e.T("cli.flag_type.duration"),
+			e.T("cli.config.demo") + "\n",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s serve -h lacks %q:\n%s", lang, want, stderr)
+			}
+		}
+		_, _, err := c.run("", "bench", "no-such-scenario")
+		for _, s := range bench.Scenarios {
+			if err == nil || !strings.Contains(err.Error(), s.Name+" ("+e.T(s.SummaryKey)+")") || !catalog().Has(s.SummaryKey) {
+				t.Errorf("%s: bench list lacks %s's summary: %v", lang, s.Name, err)
+			}
 		}
 	}
 }

@@ -15,9 +15,7 @@ import (
 )
 
 func init() {
-	Scenarios = append(Scenarios, Scenario{"import-bomb",
-		"upload .xlsx bombs (900 MB of text in the sheet, then in the shared strings) to a real server; each must be refused with 400 at once, the server's peak RSS stays small",
-		runImportBomb})
+	Scenarios = append(Scenarios, Scenario{"import-bomb", "cli.bench.import-bomb", runImportBomb})
 }
 
 // BombResult reports one refused bomb.

@@ -18,9 +18,7 @@ import (
 )
 
 func init() {
-	Scenarios = append(Scenarios, Scenario{"import",
-		"upload a 100,000-row customer .xlsx (CARELOOP_BENCH_IMPORT_ROWS) and wait for its background import; time and the server's peak RSS",
-		runImport})
+	Scenarios = append(Scenarios, Scenario{"import", "cli.bench.import", runImport})
 }
 
 // ImportResult reports the import scenario.

@@ -27,20 +27,22 @@ type Options struct {
 
 // Scenario is one benchmark.
 type Scenario struct {
-	Name    string
-	Summary string
-	Run     func(ctx context.Context, e Env, o Options) (any, error)
+	Name string
+	// SummaryKey is the catalog key (cli.bench.*) of the one line that
+	// `careloop bench` lists beside the name, in the CLI's language.
+	SummaryKey string
+	Run        func(ctx context.Context, e Env, o Options) (any, error)
 }
 
 // Scenarios lists every benchmark by name.
 var Scenarios = []Scenario{
-	{"me", "GET /api/v1/me with a bearer token (--auth token) or a session cookie (--auth cookie)", runMe},
-	{"login", "32 sign-ins, 8 at once, then the server's RSS after --settle (default 1m)", runLogin},
-	{"startup", "time until /readyz answers 200 on an empty database, and idle RSS", runStartup},
-	{"crash", "SIGKILL the server amid acknowledged writes; every acknowledged write must survive", runCrash},
-	{"customer-search", "GET /api/v1/customers?q=… per kind of query over 1,000,000 seeded customers (CARELOOP_BENCH_CUSTOMERS, CARELOOP_BENCH_CACHE)", runCustomerSearch},
-	{"customer-list", "filtered customer list, API and page, over 1,000,000 seeded customers", runCustomerList},
-	{"customer-create", "32 concurrent creators register 10,000 customers; every number well-formed, distinct, consecutive", runCustomerCreate},
+	{"me", "cli.bench.me", runMe},
+	{"login", "cli.bench.login", runLogin},
+	{"startup", "cli.bench.startup", runStartup},
+	{"crash", "cli.bench.crash", runCrash},
+	{"customer-search", "cli.bench.customer-search", runCustomerSearch},
+	{"customer-list", "cli.bench.customer-list", runCustomerList},
+	{"customer-create", "cli.bench.customer-create", runCustomerCreate},
 }
 
 // Find returns the scenario called name.
@@ -198,7 +200,7 @@ func runCrash(ctx context.Context, e Env, o Options) (any, error) {
 }
 
 func init() {
-	Scenarios = append(Scenarios, Scenario{"deadline", "GET /api/v1/calendars/default/deadline (24h of business time from varying starts) with a bearer token", runDeadline})
+	Scenarios = append(Scenarios, Scenario{"deadline", "cli.bench.deadline", runDeadline})
 }
 
 // runDeadline measures the deadline endpoint: token lookup, the cached

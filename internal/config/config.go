@@ -2,18 +2,24 @@
 // typed Config. Every flag has an environment variable (CARELOOP_<NAME>) and a
 // *_FILE variant that reads the value from a file, for secrets. Flags win over
 // the environment; there is no global configuration object.
+//
+// Config speaks no language of its own: flag help and validation problems
+// are catalog keys (cli.config.* in cli.*.toml), rendered by the Translator
+// the command hands to Bind, so that `careloop serve -h` and its errors read
+// in the CLI's language.
 package config
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/careloop/careloop/internal/i18n"
 )
 
 // Config is the typed configuration shared by every subcommand.
@@ -39,6 +45,50 @@ type Config struct {
 // Getenv looks up an environment variable; os.Getenv in production.
 type Getenv func(string) string
 
+// Translator renders a catalog key with its parameters in the reader's
+// language; the CLI passes its own so config need not know how it chose.
+type Translator func(key string, params map[string]any) string
+
+// Problem is one bad setting: the flag or variable it came from and the
+// catalog key (with parameters) that says what is wrong.
+type Problem struct {
+	Setting string // "--addr", "CARELOOP_SHUTDOWN_GRACE"
+	Key     string
+	Params  map[string]any
+}
+
+// Error lists every bad setting at once, so a user fixes them in one go.
+type Error struct {
+	Problems []Problem
+	tr       Translator
+}
+
+// Error renders each problem as "setting: message", one per line, in the
+// translator's language, or the catalog's default language when none was
+// given (Validate called outside a command, e.g. by the test kit).
+func (e *Error) Error() string {
+	tr := e.tr
+	if tr == nil {
+		tr = defaultTranslator
+	}
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.Setting + ": " + tr(p.Key, p.Params)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// In returns the error rendered by tr.
+func (e *Error) In(tr Translator) *Error {
+	return &Error{Problems: e.Problems, tr: tr}
+}
+
+var defaultCatalog = sync.OnceValue(i18n.MustLoad)
+
+func defaultTranslator(key string, params map[string]any) string {
+	return defaultCatalog().T(i18n.Default, key, params)
+}
+
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
@@ -53,21 +103,26 @@ func Defaults() Config {
 }
 
 // Bind registers the shared flags on fs, with defaults taken from the
-// environment so that a flag given on the command line overrides it.
-// Call Finish after fs.Parse to read *_FILE variants and validate.
-func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool) *Binder {
-	b := &Binder{getenv: getenv, c: c, fs: fs}
+// environment so that a flag given on the command line overrides it; tr
+// renders their help and, in Finish, the problems (nil: the default
+// language). Call Finish after fs.Parse to read *_FILE variants and validate.
+func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool, tr Translator) *Binder {
+	if tr == nil {
+		tr = defaultTranslator
+	}
+	b := &Binder{getenv: getenv, c: c, fs: fs, tr: tr}
+	help := func(key string) string { return tr(key, nil) }
 	d := Defaults()
-	fs.StringVar(&c.DataDir, "data", b.env("DATA", d.DataDir), "data directory (SQLite database, backups) [CARELOOP_DATA]")
-	fs.StringVar(&c.DB, "db", b.env("DB", ""), "database DSN: postgres://… for PostgreSQL; empty for SQLite in the data directory [CARELOOP_DB]")
-	fs.StringVar(&c.LogLevel, "log-level", b.env("LOG_LEVEL", d.LogLevel), "debug, info, warn or error [CARELOOP_LOG_LEVEL]")
-	fs.StringVar(&c.LogFormat, "log-format", b.env("LOG_FORMAT", d.LogFormat), "text or json [CARELOOP_LOG_FORMAT]")
+	fs.StringVar(&c.DataDir, "data", b.env("DATA", d.DataDir), help("cli.config.data"))
+	fs.StringVar(&c.DB, "db", b.env("DB", ""), help("cli.config.db"))
+	fs.StringVar(&c.LogLevel, "log-level", b.env("LOG_LEVEL", d.LogLevel), help("cli.config.log_level"))
+	fs.StringVar(&c.LogFormat, "log-format", b.env("LOG_FORMAT", d.LogFormat), help("cli.config.log_format"))
 	if serve {
-		fs.StringVar(&c.Addr, "addr", b.env("ADDR", d.Addr), "listen address [CARELOOP_ADDR]")
-		fs.BoolVar(&c.Demo, "demo", b.env("DEMO", "") == "true" || b.env("DEMO", "") == "1", "load demo data and demo accounts [CARELOOP_DEMO]")
-		fs.StringVar(&c.BaseURL, "base-url", b.env("BASE_URL", ""), "public URL, e.g. https://care.example.com [CARELOOP_BASE_URL]")
+		fs.StringVar(&c.Addr, "addr", b.env("ADDR", d.Addr), help("cli.config.addr"))
+		fs.BoolVar(&c.Demo, "demo", b.env("DEMO", "") == "true" || b.env("DEMO", "") == "1", help("cli.config.demo"))
+		fs.StringVar(&c.BaseURL, "base-url", b.env("BASE_URL", ""), help("cli.config.base_url"))
 		origins := b.env("TRUSTED_ORIGINS", "")
-		fs.Func("trusted-origin", "extra origin allowed to post forms (repeatable) [CARELOOP_TRUSTED_ORIGINS, comma-separated]", func(s string) error {
+		fs.Func("trusted-origin", help("cli.config.trusted_origin"), func(s string) error {
 			c.TrustedOrigins = append(c.TrustedOrigins, s)
 			return nil
 		})
@@ -77,28 +132,27 @@ func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool) *Binder {
 		if proxies := b.env("TRUSTED_PROXIES", ""); proxies != "" {
 			c.TrustedProxies = splitList(proxies)
 		}
-		fs.Func("trusted-proxy", "reverse proxy address or CIDR whose X-Forwarded-For is believed (repeatable) [CARELOOP_TRUSTED_PROXIES, comma-separated]", func(s string) error {
+		fs.Func("trusted-proxy", help("cli.config.trusted_proxy"), func(s string) error {
 			c.TrustedProxies = append(c.TrustedProxies, s)
 			return nil
 		})
 		grace := b.env("SHUTDOWN_GRACE", d.ShutdownGrace.String())
 		g, err := time.ParseDuration(grace)
 		if err != nil {
-			b.errs = append(b.errs, fmt.Errorf("CARELOOP_SHUTDOWN_GRACE: %w", err))
+			b.problem("CARELOOP_SHUTDOWN_GRACE", "cli.config.bad_grace", "Value", grace)
 			g = d.ShutdownGrace
 		}
-		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", g, "how long shutdown waits for in-flight requests and jobs [CARELOOP_SHUTDOWN_GRACE]")
+		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", g, help("cli.config.shutdown_grace"))
 		rows := d.ImportSyncRows
 		if v := b.env("IMPORT_SYNC_ROWS", ""); v != "" {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
-				b.errs = append(b.errs, fmt.Errorf("CARELOOP_IMPORT_SYNC_ROWS %q: want a whole number of rows, e.g. 5000", v))
+				b.problem("CARELOOP_IMPORT_SYNC_ROWS", "cli.config.bad_sync_rows_env", "Value", v)
 			} else {
 				rows = n
 			}
 		}
-		fs.IntVar(&c.ImportSyncRows, "import-sync-rows", rows,
-			"customer imports with more data rows than this run as background jobs with progress and cancel [CARELOOP_IMPORT_SYNC_ROWS]")
+		fs.IntVar(&c.ImportSyncRows, "import-sync-rows", rows, help("cli.config.import_sync_rows"))
 	} else if c.ImportSyncRows <= 0 {
 		c.ImportSyncRows = d.ImportSyncRows // no jobs run outside serve; the value is unused
 	}
@@ -107,10 +161,23 @@ func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool) *Binder {
 
 // Binder carries what Bind needs to finish after parsing.
 type Binder struct {
-	getenv Getenv
-	c      *Config
-	fs     *flag.FlagSet
-	errs   []error
+	getenv   Getenv
+	c        *Config
+	fs       *flag.FlagSet
+	tr       Translator
+	problems []Problem
+}
+
+func (b *Binder) problem(setting, key string, kv ...any) {
+	b.problems = append(b.problems, problem(setting, key, kv...))
+}
+
+func problem(setting, key string, kv ...any) Problem {
+	p := Problem{Setting: setting, Key: key, Params: map[string]any{}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p.Params[kv[i].(string)] = kv[i+1]
+	}
+	return p
 }
 
 // env reads CARELOOP_NAME, or the content of the file named by
@@ -122,7 +189,9 @@ func (b *Binder) env(name, def string) string {
 	if path := b.getenv("CARELOOP_" + name + "_FILE"); path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			b.errs = append(b.errs, fmt.Errorf("CARELOOP_%s_FILE: %w", name, err))
+			// The operating system's reason is its own words; the
+			// sentence around it is ours.
+			b.problem("CARELOOP_"+name+"_FILE", "cli.config.unreadable_file", "Path", path, "Reason", err)
 			return def
 		}
 		return strings.TrimRight(string(data), "\r\n")
@@ -130,45 +199,52 @@ func (b *Binder) env(name, def string) string {
 	return def
 }
 
-// Finish validates the configuration after the flags were parsed.
+// Finish validates the configuration after the flags were parsed; its
+// error is an *Error in the Binder's language.
 func (b *Binder) Finish() error {
-	if len(b.errs) > 0 {
-		return errors.Join(b.errs...)
+	if len(b.problems) > 0 {
+		return &Error{Problems: b.problems, tr: b.tr}
 	}
-	return b.c.Validate()
+	if err := b.c.Validate(); err != nil {
+		return err.(*Error).In(b.tr)
+	}
+	return nil
 }
 
-// Validate reports every invalid setting at once.
+// Validate reports every invalid setting at once, as an *Error.
 func (c *Config) Validate() error {
-	var errs []error
+	var ps []Problem
 	if c.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
+			ps = append(ps, problem("--addr", "cli.config.bad_addr", "Value", c.Addr))
 		}
 	}
 	if c.DB != "" && !c.IsPostgres() {
-		errs = append(errs, fmt.Errorf("--db %q: want a postgres:// or postgresql:// URL, or nothing for SQLite", c.DB))
+		ps = append(ps, problem("--db", "cli.config.bad_db", "Value", c.DB))
 	}
 	if c.DB == "" && c.DataDir == "" {
-		errs = append(errs, errors.New("--data: a data directory is needed for SQLite"))
+		ps = append(ps, problem("--data", "cli.config.no_data"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+		ps = append(ps, problem("--log-level", "cli.config.bad_log_level", "Value", c.LogLevel))
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
-		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+		ps = append(ps, problem("--log-format", "cli.config.bad_log_format", "Value", c.LogFormat))
 	}
 	if c.ImportSyncRows <= 0 {
-		errs = append(errs, fmt.Errorf("--import-sync-rows %d: want a positive number of rows (default 5000); larger imports run in the background", c.ImportSyncRows))
+		ps = append(ps, problem("--import-sync-rows", "cli.config.bad_sync_rows", "Value", c.ImportSyncRows, "Default", Defaults().ImportSyncRows))
 	}
 	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
-		errs = append(errs, fmt.Errorf("--base-url %q: want an http:// or https:// URL", c.BaseURL))
+		ps = append(ps, problem("--base-url", "cli.config.bad_base_url", "Value", c.BaseURL))
 	}
-	return errors.Join(errs...)
+	if len(ps) == 0 {
+		return nil
+	}
+	return &Error{Problems: ps}
 }
 
 // IsPostgres tells whether the DSN selects PostgreSQL.

@@ -9,14 +9,27 @@ import (
 	"testing"
 
 	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/i18n"
 )
 
+var cat = i18n.MustLoad()
+
+// in is the translator of a language, as the CLI passes one.
+func in(lang string) Translator {
+	return func(key string, params map[string]any) string { return cat.T(lang, key, params) }
+}
+
 func parse(t *testing.T, env map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	return parseIn(t, "en", env, args...)
+}
+
+func parseIn(t *testing.T, lang string, env map[string]string, args ...string) (Config, error) {
 	t.Helper()
 	var c Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	b := Bind(fs, func(k string) string { return env[k] }, &c, true)
+	b := Bind(fs, func(k string) string { return env[k] }, &c, true, in(lang))
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -102,10 +115,10 @@ func TestImportSyncRows(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, []string{"--import-sync-rows", "0"}, "--import-sync-rows 0: want a positive number of rows"},
-		{nil, []string{"--import-sync-rows=-5"}, "--import-sync-rows -5: want a positive number of rows"},
-		{map[string]string{"CARELOOP_IMPORT_SYNC_ROWS": "0"}, nil, "--import-sync-rows 0: want a positive number of rows"},
-		{map[string]string{"CARELOOP_IMPORT_SYNC_ROWS": "5k"}, nil, `CARELOOP_IMPORT_SYNC_ROWS "5k": want a whole number of rows`},
+		{nil, []string{"--import-sync-rows", "0"}, "--import-sync-rows: 0: want a positive number of rows"},
+		{nil, []string{"--import-sync-rows=-5"}, "--import-sync-rows: -5: want a positive number of rows"},
+		{map[string]string{"CARELOOP_IMPORT_SYNC_ROWS": "0"}, nil, "--import-sync-rows: 0: want a positive number of rows"},
+		{map[string]string{"CARELOOP_IMPORT_SYNC_ROWS": "5k"}, nil, `CARELOOP_IMPORT_SYNC_ROWS: “5k”: want a whole number of rows`},
 		{nil, []string{"--import-sync-rows", "many"}, `invalid value "many" for flag -import-sync-rows`},
 	} {
 		_, err := parse(t, tc.env, tc.args...)
@@ -117,7 +130,7 @@ func TestImportSyncRows(t *testing.T) {
 	var o Config
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	b := Bind(fs, func(k string) string { return env[k] }, &o, false)
+	b := Bind(fs, func(k string) string { return env[k] }, &o, false, nil)
 	if err := fs.Parse(nil); err != nil || b.Finish() != nil || o.ImportSyncRows != customers.DefaultImportSyncRows || fs.Lookup("import-sync-rows") != nil {
 		t.Fatalf("non-serve: %d", o.ImportSyncRows)
 	}

@@ -61,8 +61,14 @@ func Decode(r *http.Request, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		// encoding/json stops at a field's own UnmarshalJSON error and keeps
+		// only the first type or unknown-field error: walk the body for all
+		// of them. A syntax error has no fields to name.
+		// Nor does a body that is not an object at all (error.json_object).
+		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) && typ.Field != "" {
+		notObject := errors.As(err, &typ) && typ.Field == ""
+		if !errors.As(err, &syn) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !notObject {
 			if all := typeErrors(body, dst); all != nil {
 				return all
 			}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/careloop/careloop/internal/domain"
 )
@@ -96,8 +97,10 @@ func duplicateKey(body []byte) error {
 // typeErrors names every wrongly typed field of body for dst, where
 // encoding/json names only the first: a client fixing its request one field
 // per round trip is the error this avoids. Fields are found as encoding/json
-// finds them (the json tag, else the name, any case); unknown fields are left
-// to DisallowUnknownFields. It returns nil when it finds nothing.
+// finds them (the json tag, else the name, any case); every unknown field is
+// named too, and a value that a field's own UnmarshalJSON refuses (a time
+// that is not RFC 3339) is named with what it wants. It returns nil when it
+// finds nothing.
 func typeErrors(body []byte, dst any) error {
 	t := reflect.TypeOf(dst)
 	if t == nil || t.Kind() != reflect.Pointer {
@@ -143,6 +146,10 @@ func collectTypeErrors(raw []byte, t reflect.Type, path string, v *domain.Valida
 			}
 			if f, ok := fieldByJSONName(t, key); ok {
 				collectTypeErrors(val, f.Type, join(path, key), v)
+			} else {
+				// encoding/json names only the first unknown field, and
+				// none once a type error came first.
+				v.Add(join(path, key), "validation.unknown_field", nil)
 			}
 		}
 	case !custom && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && t.Elem().Kind() != reflect.Uint8:
@@ -157,8 +164,16 @@ func collectTypeErrors(raw []byte, t reflect.Type, path string, v *domain.Valida
 	default:
 		err := json.Unmarshal(raw, reflect.New(t).Interface())
 		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) {
+		switch {
+		case err == nil:
+		case errors.As(err, &typ):
 			v.Add(orBody(join(path, typ.Field)), "validation.type", map[string]any{"Type": jsonType(typ.Type.Kind().String())})
+		case t == reflect.TypeFor[time.Time]():
+			// time.Time's own error ("parsing time …") is Go's English and
+			// names no field; ours says what form is wanted.
+			v.Add(orBody(path), "validation.datetime", nil)
+		case custom:
+			v.Add(orBody(path), "validation.value", nil)
 		}
 	}
 }
