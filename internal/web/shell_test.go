@@ -251,6 +251,9 @@ func TestHomeAndSettingsForEachRole(t *testing.T) {
 		if !strings.Contains(myBlock, fmt.Sprintf(`href="/customers/%d"`, mine.ID)) || strings.Contains(myBlock, fmt.Sprintf(`href="/customers/%d"`, other.ID)) {
 			t.Errorf("agent's customers block: %s", myBlock)
 		}
+		if strings.Contains(myBlock, "owner_id=me") {
+			t.Error("the block links to more of the agent's customers when it shows them all")
+		}
 		if strings.Contains(body, `id="block-imports"`) || strings.Contains(body, `href="/admin"`) || strings.Contains(body, `id="block-setup"`) {
 			t.Error("the agent sees imports, settings or the setup checklist")
 		}

@@ -111,8 +111,12 @@ func homeMyCustomers(u *UI, r *http.Request, p *Page) (*HomeBlock, error) {
 	if len(page.Items) == 0 && !p.User.Can(identity.CustomersEdit) {
 		return nil, nil // nobody to look after, and no way to take customers on
 	}
-	return &HomeBlock{ID: "my-customers", Title: p.T("home.my_customers"), Lead: p.T("home.my_customers_lead"),
-		Items: p.customerItems(page.Items), Empty: p.T("home.my_customers_none")}, nil
+	b := &HomeBlock{ID: "my-customers", Title: p.T("home.my_customers"), Lead: p.T("home.my_customers_lead"),
+		Items: p.customerItems(page.Items), Empty: p.T("home.my_customers_none")}
+	if page.NextCursor != "" {
+		b.Actions = []HomeAction{{Href: "/customers?owner_id=me", Label: p.T("home.all_my_customers")}}
+	}
+	return b, nil
 }
 
 // homeRecentCustomers: the newest registrations the user may see.
