@@ -250,3 +250,32 @@ func TestFlagHelpSpeaksTheCLIsLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagMistakesSpeakTheCLIsLanguage: the flag package's English errors
+// ("flag provided but not defined") never reach the user; each mistake is a
+// usage error (status 2) from the catalog, followed by the flags' list.
+func TestFlagMistakesSpeakTheCLIsLanguage(t *testing.T) {
+	for _, lang := range []string{"zh-CN", "en"} {
+		c := newCLI(t, dbtest.Target{})
+		c.env["CARELOOP_LANG"] = lang
+		e := env{lang: lang}
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"serve", "--bogus"}, e.T("cli.flag_undefined", "Flag", "bogus")},
+			{[]string{"serve", "--import-sync-rows", "many"}, e.T("cli.flag_invalid", "Flag", "import-sync-rows", "Value", "many")},
+			{[]string{"serve", "--demo=maybe"}, e.T("cli.flag_invalid", "Flag", "demo", "Value", "maybe")},
+			{[]string{"user", "add", "--email"}, e.T("cli.flag_no_value", "Flag", "email")},
+			{[]string{"bench", "me", "---c", "1"}, e.T("cli.flag_syntax", "Value", "---c")},
+		} {
+			_, stderr, err := c.run("", tc.args...)
+			if err == nil || err.Error() != tc.want || exitCode(err) != 2 {
+				t.Errorf("%s %v: %v, want %q", lang, tc.args, err, tc.want)
+			}
+			if strings.Contains(stderr, "flag provided") || strings.Contains(stderr, "invalid value") || !strings.Contains(stderr, e.T("cli.flags_of", "Command", "careloop "+tc.args[0])[:6]) {
+				t.Errorf("%s %v: stderr %q", lang, tc.args, stderr)
+			}
+		}
+	}
+}
