@@ -244,7 +244,7 @@ func TestFlagHelpSpeaksTheCLIsLanguage(t *testing.T) {
 		}
 		_, _, err := c.run("", "bench", "no-such-scenario")
 		for _, s := range bench.Scenarios {
-			if err == nil || !strings.Contains(err.Error(), s.Name+" ("+e.T(s.SummaryKey)+")") || !catalog().Has(s.SummaryKey) {
+			if err == nil || !strings.Contains(err.Error(), e.T("cli.bench_entry", "Name", s.Name, "Summary", e.T(s.SummaryKey))) || !catalog().Has(s.SummaryKey) {
 				t.Errorf("%s: bench list lacks %s's summary: %v", lang, s.Name, err)
 			}
 		}
