@@ -27,7 +27,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if name == "" && fs.NArg() > 0 {
@@ -35,7 +35,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	}
 	var names []string
 	for _, s := range bench.Scenarios {
-		names = append(names, s.Name+" ("+e.T(s.SummaryKey)+")")
+		names = append(names, e.T("cli.bench_entry", "Name", s.Name, "Summary", e.T(s.SummaryKey)))
 	}
 	sc, ok := bench.Find(name)
 	if !ok {

@@ -24,7 +24,7 @@ func flags(e env, name string, serve bool, args []string, extra func(fs *flag.Fl
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseFlags(fs, args); err != nil {
 		return c, fs, err
 	}
 	if err := b.Finish(); err != nil {

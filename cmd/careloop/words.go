@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -127,4 +128,51 @@ func zeroDefault(f *flag.Flag) bool {
 		return true
 	}
 	return false
+}
+
+// The flag package's own errors, which it writes in English.
+var (
+	flagUndefined = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
+	flagInvalid   = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]+): `)
+	flagNoValue   = regexp.MustCompile(`^flag needs an argument: -+(.+)$`)
+	flagSyntax    = regexp.MustCompile(`^bad flag syntax: (.*)$`)
+)
+
+// parseFlags parses args as fs.Parse does, but answers a mistake in the
+// CLI's language: the flag package writes "flag provided but not defined"
+// to its output before calling Usage, so that output is silenced during
+// the parse and the usage is printed after the translated error is known.
+func (e env) parseFlags(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if err == nil {
+		return nil
+	}
+	fs.Usage()
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{e.flagError(err.Error())}
+}
+
+// flagError is the catalog's sentence for one of the flag package's errors;
+// one it does not know of is passed on as it is.
+func (e env) flagError(msg string) string {
+	if m := flagUndefined.FindStringSubmatch(msg); m != nil {
+		return e.T("cli.flag_undefined", "Flag", m[1])
+	}
+	if m := flagInvalid.FindStringSubmatch(msg); m != nil {
+		return e.T("cli.flag_invalid", "Flag", m[2], "Value", m[1])
+	}
+	if m := flagNoValue.FindStringSubmatch(msg); m != nil {
+		return e.T("cli.flag_no_value", "Flag", m[1])
+	}
+	if m := flagSyntax.FindStringSubmatch(msg); m != nil {
+		return e.T("cli.flag_syntax", "Value", m[1])
+	}
+	return msg
 }

@@ -244,8 +244,37 @@ func TestFlagHelpSpeaksTheCLIsLanguage(t *testing.T) {
 		}
 		_, _, err := c.run("", "bench", "no-such-scenario")
 		for _, s := range bench.Scenarios {
-			if err == nil || !strings.Contains(err.Error(), s.Name+" ("+e.T(s.SummaryKey)+")") || !catalog().Has(s.SummaryKey) {
+			if err == nil || !strings.Contains(err.Error(), e.T("cli.bench_entry", "Name", s.Name, "Summary", e.T(s.SummaryKey))) || !catalog().Has(s.SummaryKey) {
 				t.Errorf("%s: bench list lacks %s's summary: %v", lang, s.Name, err)
+			}
+		}
+	}
+}
+
+// TestFlagMistakesSpeakTheCLIsLanguage: the flag package's English errors
+// ("flag provided but not defined") never reach the user; each mistake is a
+// usage error (status 2) from the catalog, followed by the flags' list.
+func TestFlagMistakesSpeakTheCLIsLanguage(t *testing.T) {
+	for _, lang := range []string{"zh-CN", "en"} {
+		c := newCLI(t, dbtest.Target{})
+		c.env["CARELOOP_LANG"] = lang
+		e := env{lang: lang}
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"serve", "--bogus"}, e.T("cli.flag_undefined", "Flag", "bogus")},
+			{[]string{"serve", "--import-sync-rows", "many"}, e.T("cli.flag_invalid", "Flag", "import-sync-rows", "Value", "many")},
+			{[]string{"serve", "--demo=maybe"}, e.T("cli.flag_invalid", "Flag", "demo", "Value", "maybe")},
+			{[]string{"user", "add", "--email"}, e.T("cli.flag_no_value", "Flag", "email")},
+			{[]string{"bench", "me", "---c", "1"}, e.T("cli.flag_syntax", "Value", "---c")},
+		} {
+			_, stderr, err := c.run("", tc.args...)
+			if err == nil || err.Error() != tc.want || exitCode(err) != 2 {
+				t.Errorf("%s %v: %v, want %q", lang, tc.args, err, tc.want)
+			}
+			if strings.Contains(stderr, "flag provided") || strings.Contains(stderr, "invalid value") || !strings.Contains(stderr, e.T("cli.flags_of", "Command", "careloop "+tc.args[0])[:6]) {
+				t.Errorf("%s %v: stderr %q", lang, tc.args, stderr)
 			}
 		}
 	}

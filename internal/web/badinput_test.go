@@ -99,8 +99,17 @@ func TestBadInputGets4xxAndChangesNothing(t *testing.T) {
 		if r := k.Do(testkit.Request{Method: "PATCH", Path: "/api/v1/roles/nope", Token: token, Body: `{}`}); r.Status != http.StatusNotFound {
 			t.Errorf("unknown role: %d", r.Status)
 		}
-		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?from=yesterday&actor_id=-1", Token: token}); r.Status != http.StatusBadRequest {
+		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?from=yesterday&actor_id=-1&limit=lots", Token: token}); r.Status != http.StatusBadRequest {
 			t.Errorf("bad audit filter: %d", r.Status)
+		} else {
+			// One answer names each bad parameter, the limit too.
+			var fields []string
+			for _, e := range r.Problem(t).Errors {
+				fields = append(fields, e.Field)
+			}
+			if strings.Join(fields, " ") != "actor_id from limit" {
+				t.Errorf("bad audit filter names %q", fields)
+			}
 		}
 		if after := k.Snapshot(); after != before {
 			t.Fatalf("bad input changed the database:\nbefore:\n%s\nafter:\n%s", before, after)

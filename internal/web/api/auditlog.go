@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -52,8 +53,12 @@ func AuditFilter(r *http.Request) (audit.Filter, error) {
 		}
 		*tf.dst = t
 	}
+	// A bad limit joins the other problems rather than hiding them.
 	limit, err := httpx.Limit(r, 50)
-	if err != nil {
+	var bad *domain.ValidationError
+	if errors.As(err, &bad) {
+		v.Fields = append(v.Fields, bad.Fields...)
+	} else if err != nil {
 		return f, err
 	}
 	f.Limit = limit

@@ -258,17 +258,16 @@ func (a *API) deadline(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
+	// Both parameters are checked before answering, so that one 400 names
+	// each bad one, as a JSON body's problems do.
+	var bad domain.ValidationError
 	from := a.Clock.Now()
-	if q.Get("from") != "" {
-		var err error
-		if from, err = parseInstant(r, "from"); err != nil {
-			a.Error(w, r, err)
-			return
-		}
+	if r.URL.Query().Get("from") != "" {
+		from = collectInstant(r, "from", &bad)
 	}
-	d, err := ParseBusinessDuration(q.Get("duration"))
-	if err != nil {
+	d, err := ParseBusinessDuration(r.URL.Query().Get("duration"))
+	collect(err, &bad)
+	if err := bad.Err(); err != nil {
 		a.Error(w, r, err)
 		return
 	}
@@ -278,6 +277,21 @@ func (a *API) deadline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.JSON(w, http.StatusOK, DeadlineAnswer{Deadline: due})
+}
+
+// collectInstant is parseInstant adding its problem to bad.
+func collectInstant(r *http.Request, field string, bad *domain.ValidationError) time.Time {
+	t, err := parseInstant(r, field)
+	collect(err, bad)
+	return t
+}
+
+// collect adds a validation error's fields to bad.
+func collect(err error, bad *domain.ValidationError) {
+	var v *domain.ValidationError
+	if errors.As(err, &v) {
+		bad.Fields = append(bad.Fields, v.Fields...)
+	}
 }
 
 // ParseBusinessDuration reads a duration such as 90m, 24h or 1h30m (Go
@@ -301,13 +315,10 @@ func (a *API) businessTime(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	from, err := parseInstant(r, "from")
-	if err != nil {
-		a.Error(w, r, err)
-		return
-	}
-	to, err := parseInstant(r, "to")
-	if err != nil {
+	var bad domain.ValidationError
+	from := collectInstant(r, "from", &bad)
+	to := collectInstant(r, "to", &bad)
+	if err := bad.Err(); err != nil {
 		a.Error(w, r, err)
 		return
 	}
