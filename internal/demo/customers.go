@@ -117,8 +117,14 @@ func SeedCustomers(ctx context.Context, d *db.DB, store *customers.Store, cat *c
 					Serial: fmt.Sprintf("SN%s%05d", bought.Format("0601"), r.IntN(100000)), PurchaseDate: bought.Format("2006-01-02")}); err != nil {
 					return fmt.Errorf("demo product of %s: %w", c.Number, err)
 				}
-				if _, err := d.Q(ctx).ExecContext(ctx, `UPDATE timeline_events SET at = $1 WHERE id = (SELECT MAX(id) FROM timeline_events WHERE customer_id = $2)`,
-					db.Now(bought.Add(2*time.Hour)), c.ID); err != nil {
+				// The event stays at its purchase date (its business time); it
+				// was recorded a little after the sale, never after now.
+				recorded := bought.Add(2 * time.Hour)
+				if recorded.After(now) {
+					recorded = now
+				}
+				if _, err := d.Q(ctx).ExecContext(ctx, `UPDATE timeline_events SET recorded_at = $1 WHERE id = (SELECT MAX(id) FROM timeline_events WHERE customer_id = $2)`,
+					db.Now(recorded), c.ID); err != nil {
 					return fmt.Errorf("demo timeline: %w", err)
 				}
 			}

@@ -105,5 +105,11 @@ func TestDemoCustomersSpanThreeYearsOfRegistrations(t *testing.T) {
 		if churned < 50 || old < demo.CustomerCount/2 || householdOrgs != 0 {
 			t.Fatalf("%d churned, %d registered over a year ago, %d misfit products", churned, old, householdOrgs)
 		}
+		// Nothing on a demo timeline happens, or was recorded, after now.
+		var future int
+		d.R.QueryRow(`SELECT COUNT(*) FROM timeline_events WHERE at > $1 OR recorded_at > $1`, db.Now(now)).Scan(&future)
+		if future != 0 {
+			t.Fatalf("%d timeline events in the future", future)
+		}
 	})
 }
