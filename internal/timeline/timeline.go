@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,19 @@ func SnakeCase(s string) string {
 // contactKinds are the kinds (by prefix) of events in which the customer
 // was in touch with the company; the latest is the customer's last contact.
 var contactKinds = []string{"contact.", "call.", "visit.", "ticket.", "care.", "survey."}
+
+// kindDomains are the first words of the kinds that domains write (or will:
+// tickets, care, surveys and field service add theirs as they land). A kind
+// filter must start with one, so a mistyped filter is an error, not an
+// empty history.
+var kindDomains = []string{"customer", "contact", "call", "visit", "ticket", "care", "survey", "service"}
+
+// KnownKindPrefix tells whether prefix (a kind filter such as "customer." or
+// "contact.logged") starts with a known domain.
+func KnownKindPrefix(prefix string) bool {
+	first, _, _ := strings.Cut(prefix, ".")
+	return slices.Contains(kindDomains, first)
+}
 
 // IsContact tells whether an event of kind is an interaction with the
 // customer (it moves the customer's last contact).
@@ -167,6 +181,11 @@ func (l *Log) List(ctx context.Context, customerID int64, kinds []string, limit 
 		}
 		args = append(args, at, id)
 		where = append(where, "(e.at < $2 OR (e.at = $2 AND e.id < $3))")
+	}
+	for _, k := range kinds {
+		if !KnownKindPrefix(k) {
+			return Page{}, domain.Invalid("kind", "validation.timeline_kind", map[string]any{"Values": strings.Join(kindDomains, ", ")})
+		}
 	}
 	if len(kinds) > 0 {
 		var ors []string

@@ -99,6 +99,15 @@ func TestCustomersAPI(t *testing.T) {
 			!strings.Contains(tl, `"params":{"product":"净水器","serial":"SN-0001"}`) {
 			t.Fatalf("timeline: %s", tl)
 		}
+		// A kind filter keeps what it names; a mistyped one is an error naming kind.
+		if r := k.Do(testkit.Request{Method: "GET", Path: path + "/timeline?kind=customer.product", Token: agent}); r.Status != 200 ||
+			!strings.Contains(string(r.Body), "customer.product_added") || strings.Contains(string(r.Body), "customer.created") {
+			t.Fatalf("timeline by kind: %d %s", r.Status, r.Body)
+		}
+		if r := k.Do(testkit.Request{Method: "GET", Path: path + "/timeline?kind=bogus", Token: agent}); r.Status != http.StatusBadRequest ||
+			!strings.Contains(string(r.Body), `"field":"kind"`) {
+			t.Fatalf("timeline?kind=bogus: %d %s", r.Status, r.Body)
+		}
 		// Stale and bad updates.
 		if r := k.Do(testkit.Request{Method: "PATCH", Path: path, Token: agent, Body: `{"tier":"normal"}`, Header: map[string]string{"If-Match": `"v99"`}}); r.Status != http.StatusPreconditionFailed {
 			t.Fatalf("stale patch: %d", r.Status)
