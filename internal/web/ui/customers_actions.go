@@ -80,28 +80,16 @@ type customerErase struct {
 }
 
 func (u *UI) confirmEraseCustomer(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		u.fail(w, r, err)
-		return
-	}
-	c, err := u.Customers.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		u.fail(w, r, err)
+	c, ok := u.pathCustomer(w, r)
+	if !ok {
 		return
 	}
 	u.render(w, r, http.StatusOK, "customer_erase", u.page(r, "customers.erase_title", &customerErase{C: c}))
 }
 
 func (u *UI) eraseCustomer(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		u.fail(w, r, err)
-		return
-	}
-	c, err := u.Customers.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		u.fail(w, r, err)
+	c, ok := u.pathCustomer(w, r)
+	if !ok {
 		return
 	}
 	// The number typed must be the record's: an erasure cannot be undone.
@@ -112,9 +100,9 @@ func (u *UI) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusBadRequest, "customer_erase", p)
 		return
 	}
-	if err := u.Customers.Erase(r.Context(), id); err != nil {
+	if err := u.Customers.Erase(r.Context(), c.ID); err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	redirect(w, r, fmt.Sprintf("/customers/%d?done=erased", id))
+	redirect(w, r, fmt.Sprintf("/customers/%d?done=erased", c.ID))
 }

@@ -239,6 +239,20 @@ func (u *UI) customer(w http.ResponseWriter, r *http.Request) {
 	u.customerDetailWith(w, r, d, nil)
 }
 
+// pathCustomer reads the customer of the path's {id} as the caller may see
+// it (masked phones stay masked), or answers the error and reports false.
+func (u *UI) pathCustomer(w http.ResponseWriter, r *http.Request) (customers.Customer, bool) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		var c customers.Customer
+		if c, err = u.Customers.Get(r.Context(), httpx.Principal(r), id); err == nil {
+			return c, true
+		}
+	}
+	u.fail(w, r, err)
+	return customers.Customer{}, false
+}
+
 // reloadDetail shows the record again with the error of one of its forms.
 func (u *UI) reloadDetail(w http.ResponseWriter, r *http.Request, id int64, d *customerPage, formErr error) {
 	c, err := u.Customers.Get(r.Context(), httpx.Principal(r), id)

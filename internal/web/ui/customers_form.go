@@ -177,16 +177,10 @@ func (u *UI) createCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) editCustomer(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		u.fail(w, r, err)
-		return
-	}
 	// Editors see what they may see: masked phones stay masked and are
 	// then kept unchanged unless retyped in full.
-	c, err := u.Customers.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		u.fail(w, r, err)
+	c, ok := u.pathCustomer(w, r)
+	if !ok {
 		return
 	}
 	f := formOf(c)
