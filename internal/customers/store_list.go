@@ -243,9 +243,14 @@ func (s *Store) Count(ctx context.Context, p *identity.Principal, f Filter) (n i
 	var sqlText string
 	var args []any
 	ended := func(examined int) bool { return examined < window }
+	if q.Kind == QueryName && utf8.RuneCountInString(q.Text) >= 3 {
+		n, capped, rare, err := s.countSubstring(ctx, q, f)
+		if err != nil || !rare {
+			return n, capped, err
+		}
+		// Rare among the newest: counted along the index, as below.
+	}
 	switch {
-	case d == db.Postgres && q.Kind == QueryName && utf8.RuneCountInString(q.Text) >= 3:
-		return s.pgCountSubstring(ctx, q, f)
 	case d == db.Postgres && (q.Kind == QueryName || q.Kind == QueryPinyin):
 		sqlText, args = pgCountNames(q, f, window)
 	case common:
@@ -283,52 +288,62 @@ func (s *Store) Count(ctx context.Context, p *identity.Principal, f Filter) (n i
 	return n, true, nil
 }
 
-// pgCountSubstring counts a name substring on PostgreSQL. The trigram
+// countSubstring counts a name substring (three characters or more)
+// among the newest CountWindow customers first. On PostgreSQL the trigram
 // index cannot stop early (a bitmap of every match is built first: 有限公司
 // has 250,000), nor can a scan in table order when the substring is rare
-// (all million rows), so the newest CountWindow customers are read first,
-// by the primary key: more than CountCap matches there is "1,000+"; a
-// window over every customer is exact; a substring so rare there that at
-// this rate it has at most pgIndexRowsSubstring matches in all is counted
-// in the trigram index as before (the search reads those same rows); else
-// the matches of the window are a lower bound.
-func (s *Store) pgCountSubstring(ctx context.Context, q Query, f Filter) (int, bool, error) {
+// (all million rows); on SQLite the trigram index stops early, but every
+// match it yields is a customer row read at random (1,001 of them cost more
+// than the search). So: more than CountCap matches in the window is
+// "1,000+"; a window over every customer is exact; a substring so rare
+// there that at this rate it has at most pgIndexRowsSubstring matches in
+// all is rare, and the caller counts it along the index (the search reads
+// those same rows); else the matches of the window are a lower bound.
+func (s *Store) countSubstring(ctx context.Context, q Query, f Filter) (n int, capped, rare bool, err error) {
 	top, err := s.newestID(ctx, 0)
 	if err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
 	lo := top - int64(CountWindow)
+	d := s.db.Dialect
 	var w where
-	text := substring(&w, db.Postgres, q.Text, false)
-	conds := []string{"merged_into IS NULL", "id > " + w.arg(lo), text}
+	from := "customers"
+	conds := []string{"merged_into IS NULL"}
+	if d == db.Postgres {
+		conds = append(conds, "id > "+w.arg(lo), substring(&w, d, q.Text, false))
+	} else {
+		key := ftsKey(q.Text)
+		from = "(SELECT rowid AS fts_id FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(key)) +
+			" AND rowid > " + w.arg(lo) + ") AS f JOIN customers ON customers.id = f.fts_id"
+		if key != q.Text {
+			conds = append(conds, "name LIKE "+w.arg("%"+escapeLike(q.Text)+"%")+` ESCAPE '\'`)
+		}
+	}
 	hit := "1"
 	if fc := f.conditions(&w); len(fc) > 0 {
 		hit = "CASE WHEN " + strings.Join(fc, " AND ") + " THEN 1 END"
 	}
-	sqlText := "SELECT COUNT(*), COUNT(hit) FROM (SELECT " + hit + " AS hit FROM customers WHERE " + strings.Join(conds, " AND ") +
+	sqlText := "SELECT COUNT(*), COUNT(hit) FROM (SELECT " + hit + " AS hit FROM " + from + " WHERE " + strings.Join(conds, " AND ") +
 		" LIMIT " + strconv.Itoa(CountCap+1) + ") AS m"
-	var examined, n int
-	if err := s.db.RQ(ctx).QueryRowContext(ctx, sqlText, append([]any{pgxExec}, w.args...)...).Scan(&examined, &n); err != nil {
-		return 0, false, fmt.Errorf("count customers: %w", err)
+	args := w.args
+	if d == db.Postgres {
+		args = append([]any{pgxExec}, args...)
+	}
+	var examined int
+	if err := s.db.RQ(ctx).QueryRowContext(ctx, sqlText, args...).Scan(&examined, &n); err != nil {
+		return 0, false, false, fmt.Errorf("count customers: %w", err)
 	}
 	switch {
 	case n > CountCap:
-		return CountCap, true, nil
+		return CountCap, true, false, nil
 	case examined > CountCap:
-		return n, true, nil // the window is full of the substring; the filters keep n
+		return n, true, false, nil // the window is full of the substring; the filters keep n
 	case lo <= 0:
-		return n, false, nil
+		return n, false, false, nil
 	case int64(examined)*top <= int64(pgIndexRowsSubstring)*int64(CountWindow):
-		sqlText, args := pgCountNames(q, f, CountCap+1)
-		if err := s.db.RQ(ctx).QueryRowContext(ctx, sqlText, append([]any{pgxExec}, args...)...).Scan(&examined, &n); err != nil {
-			return 0, false, fmt.Errorf("count customers: %w", err)
-		}
-		if n > CountCap {
-			return CountCap, true, nil
-		}
-		return n, examined > CountCap, nil
+		return 0, false, true, nil
 	}
-	return n, true, nil
+	return n, true, false, nil
 }
 
 // countSQL counts the rows of a search plan made without f's filters (at
