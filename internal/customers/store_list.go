@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -176,74 +177,227 @@ func (s *Store) finish(ctx context.Context, p *identity.Principal, page Page) (P
 	return page, nil
 }
 
-// Count counts the customers matching f (the cursor aside) up to CountCap:
-// exact at or below it; capped says there are more. Every count reads at
-// most CountCap + 1 rows of an index or the table, never all matches.
+// CountWindow bounds the rows a count of the filtered list examines (a
+// variable for tests). Without filters every row of the search's path is
+// a match, so reading CountCap + 1 of them settles the count. With filters
+// a rare one (a seldom-used tag, a common name with a rare tier) may reject
+// almost every row, and counting on to CountCap + 1 matches would read the
+// whole path: a million rows for the plain list, every candidate of a
+// common name. So a narrowed count examines at most CountCap + 1 rows of
+// the search's own path (read at random by id), or CountWindow customers
+// when the path is a scan in id order (the plain list, a common short
+// prefix on SQLite), and answers a lower bound when the path goes on.
+var CountWindow = 5000
+
+// PageTotal counts the matches of the page p of f, the search's answer:
+// a first page with no next page holds them all (no query); any other
+// page asks Count.
+func (s *Store) PageTotal(ctx context.Context, p *identity.Principal, f Filter, page Page) (n int, capped bool, err error) {
+	if f.Cursor == "" && page.NextCursor == "" {
+		return len(page.Items), false, nil
+	}
+	n, capped, err = s.Count(ctx, p, f)
+	if err == nil && capped {
+		// A lower bound is at least this page and, when there is one, the
+		// next customer.
+		seen := len(page.Items)
+		if page.NextCursor != "" {
+			seen++
+		}
+		n = max(n, seen)
+	}
+	return n, capped, err
+}
+
+// Count counts the customers matching f (the cursor aside). Without list
+// filters it is exact up to CountCap and capped says there are more; every
+// such count reads at most CountCap + 1 rows of an index or the table.
+// With filters it examines at most CountWindow rows of the search's path:
+// exact when the path ends within them, else capped with n the matches
+// seen, a lower bound ("n+"). capped thus always means "at least n, the
+// count stopped there".
 func (s *Store) Count(ctx context.Context, p *identity.Principal, f Filter) (n int, capped bool, err error) {
 	if !p.Can(identity.CustomersView) {
 		return 0, false, fmt.Errorf("count customers: %w", domain.ErrForbidden)
 	}
 	q := ClassifyQuery(f.Q)
 	d := s.db.Dialect
+	narrowed := f.narrowed()
+	window := CountCap + 1
+	if narrowed && q.Kind == QueryEmpty {
+		window = max(CountWindow, window)
+	}
+	var common bool
 	if d == db.SQLite && shortQuery(q) {
 		// The search already asks the index whether the prefix is common;
 		// a common one has more than CountCap matches.
-		common, err := s.commonPrefix(ctx, q)
-		if err != nil {
+		if common, err = s.commonPrefix(ctx, q); err != nil {
 			return 0, false, err
 		}
-		if common {
+		if common && !narrowed {
 			return CountCap, true, nil
 		}
 	}
-	f.Cursor, f.Limit = "", CountCap+1
-	limit := strconv.Itoa(CountCap + 1)
+	f.Cursor = ""
+	path := Filter{Q: f.Q, Limit: window}
 	var sqlText string
 	var args []any
-	if d == db.Postgres && (q.Kind == QueryName || q.Kind == QueryPinyin) {
-		sqlText, args = pgCountNames(q, f)
-	} else {
-		pl := s.searchPlan(d, q, f, 0, planNormal, 0)
-		sqlText = `SELECT COUNT(*) FROM (SELECT 1 FROM ` + pl.from + ` WHERE ` + strings.Join(pl.w.conds, " AND ") + ` LIMIT ` + limit + `) AS m`
-		args = pl.w.args
+	ended := func(examined int) bool { return examined < window }
+	if q.Kind == QueryName && utf8.RuneCountInString(q.Text) >= 3 {
+		n, capped, rare, err := s.countSubstring(ctx, q, f)
+		if err != nil || !rare {
+			return n, capped, err
+		}
+		// Rare among the newest: counted along the index, as below.
+	}
+	switch {
+	case d == db.Postgres && (q.Kind == QueryName || q.Kind == QueryPinyin):
+		sqlText, args = pgCountNames(q, f, window)
+	case common:
+		// A common prefix with filters: the newest window customers, in id
+		// order, as the search scans them first.
+		top, err := s.newestID(ctx, 0)
+		if err != nil {
+			return 0, false, err
+		}
+		lo := top - int64(max(CountWindow, window))
+		pl := s.searchPlan(d, q, path, 0, planWindow, lo)
+		sqlText, args = countSQL(pl, f, 0, "")
+		ended = func(int) bool { return lo <= 0 }
+	default:
+		pl := s.searchPlan(d, q, path, 0, planNormal, 0)
+		order := ""
+		if q.Kind == QueryEmpty {
+			order = "id DESC" // the newest customers, where the first page is
+		}
+		sqlText, args = countSQL(pl, f, window, order)
 	}
 	if d == db.Postgres {
 		args = append([]any{pgxExec}, args...)
 	}
-	if err := s.db.RQ(ctx).QueryRowContext(ctx, sqlText, args...).Scan(&n); err != nil {
+	var examined int
+	if err := s.db.RQ(ctx).QueryRowContext(ctx, sqlText, args...).Scan(&examined, &n); err != nil {
 		return 0, false, fmt.Errorf("count customers: %w", err)
 	}
-	if n > CountCap {
+	switch {
+	case n > CountCap:
 		return CountCap, true, nil
+	case ended(examined):
+		return n, false, nil
 	}
-	return n, false, nil
+	return n, true, nil
+}
+
+// countSubstring counts a name substring (three characters or more)
+// among the newest CountWindow customers first. On PostgreSQL the trigram
+// index cannot stop early (a bitmap of every match is built first: 有限公司
+// has 250,000), nor can a scan in table order when the substring is rare
+// (all million rows); on SQLite the trigram index stops early, but every
+// match it yields is a customer row read at random (1,001 of them cost more
+// than the search). So: more than CountCap matches in the window is
+// "1,000+"; a window over every customer is exact; a substring so rare
+// there that at this rate it has at most pgIndexRowsSubstring matches in
+// all is rare, and the caller counts it along the index (the search reads
+// those same rows); else the matches of the window are a lower bound.
+func (s *Store) countSubstring(ctx context.Context, q Query, f Filter) (n int, capped, rare bool, err error) {
+	top, err := s.newestID(ctx, 0)
+	if err != nil {
+		return 0, false, false, err
+	}
+	lo := top - int64(CountWindow)
+	d := s.db.Dialect
+	var w where
+	from := "customers"
+	conds := []string{"merged_into IS NULL"}
+	if d == db.Postgres {
+		conds = append(conds, "id > "+w.arg(lo), substring(&w, d, q.Text, false))
+	} else {
+		key := ftsKey(q.Text)
+		from = "(SELECT rowid AS fts_id FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(key)) +
+			" AND rowid > " + w.arg(lo) + ") AS f JOIN customers ON customers.id = f.fts_id"
+		if key != q.Text {
+			conds = append(conds, "name LIKE "+w.arg("%"+escapeLike(q.Text)+"%")+` ESCAPE '\'`)
+		}
+	}
+	hit := "1"
+	if fc := f.conditions(&w); len(fc) > 0 {
+		hit = "CASE WHEN " + strings.Join(fc, " AND ") + " THEN 1 END"
+	}
+	sqlText := "SELECT COUNT(*), COUNT(hit) FROM (SELECT " + hit + " AS hit FROM " + from + " WHERE " + strings.Join(conds, " AND ") +
+		" LIMIT " + strconv.Itoa(CountCap+1) + ") AS m"
+	args := w.args
+	if d == db.Postgres {
+		args = append([]any{pgxExec}, args...)
+	}
+	var examined int
+	if err := s.db.RQ(ctx).QueryRowContext(ctx, sqlText, args...).Scan(&examined, &n); err != nil {
+		return 0, false, false, fmt.Errorf("count customers: %w", err)
+	}
+	switch {
+	case n > CountCap:
+		return CountCap, true, false, nil
+	case examined > CountCap:
+		return n, true, false, nil // the window is full of the substring; the filters keep n
+	case lo <= 0:
+		return n, false, false, nil
+	case int64(examined)*top <= int64(pgIndexRowsSubstring)*int64(CountWindow):
+		return 0, false, true, nil
+	}
+	return n, true, false, nil
+}
+
+// countSQL counts the rows of a search plan made without f's filters (at
+// most limit of them in the given order, 0 for all) and, among them, those
+// the filters keep: two columns, examined and matches.
+func countSQL(pl plan, f Filter, limit int, order string) (string, []any) {
+	hit := "1"
+	if conds := f.conditions(&pl.w); len(conds) > 0 {
+		hit = "CASE WHEN " + strings.Join(conds, " AND ") + " THEN 1 END"
+	}
+	sqlText := `SELECT ` + hit + ` AS hit FROM ` + pl.from + ` WHERE ` + strings.Join(pl.w.conds, " AND ")
+	if order != "" {
+		sqlText += ` ORDER BY ` + order
+	}
+	if limit > 0 {
+		sqlText += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	return `SELECT COUNT(*), COUNT(hit) FROM (` + sqlText + `) AS m`, pl.w.args
 }
 
 // pgCountNames counts name or pinyin matches on PostgreSQL: each prefix
-// index read for at most CountCap + 1 entries, the union deduplicated; a
-// substring through the trigram index, stopping at CountCap + 1.
-func pgCountNames(q Query, f Filter) (string, []any) {
+// index read for at most limit entries, the union deduplicated; a
+// substring through the trigram index, stopping at limit. The list filters
+// are checked on the customers so found: two columns, examined and
+// matches.
+func pgCountNames(q Query, f Filter, limit int) (string, []any) {
 	var w where
-	limit := strconv.Itoa(CountCap + 1)
-	filters := f.conditions(&w)
+	lim := strconv.Itoa(limit)
 	and := func(conds ...string) string {
-		return strings.Join(append(append([]string{"merged_into IS NULL"}, conds...), filters...), " AND ")
+		return strings.Join(append([]string{"merged_into IS NULL"}, conds...), " AND ")
 	}
 	var subs []string
 	switch {
 	case q.Kind == QueryPinyin:
 		from, to := w.arg(q.Text), w.arg(q.Text+upper)
 		for _, col := range []string{"name_pinyin", "name_initials", "name_pinyin_alt", "name_initials_alt"} {
-			subs = append(subs, "(SELECT id FROM customers WHERE "+and(col+" <> ''", col+" ~>=~ "+from, col+" ~<~ "+to)+" LIMIT "+limit+")")
+			subs = append(subs, "(SELECT id FROM customers WHERE "+and(col+" <> ''", col+" ~>=~ "+from, col+" ~<~ "+to)+" LIMIT "+lim+")")
 		}
 	case len([]rune(q.Text)) < 3:
 		for _, v := range caseVariants(q.Text) {
-			subs = append(subs, "(SELECT id FROM customers WHERE "+and("name ~>=~ "+w.arg(v), "name ~<~ "+w.arg(v+upper))+" LIMIT "+limit+")")
+			subs = append(subs, "(SELECT id FROM customers WHERE "+and("name ~>=~ "+w.arg(v), "name ~<~ "+w.arg(v+upper))+" LIMIT "+lim+")")
 		}
 	default:
-		subs = append(subs, "(SELECT id FROM customers WHERE "+and(substring(&w, db.Postgres, q.Text, false))+" LIMIT "+limit+")")
+		subs = append(subs, "(SELECT id FROM customers WHERE "+and(substring(&w, db.Postgres, q.Text, false))+" LIMIT "+lim+")")
 	}
-	return "SELECT COUNT(*) FROM (" + strings.Join(subs, " UNION ") + ") AS m", w.args
+	ids := "(" + strings.Join(subs, " UNION ") + ")"
+	conds := f.conditions(&w)
+	if len(conds) == 0 {
+		return "SELECT COUNT(*), COUNT(*) FROM " + ids + " AS m", w.args
+	}
+	// At most limit customers read for the filters; the union is below
+	// limit only when every index read ended before it.
+	return "SELECT COUNT(*), COUNT(CASE WHEN " + strings.Join(conds, " AND ") + " THEN 1 END) FROM customers WHERE id IN (SELECT id FROM " +
+		ids + " AS u LIMIT " + lim + ")", w.args
 }
 
 // Staff is an active staff member who can own customers.

@@ -47,13 +47,77 @@ func TestCountStopsAtTheCap(t *testing.T) {
 			{customers.Filter{Q: "张乙有限公司"}, 1, false},
 			{customers.Filter{Q: "9999"}, 1, false},
 			{customers.Filter{Q: "13912345671"}, 1, false},
-			{customers.Filter{Q: "张", Tier: "vip"}, 0, false},
+			// Filters narrow a search: it examines CountCap + 1 of its
+			// candidates (of six) and says "at least 0".
+			{customers.Filter{Q: "张", Tier: "vip"}, 0, true},
+			{customers.Filter{Q: "李", Tier: "vip"}, 1, false},
 			{customers.Filter{NoOwner: true, Tier: "vip"}, 1, false},
 		} {
 			n, capped, err := f.store.Count(ctx, f.agent, c.f)
 			if err != nil || n != c.n || capped != c.capped {
 				t.Errorf("count %+v = %d, %v, %v; want %d, %v", c.f, n, capped, err, c.n, c.capped)
 			}
+		}
+	})
+}
+
+// TestCountOfARareFilterIsBounded: the filtered list's count examines at
+// most CountWindow of the newest customers and gives a lower bound past
+// them; a first page without a next page is its own count (no query), on
+// both databases.
+func TestCountOfARareFilterIsBounded(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		oldCap, oldWindow := customers.CountCap, customers.CountWindow
+		customers.CountCap, customers.CountWindow = 4, 6
+		t.Cleanup(func() { customers.CountCap, customers.CountWindow = oldCap, oldWindow })
+		// Eight customers, the oldest and the two newest tagged 稀有.
+		for i := range 8 {
+			in := customers.Input{Name: str(fmt.Sprintf("客户%d", i)), Phones: strs(fmt.Sprintf("1391234%04d", 5600+i))}
+			if i == 0 || i >= 6 {
+				in.Tags = &[]string{"稀有"}
+			}
+			if _, err := f.store.Create(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rare := customers.Filter{Tag: "稀有"}
+		// The newest six hold two of the three: "2+", not a scan on.
+		if n, capped, err := f.store.Count(ctx, f.agent, rare); err != nil || n != 2 || !capped {
+			t.Fatalf("count of a rare tag = %d, %v, %v; want 2, true (a lower bound)", n, capped, err)
+		}
+		// A window past every customer is exact.
+		customers.CountWindow = 9
+		if n, capped, err := f.store.Count(ctx, f.agent, rare); err != nil || n != 3 || capped {
+			t.Fatalf("count within a window of all = %d, %v, %v; want 3, false", n, capped, err)
+		}
+		customers.CountWindow = 6
+		// A page of one with a next: the count's lower bound, at least the
+		// page and the next customer.
+		one := rare
+		one.Limit = 1
+		page, err := f.store.Search(ctx, f.agent, one)
+		if err != nil || len(page.Items) != 1 || page.NextCursor == "" {
+			t.Fatalf("page of one: %+v, %v", page, err)
+		}
+		if n, capped, err := f.store.PageTotal(ctx, f.agent, one, page); err != nil || n != 2 || !capped {
+			t.Fatalf("total of a page of one = %d, %v, %v; want 2, true", n, capped, err)
+		}
+		// The whole answer on one page: exact, from the page alone.
+		rare.Limit = 20
+		page, err = f.store.Search(ctx, f.agent, rare)
+		if err != nil || len(page.Items) != 3 || page.NextCursor != "" {
+			t.Fatalf("single page: %d items, next %q, %v", len(page.Items), page.NextCursor, err)
+		}
+		if n, capped, err := f.store.PageTotal(ctx, f.agent, rare, page); err != nil || n != 3 || capped {
+			t.Fatalf("total of a single page = %d, %v, %v; want 3, false", n, capped, err)
+		}
+		// No query is made for it: a page the database does not hold
+		// counts as what it shows.
+		made := customers.Page{Items: make([]customers.Customer, 5)}
+		if n, capped, err := f.store.PageTotal(ctx, f.agent, customers.Filter{Tag: "无此标签"}, made); err != nil || n != 5 || capped {
+			t.Fatalf("total of a single page without a query = %d, %v, %v; want 5, false", n, capped, err)
 		}
 	})
 }

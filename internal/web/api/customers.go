@@ -78,7 +78,7 @@ func (a *API) searchCustomers(w http.ResponseWriter, r *http.Request) {
 	f.Limit, f.Cursor = limit, q.Get("cursor")
 	page, err := a.Customers.Search(r.Context(), pr, f)
 	if err == nil {
-		page.Total, page.TotalCapped, err = a.Customers.Count(r.Context(), pr, f)
+		page.Total, page.TotalCapped, err = a.Customers.PageTotal(r.Context(), pr, f, page)
 	}
 	if err != nil {
 		a.Error(w, r, err)

@@ -131,7 +131,7 @@ func (u *UI) customers(w http.ResponseWriter, r *http.Request) {
 	d.Searching = strings.TrimSpace(f.Q) != ""
 	page, err := u.Customers.Search(r.Context(), pr, f)
 	if err == nil {
-		page.Total, page.TotalCapped, err = u.Customers.Count(r.Context(), pr, f)
+		page.Total, page.TotalCapped, err = u.Customers.PageTotal(r.Context(), pr, f, page)
 	}
 	if err != nil {
 		if u.fieldErrors(p, err) {
