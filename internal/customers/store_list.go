@@ -196,6 +196,13 @@ func (s *Store) PageTotal(ctx context.Context, p *identity.Principal, f Filter, 
 	if f.Cursor == "" && page.NextCursor == "" {
 		return len(page.Items), false, nil
 	}
+	if k := ClassifyQuery(f.Q).Kind; (k == QueryName || k == QueryPinyin) && page.NextCursor != "" {
+		// A name or pinyin search that fills its page answers "more than
+		// this page": counting its matches as well doubled the cost of the
+		// search box at 8 connections (1,000,000 customers, SQLite: p99 of
+		// initials 21 → 41 ms, past the 30 ms floor).
+		return len(page.Items) + 1, true, nil
+	}
 	n, capped, err = s.Count(ctx, p, f)
 	if err == nil && capped {
 		// A lower bound is at least this page and, when there is one, the
