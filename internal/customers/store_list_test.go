@@ -119,6 +119,13 @@ func TestCountOfARareFilterIsBounded(t *testing.T) {
 		if n, capped, err := f.store.PageTotal(ctx, f.agent, customers.Filter{Tag: "无此标签"}, made); err != nil || n != 5 || capped {
 			t.Fatalf("total of a single page without a query = %d, %v, %v; want 5, false", n, capped, err)
 		}
+		// A name search that fills its page is "more than this page", with
+		// no count: a page the database does not hold says so.
+		named := customers.Filter{Q: "王"}
+		full := customers.Page{Items: make([]customers.Customer, 4), NextCursor: "next"}
+		if n, capped, err := f.store.PageTotal(ctx, f.agent, named, full); err != nil || n != 5 || !capped {
+			t.Fatalf("total of a full page of a name search = %d, %v, %v; want 5, true", n, capped, err)
+		}
 	})
 }
 
