@@ -31,7 +31,12 @@ func (a *API) tokenRoutes() []httpx.Route {
 }
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
-	ts, err := a.Identity.ListTokens(r.Context(), httpx.Principal(r).UserID)
+	a.tokensOf(w, r, httpx.Principal(r).UserID)
+}
+
+// tokensOf answers a page of user id's API tokens (never their secrets).
+func (a *API) tokensOf(w http.ResponseWriter, r *http.Request, id int64) {
+	ts, err := a.Identity.ListTokens(r.Context(), id)
 	if err != nil {
 		a.Error(w, r, err)
 		return

@@ -180,17 +180,7 @@ func (a *API) listUserTokens(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	ts, err := a.Identity.ListTokens(r.Context(), id)
-	if err != nil {
-		a.Error(w, r, err)
-		return
-	}
-	page, err := httpx.PageOf(r, ts)
-	if err != nil {
-		a.Error(w, r, err)
-		return
-	}
-	a.JSON(w, http.StatusOK, page)
+	a.tokensOf(w, r, id)
 }
 
 func (a *API) revokeUserToken(w http.ResponseWriter, r *http.Request) {
