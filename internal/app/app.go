@@ -21,6 +21,7 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web"
 	"github.com/careloop/careloop/internal/web/ui"
@@ -43,6 +44,7 @@ type App struct {
 	Customers *customers.Store
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
+	Tickets   *tickets.Store
 
 	http     *http.Server
 	listener net.Listener
@@ -102,6 +104,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Timeline = timeline.New(a.DB, a.Clock)
 	a.Customers = customers.NewStore(a.DB, a.Clock, a.Audit, a.Timeline)
 	a.Products = customers.NewCatalog(a.DB, a.Clock, a.Audit)
+	a.Tickets = tickets.NewStore(a.DB, a.Clock, a.Audit, a.Timeline)
+	if err := a.Tickets.EnsureDefaultCategories(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	a.Calendars = sla.NewStore(a.DB, a.Clock, a.Audit)
 	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
 		a.DB.Close()
@@ -131,7 +138,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline}
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

@@ -60,3 +60,22 @@ func (e *ValidationError) Err() error {
 func Invalid(field, key string, params map[string]any) error {
 	return &ValidationError{Fields: []FieldError{{Field: field, Key: key, Params: params}}}
 }
+
+// ConflictError is a conflict that says why, in the caller's language: the
+// state a ticket is in, who took it first. Key is a catalog key, Params
+// fill it; Data is given to API clients as is (e.g. {"state": "closed"}).
+type ConflictError struct {
+	Key    string
+	Params map[string]any
+	Data   map[string]any
+}
+
+func (e *ConflictError) Error() string { return "conflict: " + e.Key }
+
+// Unwrap makes it a conflict.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Conflict returns a ConflictError.
+func Conflict(key string, params, data map[string]any) error {
+	return &ConflictError{Key: key, Params: params, Data: data}
+}

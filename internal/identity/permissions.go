@@ -29,30 +29,34 @@ const (
 	TicketsView            Permission = "tickets.view"
 	TicketsEdit            Permission = "tickets.edit"
 	TicketsAssign          Permission = "tickets.assign"
-	CareView               Permission = "care.view"
-	CareEdit               Permission = "care.edit"
-	CarePlan               Permission = "care.plan"
-	ServiceView            Permission = "fieldservice.view"
-	ServiceEdit            Permission = "fieldservice.edit"
-	ServiceDispatch        Permission = "fieldservice.dispatch"
-	QualityEdit            Permission = "quality.edit"
-	SurveysView            Permission = "surveys.view"
-	SurveysManage          Permission = "surveys.manage"
-	SurveysApprove         Permission = "surveys.approve"
-	ReportsView            Permission = "reports.view"
-	UsersManage            Permission = "users.manage"
-	RolesManage            Permission = "roles.manage"
-	TeamsManage            Permission = "teams.manage"
-	AuditView              Permission = "audit.view"
-	CalendarsManage        Permission = "calendars.manage"
-	SettingsManage         Permission = "settings.manage"
+	// TicketsViewAll lifts the team scope: without it a user sees the
+	// tickets of their teams and those they own, created, follow or are
+	// mentioned on.
+	TicketsViewAll  Permission = "tickets.view_all"
+	CareView        Permission = "care.view"
+	CareEdit        Permission = "care.edit"
+	CarePlan        Permission = "care.plan"
+	ServiceView     Permission = "fieldservice.view"
+	ServiceEdit     Permission = "fieldservice.edit"
+	ServiceDispatch Permission = "fieldservice.dispatch"
+	QualityEdit     Permission = "quality.edit"
+	SurveysView     Permission = "surveys.view"
+	SurveysManage   Permission = "surveys.manage"
+	SurveysApprove  Permission = "surveys.approve"
+	ReportsView     Permission = "reports.view"
+	UsersManage     Permission = "users.manage"
+	RolesManage     Permission = "roles.manage"
+	TeamsManage     Permission = "teams.manage"
+	AuditView       Permission = "audit.view"
+	CalendarsManage Permission = "calendars.manage"
+	SettingsManage  Permission = "settings.manage"
 )
 
 // AllPermissions lists every grantable permission in display order.
 var AllPermissions = []Permission{
 	CustomersView, CustomersEdit, CustomersContactView, CustomersContactReveal,
 	CustomersImport, CustomersExport, CustomersMerge, CustomersErase,
-	TicketsView, TicketsEdit, TicketsAssign,
+	TicketsView, TicketsViewAll, TicketsEdit, TicketsAssign,
 	CareView, CareEdit, CarePlan,
 	ServiceView, ServiceEdit, ServiceDispatch,
 	QualityEdit,
@@ -87,13 +91,13 @@ var DefaultRoles = []RoleDef{
 	{"supervisor", "主管", "Supervisor", []Permission{
 		CustomersView, CustomersEdit, CustomersContactView, CustomersContactReveal,
 		CustomersImport, CustomersExport, CustomersMerge,
-		TicketsView, TicketsEdit, TicketsAssign, CareView, CareEdit, CarePlan,
+		TicketsView, TicketsViewAll, TicketsEdit, TicketsAssign, CareView, CareEdit, CarePlan,
 		ServiceView, ServiceEdit, ServiceDispatch, SurveysView, SurveysManage, ReportsView, TeamsManage}},
 	{"quality", "品保", "Quality", []Permission{
-		CustomersView, TicketsView, QualityEdit, ServiceView, SurveysView, ReportsView}},
+		CustomersView, TicketsView, TicketsViewAll, QualityEdit, ServiceView, SurveysView, ReportsView}},
 	{"manager", "管理者代表", "Manager", []Permission{
 		CustomersView, CustomersContactView, CustomersContactReveal, CustomersExport,
-		TicketsView, CareView, ServiceView, SurveysView, SurveysApprove, ReportsView, AuditView}},
+		TicketsView, TicketsViewAll, CareView, ServiceView, SurveysView, SurveysApprove, ReportsView, AuditView}},
 	{"admin", "系统管理员", "Administrator", append([]Permission{}, AllPermissions...)},
 }
 
@@ -181,7 +185,7 @@ type PermissionGroup struct {
 var PermissionGroups = []PermissionGroup{
 	{"customers", []Permission{CustomersView, CustomersEdit, CustomersContactView, CustomersContactReveal,
 		CustomersImport, CustomersExport, CustomersMerge, CustomersErase}},
-	{"tickets", []Permission{TicketsView, TicketsEdit, TicketsAssign}},
+	{"tickets", []Permission{TicketsView, TicketsViewAll, TicketsEdit, TicketsAssign}},
 	{"care", []Permission{CareView, CareEdit, CarePlan}},
 	{"fieldservice", []Permission{ServiceView, ServiceEdit, ServiceDispatch}},
 	{"quality", []Permission{QualityEdit}},
@@ -196,6 +200,7 @@ var PermissionGroups = []PermissionGroup{
 var available = map[Permission]bool{
 	CustomersView: true, CustomersEdit: true, CustomersContactView: true, CustomersContactReveal: true,
 	CustomersImport: true, CustomersExport: true, CustomersMerge: true, CustomersErase: true,
+	TicketsView: true, TicketsViewAll: true, TicketsEdit: true, TicketsAssign: true,
 	CalendarsManage: true,
 	UsersManage:     true, RolesManage: true, TeamsManage: true, AuditView: true, SettingsManage: true,
 }

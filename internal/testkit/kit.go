@@ -273,7 +273,10 @@ func (k *Kit) Snapshot() string {
 	tables := []string{"users", "roles", "user_roles", "teams", "team_members", "sessions", "api_tokens", "audit_log", "idempotency_keys", "calendars",
 		"customers", "customer_phones", "customer_contacts", "customer_number_seq", "customer_number_redirects", "customer_consents",
 		"products", "customer_products", "service_contracts", "custom_fields", "timeline_events",
-		"customer_imports", "customer_import_files", "customer_rules", "customer_reveal_grants"}
+		"customer_imports", "customer_import_files", "customer_rules", "customer_reveal_grants",
+		"staff_skills", "staff_presence", "ticket_categories", "ticket_routing_rules", "ticket_routing_cursor", "ticket_number_seq",
+		"tickets", "ticket_messages", "ticket_notes", "ticket_events", "ticket_commitments", "ticket_mentions", "ticket_followers",
+		"ticket_links", "reply_templates", "ticket_macros", "ticket_saved_views"}
 	var b strings.Builder
 	for _, t := range tables {
 		rows, err := k.App.DB.R.QueryContext(ctx, "SELECT * FROM "+t+" ORDER BY 1, 2")

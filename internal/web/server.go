@@ -21,6 +21,7 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/api"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -44,6 +45,7 @@ type Deps struct {
 	Customers *customers.Store
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
+	Tickets   *tickets.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -72,13 +74,13 @@ func New(d Deps) (*Server, error) {
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
 	}
 	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars,
-		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline})
+		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

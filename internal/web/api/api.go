@@ -12,6 +12,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
@@ -28,6 +29,7 @@ type Deps struct {
 	Customers *customers.Store
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
+	Tickets   *tickets.Store
 }
 
 // API is the set of JSON handlers.

@@ -33,6 +33,9 @@ type ProblemDoc struct {
 	// that already has this phone).
 	ExistingID     int64  `json:"existing_id,omitempty"`
 	ExistingNumber string `json:"existing_number,omitempty"`
+	// Conflict carries what a domain.ConflictError tells a client, e.g.
+	// {"state": "closed"} or who took a ticket first.
+	Conflict map[string]any `json:"conflict,omitempty"`
 }
 
 // FieldProblem is one invalid field, in the caller's language.
@@ -139,6 +142,13 @@ func (k Kit) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status >= 500 {
 		k.Log.ErrorContext(r.Context(), "request failed", "error", err, "request_id", RequestID(r.Context()))
+	}
+	var c *domain.ConflictError
+	if errors.As(err, &c) {
+		p := k.NewProblem(r, status, c.Key, c.Params, nil)
+		p.Conflict = c.Data
+		k.ProblemDoc(w, r, p)
+		return
 	}
 	k.Problem(w, r, status, key, params, fields)
 }

@@ -188,6 +188,11 @@ func (u *UI) timelineRows(p *Page, events []timeline.Event) []timelineRow {
 			// 姓名, the catalog's word for a staff member's name.
 			params = withParam(params, "Fields", strings.Join(replaceName(strings.Split(names, ", "), p.T("customers.name_col")), ", "))
 		}
+		for _, k := range []string{"From", "To"} {
+			if st, ok := params[k].(string); ok && strings.HasPrefix(e.Kind, "ticket.") {
+				params = withParam(params, k, p.T("tickets.state_"+st))
+			}
+		}
 		if ch, ok := params["Channel"].(string); ok && ch != "—" {
 			params = withParam(params, "Channel", p.T("customers.channel_"+ch))
 		}

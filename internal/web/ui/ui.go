@@ -20,6 +20,7 @@ import (
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
@@ -44,6 +45,7 @@ type Deps struct {
 	Customers     *customers.Store
 	Products      *customers.Catalog
 	Timeline      *timeline.Log
+	Tickets       *tickets.Store
 	SecureCookies bool
 	// Demo is set on a --demo server: the sign-in page lists the demo
 	// accounts.

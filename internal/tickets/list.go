@@ -1,0 +1,302 @@
+package tickets
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/domain"
+	"github.com/careloop/careloop/internal/identity"
+)
+
+// Queues of the agent workspace.
+var Queues = []string{"mine", "team", "unassigned", "waiting", "mentions", "major", "all"}
+
+// Sorts a list can take; "-" is newest or highest first.
+var Sorts = []string{"-updated", "updated", "-created", "created", "-severity"}
+
+// Filter selects tickets. Zero fields do not filter.
+type Filter struct {
+	Queue      string
+	Q          string
+	States     []string
+	Type       string
+	Severity   string
+	Channel    string
+	CategoryID int64
+	OwnerID    int64 // -1: held by a team, nobody yet
+	TeamID     int64
+	CustomerID int64
+	Tier       string
+	Sort       string
+	Cursor     string
+	Limit      int
+}
+
+// Page is a page of tickets with the cursor of the next.
+type Page struct {
+	Items      []Ticket `json:"items"`
+	NextCursor string   `json:"next_cursor,omitempty"`
+	Sort       string   `json:"sort"`
+}
+
+var numberRE = regexp.MustCompile(`^[Tt]\d{6,}$`)
+
+// Check validates a filter's values.
+func (f *Filter) Check() error {
+	var v domain.ValidationError
+	oneOf := func(field, val string, values []string) {
+		if val != "" && !slices.Contains(values, val) {
+			v.Add(field, "validation.one_of", map[string]any{"Values": strings.Join(values, ", ")})
+		}
+	}
+	if f.Queue == "" {
+		f.Queue = "all"
+	}
+	oneOf("queue", f.Queue, Queues)
+	for _, s := range f.States {
+		oneOf("state", s, States)
+	}
+	oneOf("type", f.Type, Types)
+	oneOf("severity", f.Severity, Severities)
+	oneOf("channel", f.Channel, Channels)
+	oneOf("tier", f.Tier, CustomerTiers)
+	if f.Sort == "" {
+		f.Sort = "-updated"
+	}
+	oneOf("sort", f.Sort, Sorts)
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 200 {
+		v.Add("limit", "validation.range", map[string]any{"Min": 1, "Max": 200})
+	}
+	f.Q = strings.TrimSpace(f.Q)
+	checkLen(&v, "q", f.Q, 100)
+	if _, _, err := decodeCursor(f.Cursor); err != nil {
+		v.Add("cursor", "validation.cursor", nil)
+	}
+	return v.Err()
+}
+
+// cursor positions: the sort value (unix microseconds, or rank*1e17+µs)
+// and the id.
+func encodeCursor(key, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(key, 36) + "." + strconv.FormatInt(id, 36)))
+}
+
+func decodeCursor(s string) (int64, int64, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, 0, err
+	}
+	k, i, ok := strings.Cut(string(raw), ".")
+	if !ok {
+		return 0, 0, fmt.Errorf("cursor")
+	}
+	key, err1 := strconv.ParseInt(k, 36, 64)
+	id, err2 := strconv.ParseInt(i, 36, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return 0, 0, fmt.Errorf("cursor")
+	}
+	return key, id, nil
+}
+
+type args struct{ list []any }
+
+func (a *args) add(v any) string {
+	a.list = append(a.list, v)
+	return "$" + strconv.Itoa(len(a.list))
+}
+
+// List returns a page of the tickets p may see that match f. Every queue
+// walks one index in its sort order and stops after the page (keyset, no
+// count), so its cost does not grow with the table.
+func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page, error) {
+	if err := f.Check(); err != nil {
+		return Page{}, err
+	}
+	var a args
+	conds := []string{"t.merged_into IS NULL"}
+	var me int64
+	if p != nil {
+		me = p.UserID
+	}
+	conds = append(conds, queueConds(f.Queue, &a, me, false)...)
+	scope, sargs := scopeSQL(p, len(a.list)+1)
+	a.list = append(a.list, sargs...)
+	if scope != "TRUE" {
+		conds = append(conds, scope)
+	}
+	if len(f.States) > 0 {
+		var ph []string
+		for _, st := range f.States {
+			ph = append(ph, a.add(st))
+		}
+		conds = append(conds, "t.state IN ("+strings.Join(ph, ", ")+")")
+	}
+	eq := func(col string, v any, zero bool) {
+		if !zero {
+			conds = append(conds, col+" = "+a.add(v))
+		}
+	}
+	eq("t.type", f.Type, f.Type == "")
+	eq("t.severity", f.Severity, f.Severity == "")
+	eq("t.channel", f.Channel, f.Channel == "")
+	eq("t.team_id", f.TeamID, f.TeamID == 0)
+	eq("t.customer_id", f.CustomerID, f.CustomerID == 0)
+	eq("c.tier", f.Tier, f.Tier == "")
+	if f.CategoryID != 0 {
+		conds = append(conds, "(t.category_id = "+a.add(f.CategoryID)+" OR t.category_id IN (SELECT id FROM ticket_categories WHERE parent_id = "+a.add(f.CategoryID)+"))")
+	}
+	switch {
+	case f.OwnerID == -1:
+		conds = append(conds, "t.owner_id IS NULL")
+	case f.OwnerID > 0:
+		eq("t.owner_id", f.OwnerID, false)
+	}
+	if f.Q != "" {
+		cond, err := s.searchCond(&a, f.Q)
+		if err != nil {
+			return Page{}, err
+		}
+		conds = append(conds, cond)
+	}
+	key, id, _ := decodeCursor(f.Cursor)
+	var order string
+	switch f.Sort {
+	case "-updated", "updated", "-created", "created":
+		col := "t.updated_at"
+		if strings.HasSuffix(f.Sort, "created") {
+			col = "t.created_at"
+		}
+		dir, cmp := "DESC", "<"
+		if !strings.HasPrefix(f.Sort, "-") {
+			dir, cmp = "ASC", ">"
+		}
+		if f.Cursor != "" {
+			conds = append(conds, "("+col+", t.id) "+cmp+" ("+a.add(time.UnixMicro(key).UTC())+", "+a.add(id)+")")
+		}
+		order = col + " " + dir + ", t.id " + dir
+	case "-severity":
+		if f.Cursor != "" {
+			rank, at := key/1e17, key%1e17
+			conds = append(conds, "(t.severity_rank, t.updated_at, t.id) < ("+a.add(rank)+", "+a.add(time.UnixMicro(at).UTC())+", "+a.add(id)+")")
+		}
+		order = "t.severity_rank DESC, t.updated_at DESC, t.id DESC"
+	}
+	query := `SELECT ` + ticketCols + ticketFrom + ` WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order +
+		` LIMIT ` + strconv.Itoa(f.Limit+1)
+	rows, err := s.db.RQ(ctx).QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return Page{}, fmt.Errorf("list tickets: %w", err)
+	}
+	defer rows.Close()
+	page := Page{Items: []Ticket{}, Sort: f.Sort}
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, t)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	if len(page.Items) > f.Limit {
+		page.Items = page.Items[:f.Limit]
+		last := page.Items[len(page.Items)-1]
+		switch {
+		case strings.HasSuffix(f.Sort, "updated"):
+			page.NextCursor = encodeCursor(last.UpdatedAt.UnixMicro(), last.ID)
+		case strings.HasSuffix(f.Sort, "created"):
+			page.NextCursor = encodeCursor(last.CreatedAt.UnixMicro(), last.ID)
+		default:
+			page.NextCursor = encodeCursor(int64(SeverityRank(last.Severity))*1e17+last.UpdatedAt.UnixMicro(), last.ID)
+		}
+	}
+	return page, nil
+}
+
+// searchCond matches a ticket number exactly, else the subject,
+// description and the customer's name.
+func (s *Store) searchCond(a *args, q string) (string, error) {
+	if numberRE.MatchString(q) {
+		return "t.number = " + a.add(strings.ToUpper(q)), nil
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+	n := a.add(like)
+	esc := ` ESCAPE '\'`
+	if s.db.Dialect == db.Postgres {
+		esc = ` ESCAPE E'\\'`
+	}
+	return "(t.subject LIKE " + n + esc + " OR t.description LIKE " + n + esc + " OR c.name LIKE " + n + esc + ")", nil
+}
+
+// QueueCounts counts the open tickets of each of p's queues, each up to
+// cap (a count at cap means "cap or more").
+func (s *Store) QueueCounts(ctx context.Context, p *identity.Principal, cap int) (map[string]int, error) {
+	out := map[string]int{}
+	for _, q := range []string{"mine", "team", "unassigned", "waiting", "mentions", "major"} {
+		f := Filter{Queue: q, Limit: 1}
+		if err := f.Check(); err != nil {
+			return nil, err
+		}
+		n, err := s.count(ctx, p, f, cap)
+		if err != nil {
+			return nil, err
+		}
+		out[q] = n
+	}
+	return out, nil
+}
+
+// count counts a queue's tickets up to cap, reading at most cap rows.
+func (s *Store) count(ctx context.Context, p *identity.Principal, f Filter, cap int) (int, error) {
+	var a args
+	var me int64
+	if p != nil {
+		me = p.UserID
+	}
+	conds := append([]string{"t.merged_into IS NULL"}, queueConds(f.Queue, &a, me, true)...)
+	scope, sargs := scopeSQL(p, len(a.list)+1)
+	a.list = append(a.list, sargs...)
+	conds = append(conds, scope)
+	var n int
+	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE `+strings.Join(conds, " AND ")+
+		` LIMIT `+strconv.Itoa(cap)+`) x`, a.list...).Scan(&n)
+	return n, err
+}
+
+// queueConds are the conditions of a queue for user me; unread limits the
+// mentions queue to those not read yet (its count on the home page).
+func queueConds(queue string, a *args, me int64, unread bool) []string {
+	switch queue {
+	case "mine":
+		return []string{"t.owner_id = " + a.add(me), "t.is_open"}
+	case "team":
+		return []string{`t.team_id IN (SELECT team_id FROM team_members WHERE user_id = ` + a.add(me) + `)`, "t.is_open"}
+	case "unassigned":
+		return []string{"t.owner_id IS NULL", "t.is_open"}
+	case "waiting":
+		return []string{"t.state IN ('waiting_customer', 'waiting_third_party')"}
+	case "mentions":
+		read := ""
+		if unread {
+			read = " AND m.read_at IS NULL"
+		}
+		return []string{`EXISTS (SELECT 1 FROM ticket_mentions m WHERE m.ticket_id = t.id AND m.user_id = ` + a.add(me) + read + `)`}
+	case "major":
+		return []string{"t.major_complaint", "t.is_open"}
+	}
+	return nil
+}

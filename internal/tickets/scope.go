@@ -1,0 +1,37 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/careloop/careloop/internal/domain"
+	"github.com/careloop/careloop/internal/identity"
+)
+
+// scopeSQL is the condition a ticket row t must meet for p to see it, with
+// its arguments numbered from next. Without tickets.view_all a user sees the
+// tickets of their teams and those they own, created, follow or are
+// mentioned on. Nil p (the system) sees everything.
+func scopeSQL(p *identity.Principal, next int) (string, []any) {
+	if p == nil || p.Can(identity.TicketsViewAll) {
+		return "TRUE", nil
+	}
+	n := "$" + strconv.Itoa(next)
+	return `(t.owner_id = ` + n + ` OR t.created_by = ` + n + `
+		OR t.team_id IN (SELECT team_id FROM team_members WHERE user_id = ` + n + `)
+		OR EXISTS (SELECT 1 FROM ticket_followers f WHERE f.ticket_id = t.id AND f.user_id = ` + n + `)
+		OR EXISTS (SELECT 1 FROM ticket_mentions m WHERE m.ticket_id = t.id AND m.user_id = ` + n + `))`, []any{p.UserID}
+}
+
+// Visible tells whether p may see ticket id; an invisible ticket is not
+// found, so its existence does not leak.
+func (s *Store) Visible(ctx context.Context, p *identity.Principal, id int64) error {
+	cond, args := scopeSQL(p, 2)
+	var one int
+	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT 1 FROM tickets t WHERE t.id = $1 AND `+cond, append([]any{id}, args...)...).Scan(&one)
+	if err != nil {
+		return fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
+	}
+	return nil
+}
