@@ -31,12 +31,12 @@ var auditActions = []string{
 	"user.create", "user.update", "user.activate", "user.deactivate", "user.password", "user.password_rehash",
 	"role.update", "team.create", "team.update", "token.create", "token.revoke",
 	"calendar.create", "calendar.update", "calendar.import", "calendar.delete",
-	"setting.update",
+	"setting.update", "attachment.delete",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
-	"user", "role", "team", "api_token", "calendar", "setting"}
+	"user", "role", "team", "api_token", "calendar", "setting", "attachment"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {
