@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
@@ -32,7 +33,9 @@ import (
 type Kinds struct {
 	Identity  *identity.Store
 	Customers *customers.Store
-	Clock     clock.Clock
+	// Attachments, when set, gets the hourly attachments_cleanup.
+	Attachments *attachments.Store
+	Clock       clock.Clock
 }
 
 // Runner owns the River client of one process.
@@ -71,6 +74,12 @@ func New(ctx context.Context, d *db.DB, log *slog.Logger, k Kinds) (*Runner, err
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 		JobTimeout: 5 * time.Minute,
+	}
+	if k.Attachments != nil {
+		river.AddWorker(workers, &attachmentsCleanupWorker{store: k.Attachments, log: log})
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return AttachmentsCleanupArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+		}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	switch d.Dialect {
 	case db.Postgres:
