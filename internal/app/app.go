@@ -117,6 +117,7 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Calendars = sla.NewStore(a.DB, a.Clock, a.Audit)
 	a.Settings = settings.New(a.DB, a.Clock, a.Audit)
+	a.Tickets.UseSettings(a.Settings)
 	if c.DataDir != "" {
 		if a.Attachments, err = attachments.New(a.DB, a.Clock, a.Audit, a.Settings, c.DataDir); err != nil {
 			a.DB.Close()
@@ -137,7 +138,11 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity, Customers: a.Customers, Attachments: a.Attachments, Clock: a.Clock})
+		modules := []jobs.Module{a.Tickets.Jobs()}
+		if a.Attachments != nil {
+			modules = append(modules, a.Attachments.Jobs())
+		}
+		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity, Customers: a.Customers, Clock: a.Clock, Modules: modules})
 		if err != nil {
 			a.DB.Close()
 			return nil, err

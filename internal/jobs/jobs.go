@@ -1,6 +1,9 @@
 // Package jobs runs Careloop's background work on River, over PostgreSQL or
 // SQLite. Domains register their job kinds here (Kinds); River's unique and
 // periodic jobs make sure N servers never run the same periodic work twice.
+// Newer domains keep their job kinds next to their store and hand them in as
+// a Module; the older kinds (sessions, customer imports and lifecycle) are
+// still here.
 //
 // Invariants: River's tables are migrated in code at start (rivermigrate), in
 // the same database as Careloop's own; on SQLite, River has its own single
@@ -22,7 +25,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
-	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
@@ -33,9 +35,10 @@ import (
 type Kinds struct {
 	Identity  *identity.Store
 	Customers *customers.Store
-	// Attachments, when set, gets the hourly attachments_cleanup.
-	Attachments *attachments.Store
-	Clock       clock.Clock
+	Clock     clock.Clock
+	// Modules are the domains that own their background work (tickets,
+	// attachments…): each adds its workers and periodic jobs.
+	Modules []Module
 }
 
 // Runner owns the River client of one process.
@@ -75,11 +78,8 @@ func New(ctx context.Context, d *db.DB, log *slog.Logger, k Kinds) (*Runner, err
 		},
 		JobTimeout: 5 * time.Minute,
 	}
-	if k.Attachments != nil {
-		river.AddWorker(workers, &attachmentsCleanupWorker{store: k.Attachments, log: log})
-		cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
-			return AttachmentsCleanupArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
-		}, &river.PeriodicJobOpts{RunOnStart: true}))
+	for _, m := range k.Modules {
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, m.Register(workers, log.With("component", "jobs"))...)
 	}
 	switch d.Dialect {
 	case db.Postgres:

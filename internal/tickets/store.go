@@ -13,6 +13,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/timeline"
 )
 
@@ -22,6 +23,7 @@ type Store struct {
 	clock     clock.Clock
 	audit     *audit.Log
 	timeline  *timeline.Log
+	settings  *settings.Store
 	listeners []Listener
 }
 
