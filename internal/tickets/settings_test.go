@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/careloop/careloop/internal/customfields"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/db/dbtest"
 	"github.com/careloop/careloop/internal/settings"
@@ -41,6 +42,38 @@ func TestSettingsFallbackTeamAndAutoCloseDays(t *testing.T) {
 		v, _, _ := f.store.Settings(ctx)
 		if n, err := f.store.AutoClose(ctx, v.AutoCloseDays); err != nil || n != 1 {
 			t.Fatalf("auto close after %d days: %d %v", v.AutoCloseDays, n, err)
+		}
+	})
+}
+
+// Ticket fields reuse the customer fields' mechanism, per ticket type.
+func TestCustomFieldsPerTicketType(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		if _, err := f.store.CreateCustomField(ctx, customfields.Field{Key: "fault_code", LabelZH: "故障代码", LabelEN: "Fault code", Type: "text", AppliesTo: []string{"fault", "repair"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.CreateCustomField(ctx, customfields.Field{Key: "x", LabelZH: "x", LabelEN: "x", Type: "text", AppliesTo: []string{"bogus"}}); err == nil {
+			t.Fatal("an unknown ticket type accepted")
+		}
+		// The same key may name a customer field too.
+		if _, err := f.customers.CreateField(ctx, customfields.Field{Key: "fault_code", LabelZH: "客户故障代码", LabelEN: "Customer fault code", Type: "text"}); err != nil {
+			t.Fatal(err)
+		}
+		in := f.input("fault")
+		in.Custom = map[string]any{"fault_code": " E03 "}
+		tk, err := f.store.Create(ctx, f.carol, in)
+		if err != nil || tk.Custom["fault_code"] != "E03" {
+			t.Fatalf("fault with its field: %+v %v", tk.Custom, err)
+		}
+		in = f.input("consultation")
+		in.Custom = map[string]any{"fault_code": "E03"}
+		if _, err := f.store.Create(ctx, f.carol, in); err == nil {
+			t.Fatal("a fault field on an inquiry accepted")
+		}
+		if fields, _ := f.store.CustomFields(ctx, "consultation"); len(fields) != 0 {
+			t.Fatalf("inquiry fields: %+v", fields)
 		}
 	})
 }
