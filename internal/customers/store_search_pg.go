@@ -77,7 +77,7 @@ func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([
 		// match to drop them first).
 		older = "SELECT id FROM (" + matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) +
 			") AS u ORDER BY id DESC LIMIT 4 * " + n
-	case utf8.RuneCountInString(q.Text) < 3:
+	case utf8.RuneCountInString(q.Text) < 3 && !isText(q):
 		// Names keep the case they were written in: "a座" is also "A座".
 		type bounds struct{ from, to string }
 		var vs []bounds
@@ -100,7 +100,7 @@ func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([
 		older = "SELECT id FROM (" + matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) +
 			") AS u ORDER BY id + 0 DESC LIMIT " + n
 	default:
-		// A substring: the trigram index by the part without boilerplate
+		// A substring (two characters: see textQuery): the trigram index by the part without boilerplate
 		// (ftsKey), the whole text checked on the row. The query text is
 		// lower-cased; names with Latin letters compare in lower case.
 		text := w.arg(q.Text)
@@ -110,8 +110,18 @@ func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([
 		}
 		name += ` COLLATE "C"` // bytes: no locale looked up per row
 		match = "strpos(" + name + ", " + text + ") > 0"
-		conds := []string{substring(&w, db.Postgres, ftsKey(q.Text), false), belowWindow, unfilled + n}
-		if ftsKey(q.Text) != q.Text {
+		var key string
+		if tq, ok := textQuery(q); !ok {
+			key = substring(&w, db.Postgres, ftsKey(q.Text), false)
+		} else {
+			// Two characters: the text index (the name holds them exactly
+			// when its document holds the term, so the windows check
+			// strpos). Gated inside too, so that a filled page skips the
+			// index whichever way the join is planned.
+			key = "id IN (SELECT id FROM (" + nameIndex.IDs(db.Postgres, w.arg(tq.Arg(db.Postgres))) + ") AS t WHERE " + unfilled + n + ")"
+		}
+		conds := []string{key, belowWindow, unfilled + n}
+		if ftsKey(q.Text) != q.Text && !isText(q) {
 			conds = append(conds, "strpos("+name+", "+text+") > 0")
 		}
 		older = "SELECT id FROM customers WHERE " + and(conds...) + " ORDER BY id + 0 DESC LIMIT " + n

@@ -273,7 +273,8 @@ func (k *Kit) Snapshot() string {
 	tables := []string{"users", "roles", "user_roles", "teams", "team_members", "sessions", "api_tokens", "audit_log", "idempotency_keys", "calendars",
 		"customers", "customer_phones", "customer_contacts", "customer_number_seq", "customer_number_redirects", "customer_consents",
 		"products", "customer_products", "service_contracts", "custom_fields", "timeline_events",
-		"customer_imports", "customer_import_files", "customer_rules", "customer_reveal_grants"}
+		"customer_imports", "customer_import_files", "customer_rules", "customer_reveal_grants",
+		"text_index_backfill"}
 	var b strings.Builder
 	for _, t := range tables {
 		rows, err := k.App.DB.R.QueryContext(ctx, "SELECT * FROM "+t+" ORDER BY 1, 2")
