@@ -188,8 +188,8 @@ func TestSearchPlansAgree(t *testing.T) {
 		// wider window (from one hit on, indexRows 0) and the indexes.
 		for _, plan := range []struct{ window, few, indexRows int }{{3000, 1000, 50}, {3000, 2, 50}, {7, 2, 0}, {7, 2, 1000}} {
 			window := plan.window
-			oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub := scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring
-			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = window, 5, window, plan.few, plan.indexRows, plan.indexRows
+			oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub, oldText := scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring, pgIndexRowsText
+			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring, pgIndexRowsText = window, 5, window, plan.few, plan.indexRows, plan.indexRows, plan.indexRows
 			for _, c := range cases {
 				want := expect(c.match)
 				got := searchAll(t, s, manager, Filter{Q: c.q, Limit: 4, Type: c.typ})
@@ -197,7 +197,7 @@ func TestSearchPlansAgree(t *testing.T) {
 					t.Errorf("%+v: search %q (type %q) = %v, want %v", plan, c.q, c.typ, got, want)
 				}
 			}
-			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub
+			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring, pgIndexRowsText = oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub, oldText
 		}
 	})
 }
