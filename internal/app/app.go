@@ -109,6 +109,14 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Timeline = timeline.New(a.DB, a.Clock)
 	a.Customers = customers.NewStore(a.DB, a.Clock, a.Audit, a.Timeline)
+	// Names of customers older than the text index (migration 00011); once
+	// done, one lookup.
+	if n, err := a.Customers.BackfillNameIndex(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	} else if n > 0 {
+		a.Log.Info("customer names indexed", "count", n)
+	}
 	a.Products = customers.NewCatalog(a.DB, a.Clock, a.Audit)
 	a.Tickets = tickets.NewStore(a.DB, a.Clock, a.Audit, a.Timeline)
 	if err := a.Tickets.EnsureDefaultCategories(ctx); err != nil {

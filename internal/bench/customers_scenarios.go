@@ -231,19 +231,21 @@ func loadAverage() string {
 func searchKinds(n int) []queryKind {
 	r := rand.New(rand.NewPCG(7, 7))
 	const per = 64
-	var name2, name3, company, pinyin, initials, last4, phone, number, email, serial []string
+	var name2, name3, company, pinyin, initials, last4, phone, number, email, serial, inside []string
 	for len(name2) < per || len(name3) < per || len(company) < per || len(email) < per || len(serial) < per || len(phone) < per {
 		c := GenCustomer(n, 1+r.IntN(n))
 		runes := utf8.RuneCountInString(c.Name)
 		switch {
 		case c.Type == customers.TypeOrganization:
 			company = append(company, c.Name)
+			inside = append(inside, string([]rune(c.Name)[2:4])) // after the city: 华强 of 深圳华强…
 		case runes == 2:
 			name2 = append(name2, c.Name)
 			pinyin = append(pinyin, c.Keys.Full)
 			initials = append(initials, c.Keys.Initials)
 		case runes == 3:
 			name3 = append(name3, c.Name)
+			inside = append(inside, string([]rune(c.Name)[1:])) // the given name: 小红 of 李小红
 			pinyin = append(pinyin, c.Keys.Full)
 			initials = append(initials, c.Keys.Initials)
 		}
@@ -269,6 +271,7 @@ func searchKinds(n int) []queryKind {
 	return []queryKind{
 		{"name_2char (张伟)", searchFloorMS, api(name2[:per])},
 		{"name_3char (张晓东)", searchFloorMS, api(name3[:per])},
+		{"name_inside_2char (小红, 华强)", searchFloorMS, api(inside[:per])},
 		{"city_prefix (北京)", searchFloorMS, api(cities)},
 		{"company_substring (技术有限)", searchFloorMS, api(substrings)},
 		{"company_name", searchFloorMS, api(company[:per])},

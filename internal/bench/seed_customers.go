@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/textindex"
 )
 
 // The generated customers are a pure function of their index: customer i
@@ -287,13 +289,18 @@ func SeedCustomers(ctx context.Context, d *db.DB, n int, log io.Writer) (SeedSta
 	}
 	const chunk = 20000
 	var rows [4][][]any
+	var textIDs []int64
+	var textDocs []string
 	for lo := 1; lo <= n; lo += chunk {
 		hi := min(n, lo+chunk-1)
 		for t := range rows {
 			rows[t] = rows[t][:0]
 		}
+		textIDs, textDocs = textIDs[:0], textDocs[:0]
 		for i := lo; i <= hi; i++ {
 			c := GenCustomer(n, i)
+			textIDs = append(textIDs, c.ID)
+			textDocs = append(textDocs, textindex.Document(d.Dialect, c.Name))
 			c.Lifecycle = seedStage(c, start)
 			rows[0] = append(rows[0], []any{c.ID, c.Number, c.Type, c.Name, c.Keys.Full, c.Keys.Initials, c.Keys.AltFull, c.Keys.AltInitials,
 				c.Email, c.Industry, c.Tier, c.Tags, c.Lifecycle, c.Created, c.Created})
@@ -316,6 +323,9 @@ func SeedCustomers(ctx context.Context, d *db.DB, n int, log io.Writer) (SeedSta
 			if err := l.load(ctx, seedTables[t], cols, rows[t]); err != nil {
 				return st, fmt.Errorf("seed customers: load %s: %w", seedTables[t], err)
 			}
+		}
+		if err := l.loadText(ctx, textIDs, textDocs); err != nil {
+			return st, fmt.Errorf("seed customers: load customer_text: %w", err)
 		}
 		if log != nil && (hi%200000 < chunk || hi == n) {
 			fmt.Fprintf(log, "seed: %d/%d customers (%.0f s)\n", hi, n, time.Since(start).Seconds())
@@ -371,6 +381,9 @@ type loader interface {
 	// begin drops what slows a bulk load and returns the DDL to restore.
 	begin(ctx context.Context) ([]string, error)
 	load(ctx context.Context, table string, cols []string, rows [][]any) error
+	// loadText writes the text index of names (customer_text), ids and
+	// documents in the loader's dialect.
+	loadText(ctx context.Context, ids []int64, docs []string) error
 	// finish restores the DDL, rebuilds derived data and gathers statistics.
 	finish(ctx context.Context, ddl []string) error
 }
@@ -441,6 +454,14 @@ func (l *sqliteLoader) load(ctx context.Context, table string, cols []string, ro
 	return nil
 }
 
+func (l *sqliteLoader) loadText(ctx context.Context, ids []int64, docs []string) error {
+	rows := make([][]any, len(ids))
+	for i := range ids {
+		rows[i] = []any{ids[i], docs[i]}
+	}
+	return l.load(ctx, "customer_text", []string{"rowid", "terms"}, rows)
+}
+
 func (l *sqliteLoader) finish(ctx context.Context, ddl []string) error {
 	if err := l.tx.Commit(); err != nil {
 		return err
@@ -471,7 +492,7 @@ func (l *pgLoader) begin(ctx context.Context) ([]string, error) {
 	rows, err := l.conn.QueryContext(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
 		JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
 		JOIN pg_index x ON x.indexrelid = c.oid
-		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) AND NOT x.indisunique AND NOT x.indisprimary`, tablesOr(l.tables))
+		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) AND NOT x.indisunique AND NOT x.indisprimary`, pgTables(l.tables))
 	if err != nil {
 		return nil, err
 	}
@@ -502,6 +523,21 @@ func (l *pgLoader) load(ctx context.Context, table string, cols []string, rows [
 	})
 }
 
+// loadText copies the tsvector literals in COPY's text format (pgx's
+// binary COPY knows no tsvector).
+func (l *pgLoader) loadText(ctx context.Context, ids []int64, docs []string) error {
+	var b strings.Builder
+	esc := strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
+	for i := range ids {
+		b.WriteString(strconv.FormatInt(ids[i], 10) + "\t" + esc.Replace(docs[i]) + "\n")
+	}
+	return l.conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		_, err := c.PgConn().CopyFrom(ctx, strings.NewReader(b.String()), "COPY customer_text (id, terms) FROM STDIN")
+		return err
+	})
+}
+
 func (l *pgLoader) finish(ctx context.Context, ddl []string) error {
 	steps := append([]string{}, ddl...)
 	steps = append(steps,
@@ -509,11 +545,20 @@ func (l *pgLoader) finish(ctx context.Context, ddl []string) error {
 		"RESET session_replication_role", "RESET maintenance_work_mem",
 		// What autovacuum would soon do by itself: statistics for the planner
 		// and the visibility map for index-only scans.
-		"VACUUM ANALYZE customers", "VACUUM ANALYZE customer_phones", "VACUUM ANALYZE customer_contacts", "VACUUM ANALYZE customer_products")
+		"VACUUM ANALYZE customers", "VACUUM ANALYZE customer_phones", "VACUUM ANALYZE customer_contacts", "VACUUM ANALYZE customer_products", "VACUUM ANALYZE customer_text")
 	for _, s := range steps {
 		if _, err := l.conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%.60s: %w", s, err)
 		}
 	}
 	return nil
+}
+
+// pgTables are the tables whose indexes the PostgreSQL load drops: the
+// customers' with their text index by default.
+func pgTables(t []string) []string {
+	if t == nil {
+		return append(slices.Clone(seedTables), "customer_text")
+	}
+	return t
 }

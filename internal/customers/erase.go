@@ -30,6 +30,10 @@ func (s *Store) Erase(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
+		// Not found by the old name any more (nor by the placeholder).
+		if err := nameIndex.Delete(ctx, s.db, id); err != nil {
+			return err
+		}
 		for _, stmt := range []string{`DELETE FROM customer_phones WHERE customer_id = $1`, `DELETE FROM customer_contacts WHERE customer_id = $1`,
 			`DELETE FROM customer_consents WHERE customer_id = $1`, `UPDATE customer_products SET install_address = '' WHERE customer_id = $1`} {
 			if _, err := q.ExecContext(ctx, stmt, id); err != nil {

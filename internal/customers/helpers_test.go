@@ -39,3 +39,11 @@ func SetRestageBatch(n int64) (undo func()) {
 	restageBatch = n
 	return func() { restageBatch = old }
 }
+
+// SetBackfillBatch makes BackfillNameIndex look at n customers per
+// transaction; it returns the undo.
+func SetBackfillBatch(n int) (undo func()) {
+	old := backfillBatch
+	backfillBatch = n
+	return func() { backfillBatch = old }
+}

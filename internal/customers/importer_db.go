@@ -11,6 +11,7 @@ import (
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/textindex"
 )
 
 // Catalog keys of row problems found against the database.
@@ -310,6 +311,13 @@ func (w *importWriter) insert(ctx context.Context, batch []pending) error {
 		}
 	}
 	if err := w.children(ctx, q, cs, batch); err != nil {
+		return err
+	}
+	docs := make([]textindex.Doc, len(cs))
+	for i, c := range cs {
+		docs[i] = textindex.Doc{ID: c.ID, Texts: []string{c.Name}}
+	}
+	if err := nameIndex.Put(ctx, s.db, docs...); err != nil {
 		return err
 	}
 	for _, c := range cs {

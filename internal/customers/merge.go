@@ -132,6 +132,10 @@ func (s *Store) Merge(ctx context.Context, keep, gone int64) (Customer, error) {
 		if _, err := q.ExecContext(ctx, `UPDATE customers SET merged_into = $1, version = version + 1, updated_at = $2 WHERE id = $3`, keep, now, gone); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
+		// The merged customer is found as the one kept, by the kept name.
+		if err := nameIndex.Delete(ctx, s.db, gone); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
 		if err := s.timeline.Move(ctx, gone, keep); err != nil {
 			return err
 		}

@@ -94,6 +94,9 @@ func (s *Store) Create(ctx context.Context, in Input) (Customer, error) {
 		if err != nil {
 			return err
 		}
+		if err := s.indexName(ctx, c.ID, c.Name); err != nil {
+			return err
+		}
 		if err := s.writeChildren(ctx, c); err != nil {
 			return err
 		}

@@ -250,7 +250,7 @@ func (s *Store) Count(ctx context.Context, p *identity.Principal, f Filter) (n i
 	var sqlText string
 	var args []any
 	ended := func(examined int) bool { return examined < window }
-	if q.Kind == QueryName && utf8.RuneCountInString(q.Text) >= 3 {
+	if _, text := textQuery(q); q.Kind == QueryName && (utf8.RuneCountInString(q.Text) >= 3 || text) {
 		n, capped, rare, err := s.countSubstring(ctx, q, f)
 		if err != nil || !rare {
 			return n, capped, err
@@ -316,9 +316,18 @@ func (s *Store) countSubstring(ctx context.Context, q Query, f Filter) (n int, c
 	var w where
 	from := "customers"
 	conds := []string{"merged_into IS NULL"}
-	if d == db.Postgres {
+	tq, text := textQuery(q)
+	switch {
+	case d == db.Postgres && text:
+		// The text query's term is in the index exactly when the name
+		// holds the two characters.
+		conds = append(conds, "id > "+w.arg(lo), `strpos(name COLLATE "C", `+w.arg(q.Text)+") > 0")
+	case d == db.Postgres:
 		conds = append(conds, "id > "+w.arg(lo), substring(&w, d, q.Text, false))
-	} else {
+	case text:
+		from = "(SELECT id AS fts_id FROM (" + nameIndex.IDs(d, w.arg(tq.Arg(d))) + ") WHERE id > " + w.arg(lo) +
+			") AS f JOIN customers ON customers.id = f.fts_id"
+	default:
 		key := ftsKey(q.Text)
 		from = "(SELECT rowid AS fts_id FROM customers_fts WHERE customers_fts MATCH " + w.arg(ftsPhrase(key)) +
 			" AND rowid > " + w.arg(lo) + ") AS f JOIN customers ON customers.id = f.fts_id"
@@ -389,6 +398,9 @@ func pgCountNames(q Query, f Filter, limit int) (string, []any) {
 		for _, col := range []string{"name_pinyin", "name_initials", "name_pinyin_alt", "name_initials_alt"} {
 			subs = append(subs, "(SELECT id FROM customers WHERE "+and(col+" <> ''", col+" ~>=~ "+from, col+" ~<~ "+to)+" LIMIT "+lim+")")
 		}
+	case isText(q):
+		tq, _ := textQuery(q)
+		subs = append(subs, "(SELECT id FROM customers WHERE "+and("id IN ("+nameIndex.IDs(db.Postgres, w.arg(tq.Arg(db.Postgres)))+")")+" LIMIT "+lim+")")
 	case len([]rune(q.Text)) < 3:
 		for _, v := range caseVariants(q.Text) {
 			subs = append(subs, "(SELECT id FROM customers WHERE "+and("name ~>=~ "+w.arg(v), "name ~<~ "+w.arg(v+upper))+" LIMIT "+lim+")")

@@ -77,7 +77,7 @@ func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([
 		// match to drop them first).
 		older = "SELECT id FROM (" + matching(belowWindow, unfilled+n, "(SELECT COUNT(*) FROM cand) > "+few) +
 			") AS u ORDER BY id DESC LIMIT 4 * " + n
-	case utf8.RuneCountInString(q.Text) < 3:
+	case utf8.RuneCountInString(q.Text) < 3 && !isText(q):
 		// Names keep the case they were written in: "a座" is also "A座".
 		type bounds struct{ from, to string }
 		var vs []bounds
@@ -101,8 +101,9 @@ func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([
 			") AS u ORDER BY id + 0 DESC LIMIT " + n
 	default:
 		// A substring: the trigram index by the part without boilerplate
-		// (ftsKey), the whole text checked on the row. The query text is
-		// lower-cased; names with Latin letters compare in lower case.
+		// (ftsKey), the whole text checked on the row; two characters, the
+		// text index (see textQuery). The query text is lower-cased; names
+		// with Latin letters compare in lower case.
 		text := w.arg(q.Text)
 		name := "name"
 		if hasCase(q.Text) {
@@ -110,17 +111,34 @@ func (s *Store) pgNames(ctx context.Context, q Query, f Filter, cursor int64) ([
 		}
 		name += ` COLLATE "C"` // bytes: no locale looked up per row
 		match = "strpos(" + name + ", " + text + ") > 0"
-		conds := []string{substring(&w, db.Postgres, ftsKey(q.Text), false), belowWindow, unfilled + n}
-		if ftsKey(q.Text) != q.Text {
-			conds = append(conds, "strpos("+name+", "+text+") > 0")
+		tq, isText := textQuery(q)
+		if !isText {
+			conds := []string{substring(&w, db.Postgres, ftsKey(q.Text), false), belowWindow, unfilled + n}
+			if ftsKey(q.Text) != q.Text {
+				conds = append(conds, "strpos("+name+", "+text+") > 0")
+			}
+			older = "SELECT id FROM customers WHERE " + and(conds...) + " ORDER BY id + 0 DESC LIMIT " + n
+		} else {
+			// Two characters: the text index, whose term the name holds
+			// exactly when it holds the two characters (so the windows
+			// check strpos). Driven from the index's matches, sorted
+			// newest first, each customer then checked by its primary key
+			// in a scalar subquery until a page is found: as a join, the
+			// generic plan hashed the matches and walked the whole primary
+			// key of customers (0.5 s); id + 0, or it intersected the
+			// matches with the index table's primary key below the window.
+			older = "SELECT id FROM (SELECT t.id FROM (" + nameIndex.IDs(db.Postgres, w.arg(tq.Arg(db.Postgres))) + ") AS t WHERE t.id + 0 <= (SELECT lo FROM wider) AND " +
+				unfilled + n + " ORDER BY t.id + 0 DESC OFFSET 0) AS m WHERE (SELECT TRUE FROM customers WHERE customers.id = m.id AND " + and() + ") LIMIT " + n
 		}
-		older = "SELECT id FROM customers WHERE " + and(conds...) + " ORDER BY id + 0 DESC LIMIT " + n
 	}
 	// Without candidates (substrings) the window always runs.
 	cand := "SELECT NULL::bigint AS id WHERE FALSE"
 	direct := "SELECT NULL::bigint AS id WHERE FALSE"
 	commonPrefix := "TRUE"
 	indexRows := pgIndexRowsSubstring
+	if isText(q) {
+		indexRows = pgIndexRowsText
+	}
 	if matching != nil {
 		indexRows = pgIndexRows
 		cand = matching() + " LIMIT " + few + " + 1"

@@ -78,6 +78,10 @@ func TestSearchPlansAgree(t *testing.T) {
 		add("ABC科技有限公司", TypeOrganization)
 		add("张伟强", TypeIndividual)
 		add("3M中国有限公司", TypeOrganization)
+		// Two characters inside names (the text index).
+		add("上海北京路小红餐厅", TypeOrganization)
+		add("李小红", TypeIndividual)
+		add("王张伟", TypeIndividual)
 		add("A座物业", TypeOrganization)
 		add("a座咖啡", TypeOrganization)
 		// Customers sharing the last four digits of a phone, one of them
@@ -144,9 +148,15 @@ func TestSearchPlansAgree(t *testing.T) {
 			match func(int64) bool
 			typ   string
 		}{
-			{"北京", prefix("北京"), ""},
+			{"北京", contains("北京"), ""},
 			{"北", prefix("北"), ""},
-			{"张伟", prefix("张伟"), ""},
+			{"张伟", contains("张伟"), ""},
+			{"小红", contains("小红"), ""},
+			{"华信", contains("华信"), ""},
+			{"有限", contains("有限"), ""},
+			{"公司", contains("公司"), ""},
+			{"科技", org(contains("科技")), TypeOrganization},
+			{"小红", org(contains("小红")), TypeOrganization},
 			{"赵", prefix("赵"), ""},
 			{"bj", initials("bj"), ""},
 			{"z", initials("z"), ""},
@@ -166,7 +176,7 @@ func TestSearchPlansAgree(t *testing.T) {
 			{"5678", last4("5678"), ""},
 			{"5679", last4("5679"), ""},
 			// With a filter as well.
-			{"北京", org(prefix("北京")), TypeOrganization},
+			{"北京", org(contains("北京")), TypeOrganization},
 			{"赵", org(prefix("赵")), TypeOrganization},
 			{"bj", org(initials("bj")), TypeOrganization},
 			{"有限公司", org(contains("有限公司")), TypeOrganization},
@@ -178,8 +188,8 @@ func TestSearchPlansAgree(t *testing.T) {
 		// wider window (from one hit on, indexRows 0) and the indexes.
 		for _, plan := range []struct{ window, few, indexRows int }{{3000, 1000, 50}, {3000, 2, 50}, {7, 2, 0}, {7, 2, 1000}} {
 			window := plan.window
-			oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub := scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring
-			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = window, 5, window, plan.few, plan.indexRows, plan.indexRows
+			oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub, oldText := scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring, pgIndexRowsText
+			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring, pgIndexRowsText = window, 5, window, plan.few, plan.indexRows, plan.indexRows, plan.indexRows
 			for _, c := range cases {
 				want := expect(c.match)
 				got := searchAll(t, s, manager, Filter{Q: c.q, Limit: 4, Type: c.typ})
@@ -187,7 +197,7 @@ func TestSearchPlansAgree(t *testing.T) {
 					t.Errorf("%+v: search %q (type %q) = %v, want %v", plan, c.q, c.typ, got, want)
 				}
 			}
-			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring = oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub
+			scanWindow, commonCount, pgWindow, pgFew, pgIndexRows, pgIndexRowsSubstring, pgIndexRowsText = oldWindow, oldCount, oldPG, oldFew, oldRows, oldSub, oldText
 		}
 	})
 }

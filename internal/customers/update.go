@@ -88,6 +88,11 @@ func (s *Store) update(ctx context.Context, id int64, in Input, masked bool) (Cu
 		if err != nil {
 			return err
 		}
+		if after.Name != before.Name {
+			if err := s.indexName(ctx, id, after.Name); err != nil {
+				return err
+			}
+		}
 		_, phonesChanged := changes["phones"]
 		_, contactsChanged := changes["contacts"]
 		if phonesChanged || contactsChanged {
