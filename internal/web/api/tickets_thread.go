@@ -74,8 +74,8 @@ func (a *API) ticketThreadRoutes() []httpx.Route {
 		{Method: "GET", Path: "/api/v1/tickets/{id}/messages", Perm: identity.Authenticated, Handler: a.ticketThread,
 			Summary: "The staff thread, oldest first: replies, customer messages and internal notes, each marked internal true or false", Response: Thread{}},
 		{Method: "POST", Path: "/api/v1/tickets/{id}/messages", Perm: identity.TicketsEdit, Handler: a.postTicketMessage,
-			Summary:  "Reply to the customer, or add an internal note (internal: true) with mentions; a reply after seen_message_id from a colleague is refused (409 showing it); a reply on a closed ticket is 409 (reopen first)",
-			Request:  tickets.Post{}, Response: ThreadItem{}},
+			Summary: "Reply to the customer, or add an internal note (internal: true) with mentions; a reply after seen_message_id from a colleague is refused (409 showing it); a reply on a closed ticket is 409 (reopen first)",
+			Request: tickets.Post{}, Response: ThreadItem{}},
 		{Method: "POST", Path: "/api/v1/tickets/{id}/transitions", Perm: identity.TicketsEdit, Handler: a.transitionTicket,
 			Summary: "Move a ticket to another state (409 naming the current state when not allowed); closing needs the customer's confirmation", Request: tickets.TransitionInput{}, Response: TicketDetail{}},
 		{Method: "POST", Path: "/api/v1/tickets/{id}/assign", Perm: identity.TicketsEdit, Handler: a.assignTicket,
@@ -337,4 +337,3 @@ func (a *API) readMentions(w http.ResponseWriter, r *http.Request) {
 	}
 	a.JSON(w, http.StatusOK, MentionsRead{Read: n})
 }
-
