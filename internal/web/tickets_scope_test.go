@@ -195,3 +195,83 @@ func scopeBody(rt httpx.Route, own, me, foreign int64) any {
 	}
 	return nil
 }
+
+// TestInternalNotesOnlyInTheStaffThread: a note's text is in the staff
+// thread, marked internal, and in no other answer: the ticket, lists,
+// events, commitments, links, followers, presence, the number lookup, the
+// customer's timeline and data export, the customer export, the audit log,
+// nor the customer-facing read of the store. Merged, it moves along and
+// stays internal.
+func TestInternalNotesOnlyInTheStaffThread(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		f := newTicketFix(t, k)
+		const secret = "内部备注-客户有投诉前科-7f3a9c"
+		tk := f.create(t, f.alice, nil)
+		dup := f.create(t, f.alice, nil)
+		f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", tk.ID), map[string]any{"body": "您好，已收到"})
+		for _, id := range []int64{tk.ID, dup.ID} {
+			if r := f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", id), map[string]any{"body": secret + fmt.Sprint(id), "internal": true, "time_spent_minutes": 2, "mentions": []int64{f.bobU.ID}}); r.Status != http.StatusCreated {
+				t.Fatalf("note: %d %s", r.Status, r.Body)
+			}
+		}
+		f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/commitments", tk.ID), map[string]any{"text": "明天回电", "due_in": "1d"})
+		f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/transitions", tk.ID), map[string]any{"to": "waiting_customer"})
+		if r := f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/merge", dup.ID), map[string]any{"into": tk.ID}); r.Status != http.StatusOK {
+			t.Fatalf("merge: %d %s", r.Status, r.Body)
+		}
+		// The staff thread has both notes, internal, apart from the reply.
+		r := f.do(f.alice, "GET", fmt.Sprintf("/api/v1/tickets/%d/messages", tk.ID), nil)
+		var thread threadJSON
+		r.JSON(t, &thread)
+		notes := 0
+		for _, it := range thread.Items {
+			if strings.Contains(it.Body, secret) {
+				notes++
+				if !it.Internal || it.Kind != "note" {
+					t.Fatalf("a note not marked internal: %+v", it)
+				}
+			} else if it.Internal {
+				t.Fatalf("a reply marked internal: %+v", it)
+			}
+		}
+		if notes != 2 {
+			t.Fatalf("thread has %d notes: %s", notes, r.Body)
+		}
+		paths := []string{
+			fmt.Sprintf("/api/v1/tickets/%d", tk.ID), fmt.Sprintf("/api/v1/tickets/%d", dup.ID),
+			"/api/v1/tickets", "/api/v1/tickets?queue=mentions", "/api/v1/tickets?q=" + tk.Number, "/api/v1/tickets?q=客户有投诉",
+			fmt.Sprintf("/api/v1/tickets/%d/events", tk.ID), fmt.Sprintf("/api/v1/tickets/%d/events", dup.ID),
+			fmt.Sprintf("/api/v1/tickets/%d/commitments", tk.ID), fmt.Sprintf("/api/v1/tickets/%d/links", tk.ID),
+			fmt.Sprintf("/api/v1/tickets/%d/followers", tk.ID), fmt.Sprintf("/api/v1/tickets/%d/presence", tk.ID),
+			"/api/v1/ticket-numbers/" + dup.Number, "/api/v1/ticket-views",
+			fmt.Sprintf("/api/v1/customers/%d/timeline", f.customerID), fmt.Sprintf("/api/v1/customers/%d", f.customerID),
+			"/api/v1/customers/export?format=csv", "/api/v1/audit?limit=200", "/api/v1/audit?entity=ticket&limit=200",
+		}
+		for _, p := range paths {
+			for _, token := range []string{f.admin, f.alice} {
+				r := f.do(token, "GET", p, nil)
+				if r.Status != http.StatusOK && !(token == f.alice && r.Status == http.StatusForbidden) {
+					t.Errorf("GET %s: %d %s", p, r.Status, r.Body)
+				}
+				if strings.Contains(string(r.Body), secret) {
+					t.Errorf("GET %s shows an internal note: %s", p, r.Body)
+				}
+			}
+		}
+		r = f.do(f.admin, "POST", fmt.Sprintf("/api/v1/customers/%d/data-export", f.customerID), nil)
+		if r.Status != http.StatusOK || strings.Contains(string(r.Body), secret) {
+			t.Errorf("data export: %d, note shown: %v", r.Status, strings.Contains(string(r.Body), secret))
+		}
+		// The customer-facing read of the store has replies only.
+		p, _ := k.App.Identity.PrincipalFor(t.Context(), f.aliceU.ID)
+		msgs, err := k.App.Tickets.Messages(t.Context(), p, tk.ID)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("customer-facing messages: %+v %v", msgs, err)
+		}
+		for _, m := range msgs {
+			if strings.Contains(m.Body, secret) {
+				t.Fatal("a note among the customer-facing messages")
+			}
+		}
+	})
+}
