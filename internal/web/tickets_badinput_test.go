@@ -226,7 +226,7 @@ func TestTicketBadInputIs4xxAndChangesNothing(t *testing.T) {
 func TestTicketBulkWithForbiddenIDsAndConcurrentTakes(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
 		f := newTicketFix(t, k)
-		foreign := f.create(t, f.alice, nil)                         // after-sales: bob cannot see it
+		foreign := f.create(t, f.alice, nil)                           // after-sales: bob cannot see it
 		q1 := f.create(t, f.admin, map[string]any{"channel": "email"}) // the tech team's queue
 		q2 := f.create(t, f.admin, map[string]any{"channel": "email"})
 		r := f.do(f.bob, "POST", "/api/v1/tickets/bulk", map[string]any{"action": "transition", "ids": []int64{q1.ID, foreign.ID, q2.ID, 999999}, "to": "acknowledged", "note": "批量受理"})
