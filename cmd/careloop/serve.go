@@ -51,6 +51,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err := demo.SeedCustomers(ctx, a.DB, a.Customers, a.Products, a.Clock.Now()); err != nil {
 			return fmt.Errorf("demo customers: %w", err)
 		}
+		if err := demo.SeedTickets(ctx, a.DB, a.Identity, a.Clock.Now()); err != nil {
+			return fmt.Errorf("demo tickets: %w", err)
+		}
 		a.Setup = nil
 	}
 	if err := a.Listen(); err != nil {

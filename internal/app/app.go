@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/config"
@@ -20,6 +21,7 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/jobs"
+	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
@@ -45,6 +47,10 @@ type App struct {
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
 	Tickets   *tickets.Store
+	Settings  *settings.Store // the administrator's settings (internal/settings)
+	// Attachments keeps files under Config.DataDir/attachments (also with
+	// PostgreSQL); nil when no data directory is configured.
+	Attachments *attachments.Store
 
 	http     *http.Server
 	listener net.Listener
@@ -114,6 +120,14 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	a.Calendars = sla.NewStore(a.DB, a.Clock, a.Audit)
+	a.Settings = settings.New(a.DB, a.Clock, a.Audit)
+	a.Tickets.UseSettings(a.Settings)
+	if c.DataDir != "" {
+		if a.Attachments, err = attachments.New(a.DB, a.Clock, a.Audit, a.Settings, c.DataDir); err != nil {
+			a.DB.Close()
+			return nil, err
+		}
+	}
 	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
 		a.DB.Close()
 		return nil, err
@@ -128,7 +142,11 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity, Customers: a.Customers, Clock: a.Clock})
+		modules := []jobs.Module{a.Tickets.Jobs()}
+		if a.Attachments != nil {
+			modules = append(modules, a.Attachments.Jobs())
+		}
+		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity, Customers: a.Customers, Clock: a.Clock, Modules: modules})
 		if err != nil {
 			a.DB.Close()
 			return nil, err

@@ -47,15 +47,21 @@ const (
 
 // selectKinds keeps the kinds EnvKinds asks for (all when it is unset).
 func selectKinds(kinds []queryKind) []queryKind {
+	return selectNamed(kinds, func(k queryKind) string { return k.name })
+}
+
+// selectNamed keeps the items whose names contain one of EnvKinds' words
+// (all when it is unset).
+func selectNamed[T any](items []T, name func(T) string) []T {
 	want := strings.FieldsFunc(os.Getenv(EnvKinds), func(r rune) bool { return r == ',' })
 	if len(want) == 0 {
-		return kinds
+		return items
 	}
-	var out []queryKind
-	for _, k := range kinds {
+	var out []T
+	for _, it := range items {
 		for _, w := range want {
-			if strings.Contains(k.name, strings.TrimSpace(w)) {
-				out = append(out, k)
+			if strings.Contains(name(it), strings.TrimSpace(w)) {
+				out = append(out, it)
 				break
 			}
 		}
@@ -157,18 +163,8 @@ func customerScratch(ctx context.Context, e Env, n int) (*Scratch, *SeedStats, e
 		return nil, nil, err
 	}
 	if e.DSN != "" {
-		admin, err := sql.Open("pgx", e.DSN)
-		if err != nil {
+		if err := freshSchema(e.DSN, key); err != nil {
 			return nil, nil, err
-		}
-		_, _ = admin.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
-		_, err = admin.Exec("DROP SCHEMA IF EXISTS " + key + " CASCADE")
-		if err == nil {
-			_, err = admin.Exec("CREATE SCHEMA " + key)
-		}
-		admin.Close()
-		if err != nil {
-			return nil, nil, fmt.Errorf("cached schema: %w", err)
 		}
 	}
 	st, err := seedScratch(ctx, s, n, e.Out)
@@ -532,4 +528,22 @@ func allNumbers(ctx context.Context, s *Scratch) ([]string, error) {
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// freshSchema drops and creates a cached database's schema.
+func freshSchema(dsn, schema string) error {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, _ = admin.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+	_, err = admin.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
+	if err == nil {
+		_, err = admin.Exec("CREATE SCHEMA " + schema)
+	}
+	if err != nil {
+		return fmt.Errorf("cached schema: %w", err)
+	}
+	return nil
 }

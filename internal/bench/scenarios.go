@@ -43,6 +43,8 @@ var Scenarios = []Scenario{
 	{"customer-search", "cli.bench.customer-search", runCustomerSearch},
 	{"customer-list", "cli.bench.customer-list", runCustomerList},
 	{"customer-create", "cli.bench.customer-create", runCustomerCreate},
+	{"ticket-create", "cli.bench.ticket-create", runTicketCreate},
+	{"ticket-queues", "cli.bench.ticket-queues", runTicketQueues},
 }
 
 // Find returns the scenario called name.

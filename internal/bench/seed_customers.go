@@ -378,6 +378,16 @@ type loader interface {
 type sqliteLoader struct {
 	conn *sql.Conn
 	tx   *sql.Tx
+	// tables whose indexes and triggers are dropped during the load
+	// (seedTables when nil).
+	tables []string
+}
+
+func tablesOr(t []string) []string {
+	if t == nil {
+		return seedTables
+	}
+	return t
 }
 
 func (l *sqliteLoader) begin(ctx context.Context) ([]string, error) {
@@ -387,7 +397,7 @@ func (l *sqliteLoader) begin(ctx context.Context) ([]string, error) {
 		}
 	}
 	rows, err := l.conn.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
-		AND tbl_name IN ('`+strings.Join(seedTables, "', '")+`') ORDER BY type, name`)
+		AND tbl_name IN ('`+strings.Join(tablesOr(l.tables), "', '")+`') ORDER BY type, name`)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +456,8 @@ func (l *sqliteLoader) finish(ctx context.Context, ddl []string) error {
 }
 
 type pgLoader struct {
-	conn *sql.Conn
+	conn   *sql.Conn
+	tables []string // as sqliteLoader's
 }
 
 func (l *pgLoader) begin(ctx context.Context) ([]string, error) {
@@ -460,7 +471,7 @@ func (l *pgLoader) begin(ctx context.Context) ([]string, error) {
 	rows, err := l.conn.QueryContext(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
 		JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
 		JOIN pg_index x ON x.indexrelid = c.oid
-		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) AND NOT x.indisunique AND NOT x.indisprimary`, seedTables)
+		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) AND NOT x.indisunique AND NOT x.indisprimary`, tablesOr(l.tables))
 	if err != nil {
 		return nil, err
 	}

@@ -60,13 +60,14 @@ func TestTranslateAndMatch(t *testing.T) {
 
 // keyLiteral finds catalog keys written as string literals in Go code and
 // {{.T "…"}} calls in templates.
-var keyLiteral = regexp.MustCompile(`"((?:app|list|timeline|customers|import|layout|login|setup|home|users|user|roles|teams|audit|account|nav|field|action|flash|error|validation|http)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)"`)
+var keyLiteral = regexp.MustCompile(`"((?:app|list|timeline|customers|import|layout|login|setup|home|users|user|roles|teams|audit|account|nav|field|action|flash|error|validation|http|settings|attachments)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)"`)
 
 // notKeys are literals of that shape that are audit actions, permissions
 // or file names, not catalog keys.
 var notKeys = map[string]bool{"layout.html": true, "user.create": true, "user.update": true, "user.password": true,
 	"user.activate": true, "user.deactivate": true, "user.password_rehash": true, "role.update": true, "users.manage": true, "roles.manage": true,
-	"teams.manage": true, "audit.view": true, "team.create": true, "team.update": true}
+	"teams.manage": true, "audit.view": true, "team.create": true, "team.update": true,
+	"attachments.limits": true} // a settings key (internal/settings)
 
 func TestEveryKeyUsedInCodeExists(t *testing.T) {
 	c := i18n.MustLoad()

@@ -1,6 +1,9 @@
 // Package jobs runs Careloop's background work on River, over PostgreSQL or
 // SQLite. Domains register their job kinds here (Kinds); River's unique and
 // periodic jobs make sure N servers never run the same periodic work twice.
+// Newer domains keep their job kinds next to their store and hand them in as
+// a Module; the older kinds (sessions, customer imports and lifecycle) are
+// still here.
 //
 // Invariants: River's tables are migrated in code at start (rivermigrate), in
 // the same database as Careloop's own; on SQLite, River has its own single
@@ -33,6 +36,9 @@ type Kinds struct {
 	Identity  *identity.Store
 	Customers *customers.Store
 	Clock     clock.Clock
+	// Modules are the domains that own their background work (tickets,
+	// attachments…): each adds its workers and periodic jobs.
+	Modules []Module
 }
 
 // Runner owns the River client of one process.
@@ -71,6 +77,9 @@ func New(ctx context.Context, d *db.DB, log *slog.Logger, k Kinds) (*Runner, err
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 		JobTimeout: 5 * time.Minute,
+	}
+	for _, m := range k.Modules {
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, m.Register(workers, log.With("component", "jobs"))...)
 	}
 	switch d.Dialect {
 	case db.Postgres:

@@ -294,7 +294,8 @@ func queueConds(queue string, a *args, me int64, unread bool) []string {
 		if unread {
 			read = " AND m.read_at IS NULL"
 		}
-		return []string{`EXISTS (SELECT 1 FROM ticket_mentions m WHERE m.ticket_id = t.id AND m.user_id = ` + a.add(me) + read + `)`}
+		// Driven from the mentions (few) rather than walking every ticket.
+		return []string{`t.id IN (SELECT m.ticket_id FROM ticket_mentions m WHERE m.user_id = ` + a.add(me) + read + `)`}
 	case "major":
 		return []string{"t.major_complaint", "t.is_open"}
 	}

@@ -116,6 +116,8 @@ type Input struct {
 	Expectation    string     `json:"expectation"`
 	Complaint      *Complaint `json:"complaint"`
 	Tags           []string   `json:"tags"`
+	// Custom holds the values of the admin's ticket fields for the type.
+	Custom map[string]any `json:"custom"`
 }
 
 func checkLen(v *domain.ValidationError, field, s string, max int) {

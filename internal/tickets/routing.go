@@ -102,11 +102,12 @@ func (s *Store) route(ctx context.Context, f facts, creator int64) (Decision, er
 		}
 	}
 	if d.TeamID == nil {
-		// No rule matched: the team of the lowest id takes it, so that
-		// nothing is left without an owner; admins order their rules
-		// and end them with a catch-all to choose another.
+		// No rule matched: the fallback team of the settings takes it
+		// (else the team created first), so that nothing is left
+		// without an owner.
 		var team int64
-		err := q.QueryRowContext(ctx, `SELECT id FROM teams ORDER BY id LIMIT 1`).Scan(&team)
+		err := q.QueryRowContext(ctx, `SELECT id FROM teams ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END, id LIMIT 1`,
+			s.currentSettings(ctx).FallbackTeamID).Scan(&team)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return s.routeWithoutTeams(ctx, creator)

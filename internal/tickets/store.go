@@ -13,6 +13,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/timeline"
 )
 
@@ -22,6 +23,7 @@ type Store struct {
 	clock     clock.Clock
 	audit     *audit.Log
 	timeline  *timeline.Log
+	settings  *settings.Store
 	listeners []Listener
 }
 
@@ -131,6 +133,10 @@ func (s *Store) create(ctx context.Context, p *identity.Principal, in Input) (in
 	if err := v.Err(); err != nil {
 		return 0, err
 	}
+	custom, err := s.checkCustom(ctx, in.Type, in.Custom)
+	if err != nil {
+		return 0, err
+	}
 	var creator int64
 	if p != nil {
 		creator = p.UserID
@@ -159,10 +165,11 @@ func (s *Store) create(ctx context.Context, p *identity.Principal, in Input) (in
 	var id int64
 	err = q.QueryRowContext(ctx, `INSERT INTO tickets (number, customer_id, owned_product_id, category_id, type, channel, severity,
 		severity_rank, state, is_open, subject, description, expectation, complaint, major_complaint, tags, owner_id, team_id,
-		created_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', TRUE, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id`,
+		created_by, created_at, updated_at, custom)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', TRUE, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) RETURNING id`,
 		number, in.CustomerID, in.OwnedProductID, in.CategoryID, in.Type, in.Channel, in.Severity, SeverityRank(in.Severity),
-		in.Subject, in.Description, in.Expectation, complaint, major, jsonText(in.Tags), d.OwnerID, d.TeamID, createdBy, now).Scan(&id)
+		in.Subject, in.Description, in.Expectation, complaint, major, jsonText(in.Tags), d.OwnerID, d.TeamID, createdBy, now,
+		jsonText(custom)).Scan(&id)
 	if err != nil {
 		return 0, err
 	}

@@ -2,7 +2,7 @@ package tickets
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -17,7 +17,8 @@ import (
 
 // Patch changes some of a ticket's fields; nil fields stay as they are.
 // CategoryID and OwnedProductID 0 clear them. Tags and Custom replace the
-// whole list or map.
+// whole list or map (Custom is checked against the admin's fields of the
+// ticket's type, as at intake).
 type Patch struct {
 	Type           *string         `json:"type,omitempty"`
 	Severity       *string         `json:"severity,omitempty"`
@@ -70,12 +71,6 @@ func (c *ComplaintPatch) apply(to *Complaint) {
 		to.Compensation = &comp
 	}
 }
-
-// MaxCustom bounds the custom map of a ticket (keys, and its JSON size).
-const (
-	MaxCustomKeys  = 50
-	MaxCustomBytes = 16 << 10
-)
 
 // Update changes a ticket's fields if version is still its version (0:
 // do not check). The audit entry holds the changes; the EventUpdated data
@@ -158,11 +153,17 @@ func (s *Store) applyPatch(ctx context.Context, t Ticket, patch Patch) ([]string
 		}
 	}
 	if patch.Custom != nil {
-		b, err := json.Marshal(patch.Custom)
-		if err != nil || len(patch.Custom) > MaxCustomKeys || len(b) > MaxCustomBytes {
-			v.Add("custom", "validation.custom_too_big", map[string]any{"Max": MaxCustomKeys})
+		// The admin's fields of the ticket's (new) type decide.
+		custom, err := s.checkCustom(ctx, n.Type, patch.Custom)
+		var cv *domain.ValidationError
+		switch {
+		case errors.As(err, &cv):
+			v.Fields = append(v.Fields, cv.Fields...)
+		case err != nil:
+			return nil, err
+		default:
+			n.Custom = custom
 		}
-		n.Custom = patch.Custom
 	}
 	if patch.Complaint != nil && n.Type != "complaint" {
 		v.Add("complaint", "validation.complaint_only", nil)

@@ -249,3 +249,33 @@ func TestCustomerDataExport(t *testing.T) {
 		}
 	})
 }
+
+// Ticket fields are defined through the same route as customer fields,
+// with entity=ticket, and listed by ticket type.
+func TestTicketCustomFieldsThroughTheCustomFieldsRoute(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		_, tech := k.User("tech@example.com", "technician")
+		do := func(token, method, path, body string) *testkit.Response {
+			return k.Do(testkit.Request{Method: method, Path: path, Token: token, Body: body, Header: map[string]string{"Content-Type": "application/json"}})
+		}
+		if r := do(admin, "POST", "/api/v1/custom-fields", `{"entity":"ticket","key":"fault_code","label_zh":"故障代码","label_en":"Fault code","type":"text","applies_to":["fault"]}`); r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		if r := do(admin, "POST", "/api/v1/custom-fields", `{"entity":"ticket","key":"x","label_zh":"x","label_en":"x","type":"text","applies_to":["nope"]}`); r.Status != http.StatusBadRequest {
+			t.Fatalf("bad type: %d %s", r.Status, r.Body)
+		}
+		if r := do(tech, "GET", "/api/v1/custom-fields?entity=ticket&ticket_type=fault", ""); r.Status != 200 || !strings.Contains(string(r.Body), "fault_code") {
+			t.Fatalf("ticket fields: %d %s", r.Status, r.Body)
+		}
+		if r := do(tech, "GET", "/api/v1/custom-fields?entity=ticket&ticket_type=consultation", ""); r.Status != 200 || strings.Contains(string(r.Body), "fault_code") {
+			t.Fatalf("inquiry fields: %d %s", r.Status, r.Body)
+		}
+		if r := do(admin, "GET", "/api/v1/custom-fields", ""); r.Status != 200 || strings.Contains(string(r.Body), "fault_code") {
+			t.Fatalf("customer fields: %d %s", r.Status, r.Body)
+		}
+		if r := do(admin, "GET", "/api/v1/custom-fields?entity=order", ""); r.Status != http.StatusBadRequest {
+			t.Fatalf("unknown entity: %d", r.Status)
+		}
+	})
+}

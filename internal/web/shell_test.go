@@ -44,7 +44,7 @@ func TestRoleEditorShowsAvailablePermissionsAndOneSaveKeepsHiddenOnes(t *testing
 				t.Errorf("%s shown=%v, available=%v", p, shown, p.Available())
 			}
 		}
-		if got := strings.Count(body, `name="perm.agent"`); got != 14 {
+		if got := strings.Count(body, `name="perm.agent"`); got != 18 {
 			t.Errorf("the agent column has %d checkboxes", got)
 		}
 		// Save the matrix as shown, with the agent losing customers.edit
@@ -60,7 +60,7 @@ func TestRoleEditorShowsAvailablePermissionsAndOneSaveKeepsHiddenOnes(t *testing
 			}
 		}
 		form.Add("perm.agent", string(identity.CustomersImport))
-		form.Add("perm.agent", string(identity.TicketsAssign)) // hidden: not the editor's to grant
+		form.Add("perm.agent", string(identity.CarePlan)) // hidden: not the editor's to grant
 		if r := post(t, k, c, "/admin/roles", form); r.Status != http.StatusSeeOther {
 			t.Fatalf("save: %d %s", r.Status, r.Body)
 		}
@@ -72,7 +72,7 @@ func TestRoleEditorShowsAvailablePermissionsAndOneSaveKeepsHiddenOnes(t *testing
 						t.Errorf("agent lacks %s after the save", p)
 					}
 				}
-				if slices.Contains(r.Permissions, identity.CustomersEdit) || slices.Contains(r.Permissions, identity.TicketsAssign) {
+				if slices.Contains(r.Permissions, identity.CustomersEdit) || slices.Contains(r.Permissions, identity.CarePlan) {
 					t.Errorf("agent permissions %v", r.Permissions)
 				}
 			} else if r.Version != roles[i].Version {

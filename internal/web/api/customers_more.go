@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/customfields"
+	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
@@ -34,10 +36,12 @@ func (a *API) customerMoreRoutes() []httpx.Route {
 			Summary: "Everything kept about one customer, unmasked, as a JSON file for the customer's own request (audited)", Response: customers.DataExport{}},
 		{Method: "POST", Path: "/api/v1/customers/{id}/interactions", Perm: identity.CustomersEdit, Handler: a.logInteraction,
 			Summary: "Record a contact with the customer (a call, a visit…; at defaults to now): on the timeline, and the customer's last contact", Request: customers.Interaction{}},
-		{Method: "GET", Path: "/api/v1/custom-fields", Perm: identity.CustomersView, Handler: a.customFields,
-			Summary: "Admin-defined customer fields", Response: []customers.CustomField{}},
+		{Method: "GET", Path: "/api/v1/custom-fields", Perm: identity.Authenticated, Handler: a.customFields,
+			Summary:  "Admin-defined fields: entity=customer (the default; needs customers.view) or entity=ticket (ticket_type narrows them to a type)",
+			Response: []customers.CustomField{}, Query: []string{"entity", "ticket_type"}},
 		{Method: "POST", Path: "/api/v1/custom-fields", Perm: identity.SettingsManage, Handler: a.createCustomField, Idempotent: true,
-			Summary: "Define a customer field (text, number, date or choice)", Request: customers.CustomField{}, Response: customers.CustomField{}},
+			Summary: "Define a field (text, number, date or choice) of customers, or of tickets (entity ticket; applies_to lists ticket types, empty for all)",
+			Request: customers.CustomField{}, Response: customers.CustomField{}},
 	}
 }
 
@@ -103,7 +107,21 @@ func (a *API) setCustomerConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) customFields(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Customers.Fields(r.Context())
+	q := r.URL.Query()
+	var list []customers.CustomField
+	var err error
+	switch q.Get("entity") {
+	case "", customfields.Customer:
+		if !httpx.Principal(r).Can(identity.CustomersView) {
+			a.Error(w, r, domain.ErrForbidden)
+			return
+		}
+		list, err = a.Customers.Fields(r.Context())
+	case customfields.Ticket:
+		list, err = a.Tickets.CustomFields(r.Context(), q.Get("ticket_type"))
+	default:
+		err = domain.Invalid("entity", "validation.one_of", map[string]any{"Values": "customer, ticket"})
+	}
 	if err != nil {
 		a.Error(w, r, err)
 		return
@@ -116,7 +134,13 @@ func (a *API) createCustomField(w http.ResponseWriter, r *http.Request) {
 	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
 		return
 	}
-	f, err := a.Customers.CreateField(r.Context(), in)
+	var f customers.CustomField
+	var err error
+	if in.Entity == customfields.Ticket {
+		f, err = a.Tickets.CreateCustomField(r.Context(), in)
+	} else {
+		f, err = a.Customers.CreateField(r.Context(), in)
+	}
 	if err != nil {
 		a.Error(w, r, err)
 		return

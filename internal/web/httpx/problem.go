@@ -106,7 +106,10 @@ func (k Kit) Fields(lang string, v *domain.ValidationError) []FieldProblem {
 func Status(err error) (int, string) {
 	var v *domain.ValidationError
 	var th *identity.ThrottledError
+	var tl *TooLargeError
 	switch {
+	case errors.As(err, &tl):
+		return http.StatusRequestEntityTooLarge, "error.validation"
 	case errors.As(err, &v):
 		return http.StatusBadRequest, "error.validation"
 	case errors.Is(err, domain.ErrNotFound):
