@@ -123,6 +123,10 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.DB.Close()
 		return nil, err
 	}
+	if err := a.Tickets.EnsureDefaultTemplates(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	a.Calendars = sla.NewStore(a.DB, a.Clock, a.Audit)
 	a.Settings = settings.New(a.DB, a.Clock, a.Audit)
 	a.Tickets.UseSettings(a.Settings)

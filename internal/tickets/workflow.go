@@ -26,15 +26,7 @@ type TransitionInput struct {
 // Transition moves a ticket along Transitions. A move that is not allowed
 // is a conflict naming the current state.
 func (s *Store) Transition(ctx context.Context, p *identity.Principal, id int64, in TransitionInput) (Ticket, error) {
-	in.Note, in.Confirmation = strings.TrimSpace(in.Note), strings.TrimSpace(in.Confirmation)
-	var v domain.ValidationError
-	checkOneOf(&v, "to", in.To, States)
-	checkLen(&v, "note", in.Note, MaxText)
-	checkLen(&v, "confirmation", in.Confirmation, MaxText)
-	if in.To == StateClosed && in.Confirmation == "" {
-		v.Add("confirmation", "validation.close_needs_confirmation", nil)
-	}
-	if err := v.Err(); err != nil {
+	if err := in.check(); err != nil {
 		return Ticket{}, err
 	}
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
@@ -51,6 +43,19 @@ func (s *Store) Transition(ctx context.Context, p *identity.Principal, id int64,
 		return Ticket{}, fmt.Errorf("ticket transition: %w", err)
 	}
 	return s.Get(ctx, p, id)
+}
+
+// check trims the input and checks what needs no ticket.
+func (in *TransitionInput) check() error {
+	in.Note, in.Confirmation = strings.TrimSpace(in.Note), strings.TrimSpace(in.Confirmation)
+	var v domain.ValidationError
+	checkOneOf(&v, "to", in.To, States)
+	checkLen(&v, "note", in.Note, MaxText)
+	checkLen(&v, "confirmation", in.Confirmation, MaxText)
+	if in.To == StateClosed && in.Confirmation == "" {
+		v.Add("confirmation", "validation.close_needs_confirmation", nil)
+	}
+	return v.Err()
 }
 
 // StateConflict says a move is not allowed from the ticket's state.

@@ -55,6 +55,10 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.customerMoreRoutes()...)
 	rs = append(rs, a.customerRulesRoutes()...)
 	rs = append(rs, a.productRoutes()...)
+	rs = append(rs, a.ticketRoutes()...)
+	rs = append(rs, a.ticketThreadRoutes()...)
+	rs = append(rs, a.ticketMoreRoutes()...)
+	rs = append(rs, a.ticketSettingsRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

@@ -34,11 +34,14 @@ var auditActions = []string{
 	"ticket.create", "ticket.assign", "ticket.transition", "ticket.reply", "ticket.note", "ticket.commitment",
 	"ticket.commitment_kept", "ticket_category.create", "ticket_category.update", "routing_rule.create", "routing_rule.update",
 	"setting.update", "attachment.delete",
+	"ticket.update", "ticket.macro", "ticket.merge", "ticket.merge_target", "ticket.link", "ticket.unlink", "ticket.follow", "ticket.unfollow",
+	"reply_template.create", "reply_template.update", "macro.create", "macro.update", "staff.skills", "staff.on_duty",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
-	"user", "role", "team", "api_token", "calendar", "ticket", "ticket_category", "routing_rule", "setting", "attachment"}
+	"user", "role", "team", "api_token", "calendar", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
+	"reply_template", "ticket_macro"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {
