@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/tickets"
+	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -249,11 +251,30 @@ func (u *UI) ticketSide(r *http.Request, p *Page, d *ticketPage) error {
 			d.Past = append(d.Past, o)
 		}
 	}
-	tl, err := u.Timeline.List(ctx, c.ID, nil, 5, "")
+	tl, err := u.Timeline.List(ctx, c.ID, nil, 12, "")
 	if err != nil {
 		return err
 	}
-	d.Timeline = u.timelineRows(p, tl.Items)
+	// The lines about tickets the viewer may not see stay out.
+	seen := map[string]bool{}
+	var lines []timeline.Event
+	for _, e := range tl.Items {
+		if e.Entity == "ticket" {
+			ok, known := seen[e.EntityID]
+			if !known {
+				tid, _ := strconv.ParseInt(e.EntityID, 10, 64)
+				ok = u.Tickets.Visible(ctx, pr, tid) == nil
+				seen[e.EntityID] = ok
+			}
+			if !ok {
+				continue
+			}
+		}
+		if lines = append(lines, e); len(lines) == 5 {
+			break
+		}
+	}
+	d.Timeline = u.timelineRows(p, lines)
 	return nil
 }
 

@@ -17,13 +17,14 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!form) {
     return;
   }
-  var type = document.getElementById("ticket-type");
+  var types = document.getElementById("type-choices");
   var complaint = document.getElementById("complaint-fields");
   var showComplaint = function () {
-    complaint.hidden = type.value !== "complaint";
+    var picked = types.querySelector("input:checked");
+    complaint.hidden = !picked || picked.value !== "complaint";
   };
-  if (type && complaint) {
-    type.addEventListener("change", showComplaint);
+  if (types && complaint) {
+    types.addEventListener("change", showComplaint);
     showComplaint();
   }
   var box = document.getElementById("customer-pick");
@@ -81,7 +82,8 @@ document.addEventListener("DOMContentLoaded", function () {
     q.value = c.name;
     close();
     products(c.id);
-    type.focus();
+    var next = types.querySelector("input:checked") || types.querySelector("input");
+    setTimeout(function () { next.focus(); }, 0); // after Enter's key events
   };
   var show = function (rows) {
     items = rows;
@@ -135,6 +137,9 @@ document.addEventListener("DOMContentLoaded", function () {
     } else if (ev.key === "Escape") {
       close();
     }
+  });
+  q.addEventListener("keypress", function (ev) {
+    if (ev.key === "Enter") { ev.preventDefault(); } // never submits from the search box
   });
   q.addEventListener("blur", function () { setTimeout(close, 150); });
 });
