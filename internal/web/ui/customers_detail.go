@@ -59,6 +59,7 @@ type interactionForm struct{ Channel, Note string }
 // timelineRow is an event as the page shows it.
 type timelineRow struct {
 	When, Recorded, Summary, Actor string
+	Href                           string // the record the event is about (a ticket), or ""
 	At                             time.Time
 }
 
@@ -197,6 +198,9 @@ func (u *UI) timelineRows(p *Page, events []timeline.Event) []timelineRow {
 			params = withParam(params, "Channel", p.T("customers.channel_"+ch))
 		}
 		row := timelineRow{Summary: p.TP(e.Key, params), Actor: e.Actor, At: e.At, When: p.Time(e.At)}
+		if e.Entity == "ticket" && e.EntityID != "" && len(e.Params) > 0 {
+			row.Href = "/tickets/" + e.EntityID
+		}
 		if e.RecordedAt != nil {
 			if local := e.At.In(shanghai); local.Hour() == 0 && local.Minute() == 0 && local.Second() == 0 {
 				row.When = local.Format("2006-01-02")

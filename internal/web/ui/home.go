@@ -50,7 +50,8 @@ type HomeAction struct {
 type homeSource func(u *UI, r *http.Request, p *Page) (*HomeBlock, error)
 
 // homeSources in the order the blocks show.
-var homeSources = []homeSource{homeSetup, homeImports, homeMyCustomers, homeRecentCustomers, homeRecentChanges}
+var homeSources = []homeSource{homeSetup, homeImports, homeTicketQueues, homeCommitmentsDue, homeTicketsWaiting,
+	homeTeamUnclaimed, homeMajorComplaints, homeMyCustomers, homeRecentCustomers, homeRecentChanges}
 
 type homeData struct {
 	Blocks []*HomeBlock

@@ -19,6 +19,7 @@ var navItems = []struct {
 }{
 	{"/", "nav.home", identity.Authenticated},
 	{"/customers", "nav.customers", identity.CustomersView},
+	{"/tickets", "nav.tickets", identity.Authenticated},
 }
 
 // adminArea is one settings page: where it is, who may use it, what it is
@@ -45,6 +46,7 @@ var adminGroups = []adminGroup{
 	{"settings.group_business", []adminArea{
 		{"/admin/calendars", "nav.calendars", "settings.desc_calendars", identity.CalendarsManage},
 		{"/admin/customer-rules", "nav.customer_rules", "settings.desc_customer_rules", identity.SettingsManage},
+		{"/admin/tickets", "nav.ticket_settings", "settings.desc_tickets", identity.SettingsManage},
 	}},
 	{"settings.group_security", []adminArea{
 		{"/admin/audit", "nav.audit", "settings.desc_audit", identity.AuditView},

@@ -17,6 +17,7 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/sla"
@@ -37,15 +38,18 @@ func TemplateFS() fs.FS { return templateFS }
 // Deps are what the pages use.
 type Deps struct {
 	httpx.Kit
-	Identity      *identity.Store
-	Audit         *audit.Log
-	Clock         clock.Clock
-	Setup         *SetupCode
-	Calendars     *sla.Store
-	Customers     *customers.Store
-	Products      *customers.Catalog
-	Timeline      *timeline.Log
-	Tickets       *tickets.Store
+	Identity  *identity.Store
+	Audit     *audit.Log
+	Clock     clock.Clock
+	Setup     *SetupCode
+	Calendars *sla.Store
+	Customers *customers.Store
+	Products  *customers.Catalog
+	Timeline  *timeline.Log
+	Tickets   *tickets.Store
+	// DB lets a page put two stores' writes in one transaction (the
+	// intake form creating a customer with the ticket).
+	DB            *db.DB
 	SecureCookies bool
 	// Demo is set on a --demo server: the sign-in page lists the demo
 	// accounts.
@@ -125,7 +129,12 @@ type Page struct {
 	Nav       []NavItem
 	SubNav    []NavItem // the settings' sub-navigation, on settings pages
 	Flash     string    // catalog key of a success message
+	FlashArgs []any     // its parameters, name/value pairs
 	Error     string    // catalog key of a page-level error
+	// ErrorText is a page-level error already in the user's language (a
+	// conflict's message with its parameters); it wins over Error.
+	ErrorText string
+	TitleArgs []any // parameters of the title key
 	Fields    map[string]string
 	RequestID string
 	Path      string
@@ -188,6 +197,12 @@ func (p *Page) Time(t any) string {
 	}
 	return tt.In(shanghai).Format("2006-01-02 15:04")
 }
+
+// Title is the page's title.
+func (p *Page) Title() string { return p.T(p.TitleKey, p.TitleArgs...) }
+
+// FlashText is the success message with its parameters.
+func (p *Page) FlashText() string { return p.T(p.Flash, p.FlashArgs...) }
 
 // FieldError returns the translated error of a form field, or "".
 func (p *Page) FieldError(field string) string { return p.Fields[field] }
@@ -283,6 +298,8 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.customerRulesRoutes()...)
 	rs = append(rs, u.accountRoutes()...)
 	rs = append(rs, u.settingsRoutes()...)
+	rs = append(rs, u.ticketRoutes()...)
+	rs = append(rs, u.ticketAdminRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
 		httpx.Route{Method: "GET", Path: "/static/{file...}", Perm: identity.Public, Handler: u.static},
