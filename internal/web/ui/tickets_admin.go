@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -220,5 +219,5 @@ func (u *UI) saveRoutingRule(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	redirect(w, r, fmt.Sprintf("/admin/tickets?done=saved#rules"))
+	redirect(w, r, "/admin/tickets?done=saved#rules")
 }
