@@ -10,6 +10,7 @@ import (
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
@@ -32,14 +33,9 @@ func NewStore(d *db.DB, c clock.Clock, a *audit.Log, t *timeline.Log) *Store {
 	return &Store{db: d, clock: c, audit: a, timeline: t}
 }
 
-// BusinessZone is the zone whose calendar day starts a ticket number.
-var BusinessZone = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return l
-}()
+// BusinessZone is the zone whose calendar day starts a ticket number: the
+// one customer numbers use.
+var BusinessZone = customers.BusinessZone
 
 // nextNumber allocates T + YYYYMMDD + a four-digit (or longer) serial in
 // the transaction of ctx. The day's counter row is updated with RETURNING:
