@@ -334,36 +334,8 @@ func runCustomerKinds(ctx context.Context, e Env, o Options, scenario string, n 
 	res := CustomerBenchResult{Scenario: scenario, Customers: n, Seed: seed}
 	res.Load[0] = loadAverage()
 	client := &http.Client{Timeout: 30 * time.Second}
-	for _, k := range selectKinds(kinds) {
-		kr := KindResult{Kind: k.name, FloorMS: k.floorMS}
-		kr.Example, _ = url.QueryUnescape(strings.TrimPrefix(k.paths[0], "/api/v1/customers?q="))
-		if strings.HasPrefix(k.paths[0], "/api/") {
-			kr.QueryKind, kr.Hits, err = probe(ctx, client, srv.BaseURL+k.paths[0], header)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k.name, err)
-			}
-		}
-		paths := k.paths
-		kr.Result, err = loadgen.Run(ctx, loadgen.Options{
-			Scenario:     scenario + " " + k.name,
-			BaseURL:      srv.BaseURL,
-			Concurrency:  o.Concurrency,
-			Duration:     o.Duration,
-			Warmup:       500 * time.Millisecond,
-			PID:          srv.PID(),
-			ExpectStatus: func(c int) bool { return c == http.StatusOK },
-			Next: func(worker, i int) loadgen.Request {
-				return loadgen.Request{Path: paths[(worker*7+i)%len(paths)], Header: header}
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		kr.Met = kr.Failures() == 0 && kr.LatencyMS.P99 <= k.floorMS
-		if !kr.Met {
-			res.Missed = append(res.Missed, k.name)
-		}
-		res.Kinds = append(res.Kinds, kr)
+	if err := driveKinds(ctx, client, srv, header, scenario, o.Concurrency, o.Duration, kinds, &res); err != nil {
+		return nil, err
 	}
 	res.Load[1] = loadAverage()
 	writeKinds(e.Out, res)
@@ -547,6 +519,45 @@ func freshSchema(dsn, schema string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("cached schema: %w", err)
+	}
+	return nil
+}
+
+// driveKinds probes and loads each selected kind in turn, cycling through
+// its paths, and adds its result (and a missed floor) to res.
+func driveKinds(ctx context.Context, client *http.Client, srv *Server, header http.Header, scenario string, conc int, dur time.Duration,
+	kinds []queryKind, res *CustomerBenchResult) error {
+	for _, k := range selectKinds(kinds) {
+		kr := KindResult{Kind: k.name, FloorMS: k.floorMS}
+		kr.Example, _ = url.QueryUnescape(strings.TrimPrefix(k.paths[0], "/api/v1/customers?q="))
+		var err error
+		if strings.HasPrefix(k.paths[0], "/api/") {
+			kr.QueryKind, kr.Hits, err = probe(ctx, client, srv.BaseURL+k.paths[0], header)
+			if err != nil {
+				return fmt.Errorf("%s: %w", k.name, err)
+			}
+		}
+		paths := k.paths
+		kr.Result, err = loadgen.Run(ctx, loadgen.Options{
+			Scenario:     scenario + " " + k.name,
+			BaseURL:      srv.BaseURL,
+			Concurrency:  conc,
+			Duration:     dur,
+			Warmup:       500 * time.Millisecond,
+			PID:          srv.PID(),
+			ExpectStatus: func(c int) bool { return c == http.StatusOK },
+			Next: func(worker, i int) loadgen.Request {
+				return loadgen.Request{Path: paths[(worker*7+i)%len(paths)], Header: header}
+			},
+		})
+		if err != nil {
+			return err
+		}
+		kr.Met = kr.Failures() == 0 && kr.LatencyMS.P99 <= k.floorMS
+		if !kr.Met {
+			res.Missed = append(res.Missed, k.name)
+		}
+		res.Kinds = append(res.Kinds, kr)
 	}
 	return nil
 }

@@ -323,31 +323,8 @@ func runTicketQueues(ctx context.Context, e Env, o Options) (any, error) {
 	}
 	res := CustomerBenchResult{Scenario: "ticket-queues", Customers: n}
 	res.Load[0] = loadAverage()
-	for _, k := range selectKinds(kinds) {
-		kr := KindResult{Kind: k.name, FloorMS: k.floorMS, Example: k.paths[0]}
-		if strings.HasPrefix(k.paths[0], "/api/") {
-			_, kr.Hits, err = probe(ctx, client, srv.BaseURL+k.paths[0], header)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k.name, err)
-			}
-		}
-		paths := k.paths
-		kr.Result, err = loadgen.Run(ctx, loadgen.Options{
-			Scenario: "ticket-queues " + k.name, BaseURL: srv.BaseURL, Concurrency: queueConcurrency(o), Duration: o.Duration,
-			Warmup: 500 * time.Millisecond, PID: srv.PID(),
-			ExpectStatus: func(c int) bool { return c == http.StatusOK },
-			Next: func(worker, i int) loadgen.Request {
-				return loadgen.Request{Path: paths[(worker*7+i)%len(paths)], Header: header}
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		kr.Met = kr.Failures() == 0 && kr.LatencyMS.P99 <= k.floorMS
-		if !kr.Met {
-			res.Missed = append(res.Missed, k.name)
-		}
-		res.Kinds = append(res.Kinds, kr)
+	if err := driveKinds(ctx, client, srv, header, "ticket-queues", queueConcurrency(o), o.Duration, kinds, &res); err != nil {
+		return nil, err
 	}
 	res.Load[1] = loadAverage()
 	fmt.Fprintf(e.Out, "(the customers column below counts tickets)\n")
