@@ -49,7 +49,8 @@ type DB struct {
 	Shaped *sql.DB
 	DSN    string // the PostgreSQL DSN, or the SQLite file path
 
-	stmts stmtCache
+	stmts  stmtCache
+	wstmts writeStmts
 }
 
 // Open opens PostgreSQL when dsn is a postgres:// URL, otherwise the SQLite
@@ -157,7 +158,7 @@ func openShaped(dsn string) (*sql.DB, error) {
 
 // Close closes the prepared statements and the pools.
 func (d *DB) Close() error {
-	err := errors.Join(d.stmts.close(), d.W.Close())
+	err := errors.Join(d.stmts.close(), d.wstmts.close(), d.W.Close())
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
 	}
@@ -181,11 +182,24 @@ type Querier interface {
 
 type txKey struct{}
 
+// txState is what a transaction's context carries: the transaction and the
+// Querier its statements go through (on SQLite one that reuses the write
+// connection's prepared statements).
+type txState struct {
+	tx *sql.Tx
+	q  Querier
+}
+
+func txFrom(ctx context.Context) *txState {
+	st, _ := ctx.Value(txKey{}).(*txState)
+	return st
+}
+
 // WithTx runs fn in a write transaction carried by the context. If ctx already
 // carries one, fn joins it (the outermost WithTx commits). A panic or error in
 // fn rolls back.
 func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+	if txFrom(ctx) != nil {
 		return fn(ctx)
 	}
 	tx, err := d.W.BeginTx(ctx, nil)
@@ -200,8 +214,17 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) (er
 		if err != nil {
 			_ = tx.Rollback()
 		}
+		if d.Dialect == SQLite {
+			// The connection is free again: prepare what the
+			// transaction ran unprepared.
+			d.wstmts.preparePending(context.WithoutCancel(ctx), d.W)
+		}
 	}()
-	if err = fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+	state := &txState{tx: tx, q: tx}
+	if d.Dialect == SQLite {
+		state.q = sqliteTx{tx: tx, c: &d.wstmts}
+	}
+	if err = fn(context.WithValue(ctx, txKey{}, state)); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -212,8 +235,8 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) (er
 
 // Q returns the transaction in ctx, or the write pool.
 func (d *DB) Q(ctx context.Context) Querier {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx
+	if st := txFrom(ctx); st != nil {
+		return st.q
 	}
 	return d.W
 }
@@ -221,8 +244,8 @@ func (d *DB) Q(ctx context.Context) Querier {
 // RQ returns the transaction in ctx (so a read inside a write sees its own
 // changes), or the read pool.
 func (d *DB) RQ(ctx context.Context) Querier {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx
+	if st := txFrom(ctx); st != nil {
+		return st.q
 	}
 	return d.R
 }
@@ -234,16 +257,15 @@ func (d *DB) RQ(ctx context.Context) Querier {
 // walked), so that PostgreSQL's generic plan is the right one. Anything
 // else belongs on RQ.
 func (d *DB) ShapedQ(ctx context.Context) Querier {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx
+	if st := txFrom(ctx); st != nil {
+		return st.q
 	}
 	return d.Shaped
 }
 
 // InTx tells whether ctx carries a transaction.
 func InTx(ctx context.Context) bool {
-	_, ok := ctx.Value(txKey{}).(*sql.Tx)
-	return ok
+	return txFrom(ctx) != nil
 }
 
 // IsUniqueViolation tells whether err is a unique-constraint violation on

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -80,4 +81,108 @@ func (d *DB) HotQuery(ctx context.Context, query string, args ...any) (*sql.Rows
 		return st.QueryContext(ctx, args...)
 	}
 	return d.R.QueryContext(ctx, query, args...)
+}
+
+// maxWriteStmts bounds the write statements kept prepared: statements whose
+// text is built per call (an IN list of as many placeholders as values) would
+// otherwise fill the cache without end; past the bound they run unprepared.
+const maxWriteStmts = 1024
+
+// writeStmts keeps the statements of write transactions prepared on
+// SQLite's one write connection. Inside a transaction Tx.StmtContext reuses
+// the connection's prepared copy, which saves re-parsing every statement of
+// every transaction (a third of the CPU of creating a ticket). A statement
+// cannot be prepared on the pool while a transaction holds its only
+// connection, so one first seen inside a transaction runs unprepared and is
+// prepared as soon as that transaction ends.
+type writeStmts struct {
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt // nil value: preparing failed, run unprepared
+	pending []string
+}
+
+// lookup returns the prepared statement of query, or nil after noting it to
+// be prepared.
+func (c *writeStmts) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, seen := c.m[query]
+	if !seen && len(c.m)+len(c.pending) < maxWriteStmts && !slices.Contains(c.pending, query) {
+		c.pending = append(c.pending, query)
+	}
+	return st
+}
+
+func (c *writeStmts) preparePending(ctx context.Context, pool *sql.DB) {
+	c.mu.Lock()
+	todo := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, query := range todo {
+		st, err := pool.PrepareContext(ctx, query)
+		if err != nil {
+			st = nil // a statement SQLite cannot prepare alone, e.g. one referring to a temp table
+		}
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[string]*sql.Stmt{}
+		}
+		if _, dup := c.m[query]; dup && st != nil {
+			_ = st.Close()
+		} else {
+			c.m[query] = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *writeStmts) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var err error
+	for q, st := range c.m {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+		delete(c.m, q)
+	}
+	return err
+}
+
+// sqliteTx is a SQLite write transaction's Querier: statements prepared on
+// the write connection when there are, the plain transaction otherwise.
+type sqliteTx struct {
+	tx *sql.Tx
+	c  *writeStmts
+}
+
+func (q sqliteTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.c.lookup(query); st != nil {
+		return q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return q.tx.ExecContext(ctx, query, args...)
+}
+
+func (q sqliteTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.c.lookup(query); st != nil {
+		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return q.tx.QueryContext(ctx, query, args...)
+}
+
+func (q sqliteTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.c.lookup(query); st != nil {
+		return q.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return q.tx.QueryRowContext(ctx, query, args...)
+}
+
+// HotRow is HotQueryRow for a read that may run inside a write transaction
+// (so that it sees the transaction's changes): the transaction's Querier
+// then, the prepared read statement otherwise.
+func (d *DB) HotRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := txFrom(ctx); st != nil {
+		return st.q.QueryRowContext(ctx, query, args...)
+	}
+	return d.HotQueryRow(ctx, query, args...)
 }

@@ -66,7 +66,7 @@ func tptr(n sql.NullTime) *time.Time {
 // Get returns a ticket p may see.
 func (s *Store) Get(ctx context.Context, p *identity.Principal, id int64) (Ticket, error) {
 	cond, args := scopeSQL(p, 2)
-	t, err := scanTicket(s.db.RQ(ctx).QueryRowContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id = $1 AND `+cond,
+	t, err := scanTicket(s.db.HotRow(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id = $1 AND `+cond,
 		append([]any{id}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ticket{}, fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)

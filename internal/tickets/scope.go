@@ -29,7 +29,7 @@ func scopeSQL(p *identity.Principal, next int) (string, []any) {
 func (s *Store) Visible(ctx context.Context, p *identity.Principal, id int64) error {
 	cond, args := scopeSQL(p, 2)
 	var one int
-	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT 1 FROM tickets t WHERE t.id = $1 AND `+cond, append([]any{id}, args...)...).Scan(&one)
+	err := s.db.HotRow(ctx, `SELECT 1 FROM tickets t WHERE t.id = $1 AND `+cond, append([]any{id}, args...)...).Scan(&one)
 	if err != nil {
 		return fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
 	}

@@ -37,7 +37,7 @@ type fixture struct {
 	customer  customers.Customer
 }
 
-func setup(t *testing.T, d *db.DB) *fixture {
+func setup(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)) // 10:00 in Shanghai

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -26,7 +30,7 @@ type TicketDetail struct {
 func (a *API) ticketRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "POST", Path: "/api/v1/tickets", Perm: identity.TicketsEdit, Handler: a.createTicket, Idempotent: true,
-			Summary: "Record a customer request: numbered and routed to its owner (a person, or a team's queue) at once", Request: tickets.Input{}, Response: tickets.Ticket{}},
+			Summary: "Record a customer request: numbered and routed to its owner (a person, or a team's queue) at once; for a new caller, customer creates the customer in the same transaction", Request: TicketRequest{}, Response: tickets.Ticket{}},
 		{Method: "GET", Path: "/api/v1/tickets", Perm: identity.Authenticated, Handler: a.listTickets,
 			Summary:  "The tickets the caller may see: queue (mine, team, unassigned, waiting, mentions, major, all), state (comma list or repeated), owner_id (id, me or none), keyset pages by cursor",
 			Response: tickets.Page{}, Query: tickets.FilterParams},
@@ -54,18 +58,73 @@ func (a *API) visibleTicket(w http.ResponseWriter, r *http.Request) (int64, bool
 	return id, true
 }
 
+// TicketRequest is the body of POST /api/v1/tickets: the ticket, for the
+// known customer of customer_id or for a new one described by customer,
+// created in the same transaction (a first call from an unknown number).
+type TicketRequest struct {
+	tickets.Input
+	Customer *customers.Input `json:"customer,omitempty"`
+}
+
 func (a *API) createTicket(w http.ResponseWriter, r *http.Request) {
-	var in tickets.Input
+	var in TicketRequest
 	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
 		return
 	}
-	t, err := a.Tickets.Create(r.Context(), httpx.Principal(r), in)
+	p := httpx.Principal(r)
+	if in.Customer == nil {
+		t, err := a.Tickets.Create(r.Context(), p, in.Input)
+		if err != nil {
+			a.Error(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", httpx.ETag(t.Version))
+		a.created(w, fmt.Sprintf("/api/v1/tickets/%d", t.ID), t)
+		return
+	}
+	switch {
+	case in.CustomerID != 0:
+		a.Error(w, r, domain.Invalid("customer", "validation.customer_or_customer_id", nil))
+		return
+	case !p.Can(identity.CustomersEdit):
+		a.Error(w, r, fmt.Errorf("create a customer with the ticket: %w", domain.ErrForbidden))
+		return
+	}
+	var id int64
+	err := a.DB.WithTx(r.Context(), func(ctx context.Context) error {
+		c, err := a.Customers.Create(ctx, *in.Customer)
+		if err != nil {
+			return customerFields(err)
+		}
+		in.CustomerID = c.ID
+		id, err = a.Tickets.CreateInTx(ctx, p, in.Input)
+		return err
+	})
+	var t tickets.Ticket
+	if err == nil {
+		t, err = a.Tickets.Get(r.Context(), p, id)
+	}
 	if err != nil {
-		a.Error(w, r, err)
+		a.customerError(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", httpx.ETag(t.Version))
 	a.created(w, fmt.Sprintf("/api/v1/tickets/%d", t.ID), t)
+}
+
+// customerFields names the new customer's invalid fields as the request
+// does: customer.name, customer.phones[0].
+func customerFields(err error) error {
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	out := &domain.ValidationError{}
+	for _, fe := range v.Fields {
+		fe.Field = "customer." + fe.Field
+		out.Fields = append(out.Fields, fe)
+	}
+	return out
 }
 
 func (a *API) listTickets(w http.ResponseWriter, r *http.Request) {
