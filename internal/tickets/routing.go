@@ -220,12 +220,15 @@ func (s *Store) pick(ctx context.Context, team int64, strategy, skill string) (*
 }
 
 // leastLoadSQL picks the candidate with the fewest open tickets (ties: the
-// lowest id), counting through the owner index.
+// lowest id). The counts are staff_open_load's, which the database keeps
+// with every ticket write (migration 00016): one row per candidate, however
+// long the backlog.
 func leastLoadSQL(extra string) string {
 	return `SELECT m.user_id FROM team_members m JOIN users u ON u.id = m.user_id
 		LEFT JOIN staff_presence p ON p.user_id = m.user_id
+		LEFT JOIN staff_open_load l ON l.user_id = m.user_id
 		WHERE m.team_id = $1 AND u.active AND COALESCE(p.on_duty, TRUE) ` + extra + `
-		ORDER BY (SELECT COUNT(*) FROM tickets t WHERE t.owner_id = m.user_id AND t.is_open), m.user_id LIMIT 1`
+		ORDER BY COALESCE(l.open_tickets, 0), m.user_id LIMIT 1`
 }
 
 // rules returns the routing rules in priority order.
