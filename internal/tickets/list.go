@@ -37,6 +37,8 @@ type Filter struct {
 	Sort       string
 	Cursor     string
 	Limit      int
+
+	mentionsOf int64 // the caller, for the mentions queue
 }
 
 // Page is a page of tickets with the cursor of the next.
@@ -131,7 +133,10 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 	if p != nil {
 		me = p.UserID
 	}
-	conds = append(conds, queueConds(f.Queue, &a, me, false)...)
+	if f.Queue != "mentions" { // listMentions joins the mentions instead
+		conds = append(conds, queueConds(f.Queue, &a, me, false)...)
+	}
+	f.mentionsOf = me
 	scope, sargs := scopeSQL(p, len(a.list)+1)
 	a.list = append(a.list, sargs...)
 	if scope != "TRUE" {
@@ -172,6 +177,13 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 		conds = append(conds, cond)
 	}
 	key, id, _ := decodeCursor(f.Cursor)
+	from := ticketFrom
+	if f.Queue == "mentions" {
+		return s.listMentions(ctx, f, conds, &a, id)
+	}
+	if hint := s.queueIndex(f); hint != "" {
+		from = strings.Replace(ticketFrom, "FROM tickets t ", "FROM tickets t INDEXED BY "+hint+" ", 1)
+	}
 	var order string
 	switch f.Sort {
 	case "-updated", "updated", "-created", "created":
@@ -194,7 +206,7 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 		}
 		order = "t.severity_rank DESC, t.updated_at DESC, t.id DESC"
 	}
-	query := `SELECT ` + ticketCols + ticketFrom + ` WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order +
+	query := `SELECT ` + ticketCols + from + ` WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order +
 		` LIMIT ` + strconv.Itoa(f.Limit+1)
 	rows, err := s.db.RQ(ctx).QueryContext(ctx, query, a.list...)
 	if err != nil {
@@ -226,6 +238,73 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 	}
 	return page, nil
 }
+
+// queueIndex names, on SQLite, the partial index a queue's first pages
+// must walk: its planner never picks a partial index over a full one here
+// (the unassigned queue took the owner index and sorted every unassigned
+// ticket, the waiting queue the state index and sorted both states). Only
+// when nothing narrower (a customer, a search) filters the queue too.
+// PostgreSQL picks them itself.
+func (s *Store) queueIndex(f Filter) string {
+	if s.db.Dialect != db.SQLite || f.CustomerID != 0 || f.Q != "" || !strings.HasSuffix(f.Sort, "updated") {
+		return ""
+	}
+	switch f.Queue {
+	case "unassigned":
+		return "tickets_unassigned_all"
+	case "waiting":
+		return "tickets_waiting"
+	}
+	return ""
+}
+
+// listMentions is the mentions queue: the tickets p was mentioned on, the
+// newest mention first (what a mentions inbox shows), walking the
+// mentions index so that a page costs the same with ten mentions or ten
+// thousand. A ticket appears once, by its latest mention of p; the cursor
+// is that mention's id. The other filters apply as in List.
+func (s *Store) listMentions(ctx context.Context, f Filter, conds []string, a *args, after int64) (Page, error) {
+	me := a.add(f.mentionsOf)
+	conds = append(conds, "mm.user_id = "+me,
+		"mm.id = (SELECT MAX(m2.id) FROM ticket_mentions m2 WHERE m2.ticket_id = mm.ticket_id AND m2.user_id = "+me+")")
+	if after > 0 {
+		conds = append(conds, "mm.id < "+a.add(after))
+	}
+	from := strings.Replace(ticketFrom, "FROM tickets t ", "FROM ticket_mentions mm JOIN tickets t ON t.id = mm.ticket_id ", 1)
+	query := `SELECT ` + ticketCols + `, mm.id` + from + ` WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY mm.id DESC LIMIT ` + strconv.Itoa(f.Limit+1)
+	rows, err := s.db.RQ(ctx).QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return Page{}, fmt.Errorf("list mentions: %w", err)
+	}
+	defer rows.Close()
+	page := Page{Items: []Ticket{}, Sort: "-mentioned"}
+	var ids []int64
+	for rows.Next() {
+		var mid int64
+		t, err := scanTicket(extraScan{rows, []any{&mid}})
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, t)
+		ids = append(ids, mid)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	if len(page.Items) > f.Limit {
+		page.Items = page.Items[:f.Limit]
+		page.NextCursor = encodeCursor(0, ids[f.Limit-1])
+	}
+	return page, nil
+}
+
+// extraScan scans a ticket row followed by more columns.
+type extraScan struct {
+	rows  interface{ Scan(...any) error }
+	extra []any
+}
+
+func (e extraScan) Scan(dest ...any) error { return e.rows.Scan(append(dest, e.extra...)...) }
 
 // searchCond matches a ticket number exactly, else the subject,
 // description and the customer's name.
@@ -282,7 +361,9 @@ func (s *Store) count(ctx context.Context, p *identity.Principal, f Filter, cap 
 func queueConds(queue string, a *args, me int64, unread bool) []string {
 	switch queue {
 	case "mine":
-		return []string{"t.owner_id = " + a.add(me), "t.is_open"}
+		// "= TRUE": SQLite uses a bare boolean column of an index only as
+		// a filter, and then sorted every ticket the owner ever had.
+		return []string{"t.owner_id = " + a.add(me), "t.is_open = TRUE"}
 	case "team":
 		return []string{`t.team_id IN (SELECT team_id FROM team_members WHERE user_id = ` + a.add(me) + `)`, "t.is_open"}
 	case "unassigned":

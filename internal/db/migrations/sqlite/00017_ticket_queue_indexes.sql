@@ -1,0 +1,14 @@
+-- +goose Up
+-- Issue 10: indexes the queues' first pages walk at a million tickets.
+-- A ticket's mentions of one person: the scope's "mentioned on it" check
+-- and the mentions queue's latest-mention-per-ticket.
+CREATE INDEX ticket_mentions_ticket ON ticket_mentions(ticket_id, user_id, id);
+-- The unassigned queue across every team, newest first.
+CREATE INDEX tickets_unassigned_all ON tickets(updated_at, id) WHERE owner_id IS NULL AND is_open;
+-- The waiting queue: both waiting states in one order.
+CREATE INDEX tickets_waiting ON tickets(updated_at, id) WHERE state IN ('waiting_customer', 'waiting_third_party');
+
+-- +goose Down
+DROP INDEX tickets_waiting;
+DROP INDEX tickets_unassigned_all;
+DROP INDEX ticket_mentions_ticket;
