@@ -134,7 +134,11 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 		me = p.UserID
 	}
 	if f.Queue != "mentions" { // listMentions joins the mentions instead
-		conds = append(conds, queueConds(f.Queue, &a, me, false)...)
+		qc, err := s.queueConds(ctx, f.Queue, &a, me, false)
+		if err != nil {
+			return Page{}, err
+		}
+		conds = append(conds, qc...)
 	}
 	f.mentionsOf = me
 	scope, sargs := scopeSQL(p, len(a.list)+1)
@@ -346,26 +350,63 @@ func (s *Store) count(ctx context.Context, p *identity.Principal, f Filter, cap 
 	if p != nil {
 		me = p.UserID
 	}
-	conds := append([]string{"t.merged_into IS NULL"}, queueConds(f.Queue, &a, me, true)...)
+	qc, err := s.queueConds(ctx, f.Queue, &a, me, true)
+	if err != nil {
+		return 0, err
+	}
+	conds := append([]string{"t.merged_into IS NULL"}, qc...)
 	scope, sargs := scopeSQL(p, len(a.list)+1)
 	a.list = append(a.list, sargs...)
 	conds = append(conds, scope)
 	var n int
-	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE `+strings.Join(conds, " AND ")+
+	err = s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE `+strings.Join(conds, " AND ")+
 		` LIMIT `+strconv.Itoa(cap)+`) x`, a.list...).Scan(&n)
 	return n, err
 }
 
 // queueConds are the conditions of a queue for user me; unread limits the
 // mentions queue to those not read yet (its count on the home page).
-func queueConds(queue string, a *args, me int64, unread bool) []string {
+func (s *Store) queueConds(ctx context.Context, queue string, a *args, me int64, unread bool) ([]string, error) {
+	if queue == "team" {
+		// The caller's teams as values, not a sub-query: with one team
+		// the team index gives the page in order; PostgreSQL, given a
+		// sub-query, read every open ticket and sorted them.
+		teams, err := s.teamsOf(ctx, me)
+		if err != nil || len(teams) == 0 {
+			return []string{"FALSE"}, err
+		}
+		var ph []string
+		for _, t := range teams {
+			ph = append(ph, a.add(t))
+		}
+		return []string{"t.team_id IN (" + strings.Join(ph, ", ") + ")", "t.is_open = TRUE"}, nil
+	}
+	return queueCondsOf(queue, a, me, unread), nil
+}
+
+func (s *Store) teamsOf(ctx context.Context, user int64) ([]int64, error) {
+	rows, err := s.db.HotQuery(ctx, `SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id`, user)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func queueCondsOf(queue string, a *args, me int64, unread bool) []string {
 	switch queue {
 	case "mine":
 		// "= TRUE": SQLite uses a bare boolean column of an index only as
 		// a filter, and then sorted every ticket the owner ever had.
 		return []string{"t.owner_id = " + a.add(me), "t.is_open = TRUE"}
-	case "team":
-		return []string{`t.team_id IN (SELECT team_id FROM team_members WHERE user_id = ` + a.add(me) + `)`, "t.is_open"}
 	case "unassigned":
 		return []string{"t.owner_id IS NULL", "t.is_open"}
 	case "waiting":
