@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 )
@@ -165,11 +164,10 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 		eq("t.owner_id", f.OwnerID, false)
 	}
 	if f.Q != "" {
-		cond, err := s.searchCond(&a, f.Q)
-		if err != nil {
-			return Page{}, err
+		if !numberRE.MatchString(f.Q) {
+			return s.search(ctx, p, f, conds, &a)
 		}
-		conds = append(conds, cond)
+		conds = append(conds, "t.number = "+a.add(strings.ToUpper(f.Q)))
 	}
 	key, id, _ := decodeCursor(f.Cursor)
 	var order string
@@ -225,21 +223,6 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 		}
 	}
 	return page, nil
-}
-
-// searchCond matches a ticket number exactly, else the subject,
-// description and the customer's name.
-func (s *Store) searchCond(a *args, q string) (string, error) {
-	if numberRE.MatchString(q) {
-		return "t.number = " + a.add(strings.ToUpper(q)), nil
-	}
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
-	n := a.add(like)
-	esc := ` ESCAPE '\'`
-	if s.db.Dialect == db.Postgres {
-		esc = ` ESCAPE E'\\'`
-	}
-	return "(t.subject LIKE " + n + esc + " OR t.description LIKE " + n + esc + " OR c.name LIKE " + n + esc + ")", nil
 }
 
 // QueueCounts counts the open tickets of each of p's queues, each up to

@@ -1,0 +1,14 @@
+-- +goose Up
+-- The text index of tickets (internal/textindex; internal/tickets
+-- search.go): one staff-only document per ticket, rowid = tickets.id, made
+-- of its subject, description, messages and internal notes, rewritten by
+-- the store in the transaction that writes any of them. Contentless FTS5
+-- over the bigram terms, as customer_text.
+CREATE VIRTUAL TABLE ticket_text USING fts5(terms, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+-- Tickets older than the index are indexed at start (BackfillTextIndex).
+INSERT INTO text_index_backfill (name, below)
+    SELECT 'ticket_text', (SELECT MAX(id) FROM tickets) + 1 WHERE EXISTS (SELECT 1 FROM tickets);
+
+-- +goose Down
+DELETE FROM text_index_backfill WHERE name = 'ticket_text';
+DROP TABLE ticket_text;
