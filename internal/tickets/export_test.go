@@ -2,8 +2,8 @@ package tickets
 
 // SetSearchPlan shrinks the PostgreSQL search's windows so that a test's
 // few tickets take every path; it returns the restore.
-func SetSearchPlan(window, wide int64, few int) func() {
-	w, wd, f := searchWindow, searchWideWindow, searchFew
-	searchWindow, searchWideWindow, searchFew = window, wide, few
-	return func() { searchWindow, searchWideWindow, searchFew = w, wd, f }
+func SetSearchPlan(window, wide int64, few, chunk int) func() {
+	w, wd, f, c := searchWindow, searchWideWindow, searchFew, searchChunk
+	searchWindow, searchWideWindow, searchFew, searchChunk = window, wide, few, chunk
+	return func() { searchWindow, searchWideWindow, searchFew, searchChunk = w, wd, f, c }
 }

@@ -38,17 +38,21 @@ type Highlight struct {
 
 // The PostgreSQL search scans the newest searchWindow tickets (below the
 // cursor) first, checking each that passes the filters against its index
-// row: a common word (黑屏 in half the tickets) fills a page within a few
-// hundred rows. A window that found some but not a page foretells how far
-// down the rest lies; a wider window of up to searchWideWindow follows.
-// Otherwise the GIN index lists the matches below: up to searchFew of them
-// (a rare word) are sorted and checked against the filters by primary key;
-// more (a common word the filters keep few of, say the mine queue) leave
-// the plan to the planner, driven by the filters' indexes.
+// row (some 5 µs): a common word (黑屏 in half the tickets) fills a page
+// within a few hundred rows. When the window found some but not a page,
+// its rate foretells the matches further down: more than searchFew, and a
+// wider window (up to searchWideWindow) finds the rest of the page;
+// fewer, and the GIN index lists them (about a microsecond each), sorted
+// and checked against the filters by primary key, newest first, a chunk at
+// a time. A window without a match goes to the index too, and a word that
+// turns out to have more than searchFew matches there (a common word the
+// filters keep few of, say the mine queue) leaves the plan to the planner,
+// driven by the filters' indexes.
 var (
 	searchWindow     int64 = 2000
-	searchWideWindow int64 = 40000
-	searchFew              = 3000
+	searchWideWindow int64 = 20000
+	searchFew              = 10000
+	searchChunk            = 200
 )
 
 // maxCustomerMatches caps the customers whose tickets a search lists: a
@@ -208,9 +212,10 @@ func (s *Store) pgTextIDs(ctx context.Context, tq textindex.Query, from string, 
 		return ids, err
 	}
 	hi := lo
-	if h := int64(len(ids)); h > 0 {
-		// h matches in the window: the rest of the page, at that rate, lies
-		// within about (n-h)/h windows further down; look twice as far.
+	if h := int64(len(ids)); h > 0 && h*hi > int64(searchFew)*searchWindow {
+		// h matches in the window foretell more below than the index
+		// path takes: the rest of the page, at that rate, lies within
+		// (n-h)/h windows further down; look twice as far.
 		wide := min(searchWindow*((2*(int64(n)-h)+h-1)/h), searchWideWindow)
 		lo = hi - wide
 		more, err := scan(lo, hi, n-len(ids))
@@ -224,16 +229,28 @@ func (s *Store) pgTextIDs(ctx context.Context, tq textindex.Query, from string, 
 	if err != nil || len(cand) == 0 {
 		return ids, err
 	}
-	if len(cand) <= searchFew {
-		// A rare word: its matches, checked by primary key (id + 0: never
-		// by walking the primary key in order).
-		b := a.clone()
-		cs := append(slices.Clone(conds), "t.id = ANY("+b.add(idList(db.Postgres, cand))+"::bigint[])")
-		more, err := s.ids(ctx, `SELECT t.id`+from+` WHERE `+strings.Join(cs, " AND ")+` ORDER BY t.id + 0 DESC LIMIT `+strconv.Itoa(n-len(ids)), b.list)
+	if len(cand) > searchFew {
+		// A common word that the filters keep few of (none in the
+		// windows): the planner drives the scan from the filters' indexes.
+		more, err := scan(0, hi, n-len(ids))
 		return append(ids, more...), err
 	}
-	more, err := scan(0, hi, n-len(ids))
-	return append(ids, more...), err
+	// A rare word: its matches newest first, checked against the filters
+	// by primary key a growing chunk at a time (id + 0: never by walking
+	// the primary key in order).
+	slices.SortFunc(cand, func(x, y int64) int { return cmp.Compare(y, x) })
+	for chunk := searchChunk; len(cand) > 0 && len(ids) < n; chunk *= 4 {
+		part := cand[:min(chunk, len(cand))]
+		cand = cand[len(part):]
+		b := a.clone()
+		cs := append(slices.Clone(conds), "t.id = ANY("+b.add(idList(db.Postgres, part))+"::bigint[])")
+		more, err := s.ids(ctx, `SELECT t.id`+from+` WHERE `+strings.Join(cs, " AND ")+` ORDER BY t.id + 0 DESC LIMIT `+strconv.Itoa(n-len(ids)), b.list)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
+	}
+	return ids, nil
 }
 
 // customerMatches returns the customers a query names (newest first, at

@@ -210,8 +210,8 @@ func TestSearchPaging(t *testing.T) {
 			}
 			return got
 		}
-		for _, plan := range [][3]int64{{2000, 40000, 3000}, {2, 4, 3000}, {2, 4, 2}, {1, 1, 1}, {4, 4, 100}} {
-			restore := tickets.SetSearchPlan(plan[0], plan[1], int(plan[2]))
+		for _, plan := range [][4]int64{{2000, 20000, 10000, 200}, {2, 4, 3000, 1}, {2, 4, 3000, 2}, {2, 4, 2, 200}, {1, 1, 1, 200}, {4, 4, 100, 3}} {
+			restore := tickets.SetSearchPlan(plan[0], plan[1], int(plan[2]), int(plan[3]))
 			for _, limit := range []int{1, 3, 50} {
 				if got := pages(f.boss, tickets.Filter{Q: "配件", Limit: limit}); !slices.Equal(got, want) {
 					t.Errorf("plan %v limit %d: %v, want %v", plan, limit, got, want)
