@@ -38,20 +38,20 @@ type Highlight struct {
 
 // The PostgreSQL search scans the newest searchWindow tickets (below the
 // cursor) first, checking each that passes the filters against its index
-// row (some 5 µs): a common word (黑屏 in half the tickets) fills a page
+// row (a few µs): a common word (黑屏 in half the tickets) fills a page
 // within a few hundred rows. When the window found some but not a page,
-// its rate foretells the matches further down: more than searchFew, and a
-// wider window (up to searchWideWindow) finds the rest of the page;
-// fewer, and the GIN index lists them (about a microsecond each), sorted
-// and checked against the filters by primary key, newest first, a chunk at
-// a time. A window without a match goes to the index too, and a word that
-// turns out to have more than searchFew matches there (a common word the
-// filters keep few of, say the mine queue) leaves the plan to the planner,
-// driven by the filters' indexes.
+// its rate foretells the matches further down and picks the cheaper way
+// on: a wider window (up to searchWideWindow), or the GIN index, whose
+// matches (a random heap page each, some 8 µs) are sorted and checked
+// against the filters by primary key, newest first, a chunk at a time.
+// A window without a match goes to the index, reading at most searchFew
+// matches; a word with more (a common word the filters keep few of, say
+// the mine queue) leaves the plan to the planner, driven by the filters'
+// indexes.
 var (
 	searchWindow     int64 = 2000
 	searchWideWindow int64 = 20000
-	searchFew              = 10000
+	searchFew              = 3000
 	searchChunk            = 200
 )
 
@@ -83,7 +83,7 @@ func (s *Store) search(ctx context.Context, p *identity.Principal, f Filter, con
 			ids, err = s.pgTextIDs(ctx, tq, from, conds, a, below, n)
 		} else {
 			b := a.clone()
-			ids, err = s.ids(ctx, `SELECT t.id FROM (SELECT rowid AS m_id FROM ticket_text WHERE ticket_text MATCH `+b.add(tq.Arg(db.SQLite))+
+			ids, err = s.ids(ctx, s.db.ShapedQ(ctx), `SELECT t.id FROM (SELECT rowid AS m_id FROM ticket_text WHERE ticket_text MATCH `+b.add(tq.Arg(db.SQLite))+
 				` AND rowid < `+b.add(below)+`) AS m JOIN tickets t ON t.id = m.m_id`+strings.TrimPrefix(from, " FROM tickets t")+
 				` WHERE `+strings.Join(conds, " AND ")+` ORDER BY m.m_id DESC LIMIT `+strconv.Itoa(n), b.list)
 		}
@@ -104,7 +104,7 @@ func (s *Store) search(ctx context.Context, p *identity.Principal, f Filter, con
 		}
 		// id + 0: the customers' tickets come from tickets_customer and are
 		// sorted, never found by walking the primary key.
-		more, err := s.ids(ctx, `SELECT t.id`+from+` WHERE `+strings.Join(append(slices.Clone(conds), byCustomer, "t.id < "+b.add(below)), " AND ")+
+		more, err := s.ids(ctx, s.db.ShapedQ(ctx), `SELECT t.id`+from+` WHERE `+strings.Join(append(slices.Clone(conds), byCustomer, "t.id < "+b.add(below)), " AND ")+
 			` ORDER BY t.id + 0 DESC LIMIT `+strconv.Itoa(n), b.list)
 		if err != nil {
 			return Page{}, fmt.Errorf("search tickets: %w", err)
@@ -124,7 +124,7 @@ func (s *Store) search(ctx context.Context, p *identity.Principal, f Filter, con
 	for i, id := range ids {
 		ph[i] = fa.add(id)
 	}
-	rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id IN (`+strings.Join(ph, ", ")+`) ORDER BY t.id DESC`, fa.list...)
+	rows, err := s.db.ShapedQ(ctx).QueryContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id IN (`+strings.Join(ph, ", ")+`) ORDER BY t.id DESC`, fa.list...)
 	if err != nil {
 		return Page{}, fmt.Errorf("search tickets: %w", err)
 	}
@@ -150,9 +150,11 @@ func (s *Store) search(ctx context.Context, p *identity.Principal, f Filter, con
 	return page, nil
 }
 
-// ids runs a statement listing ticket ids.
-func (s *Store) ids(ctx context.Context, query string, args []any) ([]int64, error) {
-	rows, err := s.db.RQ(ctx).QueryContext(ctx, query, args...)
+// ids runs a statement listing ticket ids on q: ShapedQ for those whose
+// one generic plan is right whatever the word (planning them cost more
+// than running them), RQ where the planner must see the filters' values.
+func (s *Store) ids(ctx context.Context, q db.Querier, query string, args []any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -191,20 +193,27 @@ func idList(d db.Dialect, ids []int64) string {
 // conds, newest first, on PostgreSQL (see searchWindow).
 func (s *Store) pgTextIDs(ctx context.Context, tq textindex.Query, from string, conds []string, a *args, below int64, n int) ([]int64, error) {
 	var top int64
-	if err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM tickets WHERE id < $1`, below).Scan(&top); err != nil || top == 0 {
+	if err := s.db.ShapedQ(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM tickets WHERE id < $1`, below).Scan(&top); err != nil || top == 0 {
 		return nil, err
 	}
 	arg := tq.Arg(db.Postgres)
 	// scan lists the matches with lo < id <= hi. The filters come first:
 	// only the tickets that pass them read their index row.
+	// The windows' plan is the same for every word and filter (the
+	// primary key backwards); the scan to the end (lo 0) leaves the
+	// planner to pick the filters' index by their values. The filters are
+	// repeated inside the CASE because PostgreSQL orders a row's
+	// conditions by their estimated cost and put the index lookup first.
 	scan := func(lo, hi int64, limit int) ([]int64, error) {
 		b := a.clone()
 		cs := append(slices.Clone(conds), "t.id <= "+b.add(hi))
+		q := s.db.RQ(ctx)
 		if lo > 0 {
 			cs = append(cs, "t.id > "+b.add(lo))
+			q = s.db.ShapedQ(ctx)
 		}
-		cs = append(cs, ticketText.Match(db.Postgres, "t.id", b.add(arg)))
-		return s.ids(ctx, `SELECT t.id`+from+` WHERE `+strings.Join(cs, " AND ")+` ORDER BY t.id DESC LIMIT `+strconv.Itoa(limit), b.list)
+		cs = append(cs, "CASE WHEN "+strings.Join(conds, " AND ")+" THEN "+ticketText.Match(db.Postgres, "t.id", b.add(arg))+" ELSE FALSE END")
+		return s.ids(ctx, q, `SELECT t.id`+from+` WHERE `+strings.Join(cs, " AND ")+` ORDER BY t.id DESC LIMIT `+strconv.Itoa(limit), b.list)
 	}
 	lo := top - searchWindow
 	ids, err := scan(lo, top, n)
@@ -212,26 +221,39 @@ func (s *Store) pgTextIDs(ctx context.Context, tq textindex.Query, from string, 
 		return ids, err
 	}
 	hi := lo
-	if h := int64(len(ids)); h > 0 && h*hi > int64(searchFew)*searchWindow {
-		// h matches in the window foretell more below than the index
-		// path takes: the rest of the page, at that rate, lies within
-		// (n-h)/h windows further down; look twice as far.
-		wide := min(searchWindow*((2*(int64(n)-h)+h-1)/h), searchWideWindow)
-		lo = hi - wide
-		more, err := scan(lo, hi, n-len(ids))
-		ids = append(ids, more...)
-		if err != nil || len(ids) >= n || lo <= 0 {
-			return ids, err
+	if h := int64(len(ids)); h > 0 {
+		// h matches in the window foretell est more below (that pass the
+		// filters). The index reads each match's row, some 8 µs (a
+		// random heap page, a phrase rechecked); the windows 2 or 3 µs a
+		// row. Unless the index is cheaper, a wider window, sized to find
+		// the rest of the page at that rate twice over, goes on.
+		est := h * hi / searchWindow
+		scanned := searchWindow
+		if wide := min(searchWindow*((2*(int64(n)-h)+h-1)/h), searchWideWindow); est*10 > wide*3 {
+			lo = hi - wide
+			more, err := scan(lo, hi, n-len(ids))
+			ids = append(ids, more...)
+			if err != nil || len(ids) >= n || lo <= 0 {
+				return ids, err
+			}
+			hi = lo
+			scanned += wide
+			est = int64(len(ids)) * hi / scanned
 		}
-		hi = lo
+		if est > int64(searchFew) {
+			// Still common: rather than read its matches from the index,
+			// the planner's scan, as the windows but to the end.
+			more, err := scan(0, hi, n-len(ids))
+			return append(ids, more...), err
+		}
 	}
-	cand, err := s.ids(ctx, `SELECT id FROM ticket_text WHERE terms @@ $1::tsquery AND id <= $2 LIMIT $3`, []any{arg, hi, searchFew + 1})
+	cand, err := s.ids(ctx, s.db.ShapedQ(ctx), `SELECT id FROM ticket_text WHERE terms @@ $1::tsquery AND id <= $2 LIMIT $3`, []any{arg, hi, searchFew + 1})
 	if err != nil || len(cand) == 0 {
 		return ids, err
 	}
 	if len(cand) > searchFew {
 		// A common word that the filters keep few of (none in the
-		// windows): the planner drives the scan from the filters' indexes.
+		// window): the planner drives the scan from the filters' indexes.
 		more, err := scan(0, hi, n-len(ids))
 		return append(ids, more...), err
 	}
@@ -244,7 +266,7 @@ func (s *Store) pgTextIDs(ctx context.Context, tq textindex.Query, from string, 
 		cand = cand[len(part):]
 		b := a.clone()
 		cs := append(slices.Clone(conds), "t.id = ANY("+b.add(idList(db.Postgres, part))+"::bigint[])")
-		more, err := s.ids(ctx, `SELECT t.id`+from+` WHERE `+strings.Join(cs, " AND ")+` ORDER BY t.id + 0 DESC LIMIT `+strconv.Itoa(n-len(ids)), b.list)
+		more, err := s.ids(ctx, s.db.ShapedQ(ctx), `SELECT t.id`+from+` WHERE `+strings.Join(cs, " AND ")+` ORDER BY t.id + 0 DESC LIMIT `+strconv.Itoa(n-len(ids)), b.list)
 		if err != nil {
 			return nil, err
 		}
@@ -289,7 +311,7 @@ func (s *Store) customerMatches(ctx context.Context, p *identity.Principal, q st
 			query = `SELECT rowid FROM customer_text WHERE customer_text MATCH $1 ORDER BY rowid DESC` + limit
 		}
 	}
-	return s.ids(ctx, query, []any{arg})
+	return s.ids(ctx, s.db.ShapedQ(ctx), query, []any{arg})
 }
 
 // oneChar tells whether a query is one character (a prefix of many terms).

@@ -45,7 +45,7 @@ func (s *Store) highlight(ctx context.Context, items []Ticket, q string) error {
 		ph[i] = a.add(id)
 	}
 	in := strings.Join(ph, ", ")
-	rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT ticket_id, k, body FROM (
+	rows, err := s.db.ShapedQ(ctx).QueryContext(ctx, `SELECT ticket_id, k, body FROM (
 		SELECT ticket_id, 0 AS k, id, body FROM ticket_messages WHERE ticket_id IN (`+in+`)
 		UNION ALL SELECT ticket_id, 1 AS k, id, body FROM ticket_notes WHERE ticket_id IN (`+in+`)) AS x ORDER BY ticket_id, k, id`, a.list...)
 	if err != nil {
