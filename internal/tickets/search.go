@@ -27,8 +27,10 @@ import (
 // Highlight is what a search hit matched, as segments (the pages wrap a
 // match in <mark>, escaping every segment): the subject, always; the
 // customer's name when it matched; and a snippet of the first other text
-// that matched, with where it comes from (description, message or note;
-// a note is internal, the page says so).
+// that matched, with where it comes from (description or message). When
+// the words are only in an internal note, SnippetFrom is "note" and there
+// is no snippet: a note's text appears in the staff thread alone, never in
+// a list.
 type Highlight struct {
 	Subject     []textindex.Segment `json:"subject"`
 	Customer    []textindex.Segment `json:"customer,omitempty"`

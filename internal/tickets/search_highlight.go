@@ -17,7 +17,8 @@ const (
 
 // highlight fills the Highlight of a page of search hits: the subject and
 // customer name as segments, and a snippet of the description, else of the
-// first message or note (oldest first) that matched. Messages and notes
+// first message (oldest first) that matched; when only a note matched,
+// SnippetFrom says "note" and no text of it is given. Messages and notes
 // are read only for the tickets whose description did not match.
 func (s *Store) highlight(ctx context.Context, items []Ticket, q string) error {
 	var need []int64
@@ -60,13 +61,15 @@ func (s *Store) highlight(ctx context.Context, items []Ticket, q string) error {
 			return err
 		}
 		h := items[at[id]].Highlight
-		if h.Snippet != nil {
+		if h.SnippetFrom != "" {
 			continue
 		}
 		if sn := snippet(body, q); sn != nil {
 			h.Snippet, h.SnippetFrom = sn, "message"
 			if k == 1 {
-				h.SnippetFrom = "note"
+				// A note's text stays in the staff thread (docs/tickets.md):
+				// the list says only that a note matched.
+				h.Snippet, h.SnippetFrom = nil, "note"
 			}
 		}
 	}

@@ -129,7 +129,7 @@ func TestSearch(t *testing.T) {
 			t.Errorf("message snippet: %+v", h)
 		}
 		page, _ = f.store.List(ctx, f.boss, tickets.Filter{Q: "黑屏"})
-		if h := page.Items[0].Highlight; h == nil || marks(h.Snippet) != "疑似主板故障，开机[黑屏]" || h.SnippetFrom != "note" {
+		if h := page.Items[0].Highlight; h == nil || h.Snippet != nil || h.SnippetFrom != "note" { // no text of a note in a list
 			t.Errorf("note snippet: %+v", h)
 		}
 		page, _ = f.store.List(ctx, f.boss, tickets.Filter{Q: "小红"})

@@ -78,8 +78,11 @@ func TestTicketSearchAPI(t *testing.T) {
 			t.Fatalf("reply: %+v", p)
 		}
 		p = search(f.alice, "主板")
-		if len(p.Items) != 1 || p.Items[0].ID != swap.ID || p.Items[0].Highlight.SnippetFrom != "note" {
+		if len(p.Items) != 1 || p.Items[0].ID != swap.ID || p.Items[0].Highlight.SnippetFrom != "note" || p.Items[0].Highlight.Snippet != nil {
 			t.Fatalf("note: %+v", p)
+		}
+		if r := f.do(f.alice, "GET", "/api/v1/tickets?q="+url.QueryEscape("主板"), nil); strings.Contains(string(r.Body), "故障") {
+			t.Fatalf("a note's text in the list: %s", r.Body)
 		}
 		p = search(f.alice, "大明")
 		if len(p.Items) != 1 || p.Items[0].ID != warranty.ID || segMarks(p.Items[0].Highlight.Customer) != "王[大明]" {
@@ -115,7 +118,7 @@ func TestTicketSearchAPI(t *testing.T) {
 }
 
 // TestTicketSearchPageMarksMatches: the workspace marks what matched with
-// <mark>, escaping the text around it, and labels a note's snippet.
+// <mark>, escaping the text around it, and says when only an internal note matched, without its text.
 func TestTicketSearchPageMarksMatches(t *testing.T) {
 	for _, tg := range dbtest.Targets(t) {
 		t.Run(string(tg.Dialect), func(t *testing.T) {
@@ -135,13 +138,21 @@ func TestTicketSearchPageMarksMatches(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("workspace: %d", status)
 			}
-			for _, want := range []string{"&lt;b&gt;<mark>换货</mark>&lt;/b&gt;请求", "内部备注", "…&lt;script&gt;x&lt;/script&gt;安排<mark>换货</mark>"} {
+			for _, want := range []string{"&lt;b&gt;<mark>换货</mark>&lt;/b&gt;请求", "在内部备注中找到"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("page lacks %q", want)
 				}
 			}
-			if strings.Contains(body, "<script>x") || strings.Contains(body, tk.serviceTicket.Subject) {
-				t.Error("unescaped text, or a ticket that does not match")
+			if strings.Contains(body, "仓库") || strings.Contains(body, tk.serviceTicket.Subject) {
+				t.Error("a note's text in the list, or a ticket that does not match")
+			}
+			// A reply's snippet is shown, escaped.
+			if _, _, err := tk.App.Tickets.AddPost(ctx, agent, tt.ID, tickets.Post{Body: "已联系仓库<script>x</script>安排退货"}); err != nil {
+				t.Fatal(err)
+			}
+			_, body = getPage(t, client, tk.URL+"/tickets?queue=all&q="+url.QueryEscape("退货"))
+			if !strings.Contains(body, "…&lt;script&gt;x&lt;/script&gt;安排<mark>退货</mark>") || !strings.Contains(body, "消息") || strings.Contains(body, "<script>x") {
+				t.Error("the reply's snippet, escaped")
 			}
 			// The other team's agent finds nothing of it.
 			other := tk.Login("other@example.com", testkit.Password)
