@@ -119,6 +119,14 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Products = customers.NewCatalog(a.DB, a.Clock, a.Audit)
 	a.Tickets = tickets.NewStore(a.DB, a.Clock, a.Audit, a.Timeline)
+	// Tickets older than their text index (migration 00014); once done,
+	// one lookup.
+	if n, err := a.Tickets.BackfillTextIndex(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	} else if n > 0 {
+		a.Log.Info("tickets indexed for search", "count", n)
+	}
 	if err := a.Tickets.EnsureDefaultCategories(ctx); err != nil {
 		a.DB.Close()
 		return nil, err

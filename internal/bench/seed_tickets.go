@@ -5,15 +5,25 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/textindex"
 	"github.com/careloop/careloop/internal/tickets"
 )
 
-// ticketSeedTables are the tables SeedTickets fills.
+// ticketSeedTables are the tables SeedTickets fills, besides the text
+// index (ticket_text), whose GIN index the PostgreSQL load also drops and
+// builds again at the end.
 var ticketSeedTables = []string{"tickets", "ticket_messages", "ticket_notes", "ticket_mentions"}
+
+func ticketLoadTables() []string { return append(slices.Clone(ticketSeedTables), "ticket_text") }
 
 // TicketSeedStats says what SeedTickets wrote.
 type TicketSeedStats struct {
@@ -67,9 +77,9 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, n, customer
 	defer conn.Close()
 	var l loader
 	if d.Dialect == db.Postgres {
-		l = &pgLoader{conn: conn, tables: ticketSeedTables}
+		l = &pgLoader{conn: conn, tables: ticketLoadTables()}
 	} else {
-		l = &sqliteLoader{conn: conn, tables: ticketSeedTables}
+		l = &sqliteLoader{conn: conn, tables: ticketLoadTables()}
 	}
 	ddl, err := l.begin(ctx)
 	if err != nil {
@@ -85,10 +95,14 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, n, customer
 		"last_message_id", "version", "created_at", "updated_at"}
 	msgCols := []string{"id", "ticket_id", "from_customer", "author_id", "body", "channel", "time_spent", "created_at"}
 	var rows, msgs, notes, mentions [][]any
+	var textIDs []int64
+	var textDocs []string
+	var texts []string
 	var msgID, noteID int64
 	for lo := 1; lo <= n; lo += chunk {
 		hi := min(n, lo+chunk-1)
 		rows, msgs, notes, mentions = rows[:0], msgs[:0], notes[:0], mentions[:0]
+		textIDs, textDocs = textIDs[:0], textDocs[:0]
 		for i := lo; i <= hi; i++ {
 			created := first.Add(step * time.Duration(i))
 			typ := tickets.Types[(i*31)%len(tickets.Types)]
@@ -103,13 +117,16 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, n, customer
 			subject := seedSubjects[(i*7)%len(seedSubjects)] + "：" + w(3) + w(5)
 			desc := "客户反映" + w(11) + w(13) + "，" + w(17) + "后" + w(19) + "。"
 			updated := created.Add(time.Duration(i%97) * time.Minute)
+			texts = append(texts[:0], subject, desc)
 			for k := 1; k <= 5; k++ {
 				msgID++
 				var author any = staff[(i+k)%len(staff)]
 				if k%2 == 1 {
 					author = nil
 				}
-				msgs = append(msgs, []any{msgID, int64(i), k%2 == 1, author, "您好，" + w(23+k) + w(29+k) + "的问题" + w(31+k) + "，请尽快" + w(37+k) + "。",
+				body := "您好，" + w(23+k) + w(29+k) + "的问题" + w(31+k) + "，请尽快" + w(37+k) + "。"
+				texts = append(texts, body)
+				msgs = append(msgs, []any{msgID, int64(i), k%2 == 1, author, body,
 					"phone", int64(0), created.Add(time.Duration(k) * time.Minute)})
 			}
 			rows = append(rows, []any{int64(i), fmt.Sprintf("T%s%06d", created.In(tickets.BusinessZone).Format("20060102"), i), int64(1 + (i*7919)%customers),
@@ -118,13 +135,21 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, n, customer
 				msgID, int64(1), created, updated})
 			if i%10 == 0 {
 				noteID++
-				notes = append(notes, []any{noteID, int64(i), staff[i%len(staff)], "内部备注：" + w(41) + w(43), int64(3), updated})
+				note := "内部备注：" + w(41) + w(43)
+				texts = append(texts, note)
+				notes = append(notes, []any{noteID, int64(i), staff[i%len(staff)], note, int64(3), updated})
 				if i%30 == 0 {
 					mentions = append(mentions, []any{int64(i), staff[0], noteID, staff[1], updated})
 				}
 			}
+			// The ticket's document, as the store writes it (search_index.go).
+			textIDs = append(textIDs, int64(i))
+			textDocs = append(textDocs, textindex.Document(d.Dialect, texts...))
 		}
 		st.Messages += len(msgs)
+		if err := loadTicketText(ctx, l, textIDs, textDocs); err != nil {
+			return st, fmt.Errorf("seed tickets: load ticket_text: %w", err)
+		}
 		for _, t := range []struct {
 			table string
 			cols  []string
@@ -180,7 +205,7 @@ func finishTickets(ctx context.Context, d db.Dialect, conn *sql.Conn, l loader, 
 			steps = append(steps, "SELECT setval(pg_get_serial_sequence('"+t+"', 'id'), (SELECT COALESCE(max(id), 1) FROM "+t+"))")
 		}
 		steps = append(steps, "RESET session_replication_role", "RESET maintenance_work_mem")
-		for _, t := range ticketSeedTables {
+		for _, t := range ticketLoadTables() {
 			steps = append(steps, "VACUUM ANALYZE "+t)
 		}
 	} else {
@@ -196,4 +221,29 @@ func finishTickets(ctx context.Context, d db.Dialect, conn *sql.Conn, l loader, 
 		}
 	}
 	return nil
+}
+
+// loadTicketText writes the tickets' documents into ticket_text: on
+// PostgreSQL by COPY in its text format (pgx's binary COPY knows no
+// tsvector), on SQLite in the loader's batched INSERTs.
+func loadTicketText(ctx context.Context, l loader, ids []int64, docs []string) error {
+	switch l := l.(type) {
+	case *pgLoader:
+		var b strings.Builder
+		esc := strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
+		for i := range ids {
+			b.WriteString(strconv.FormatInt(ids[i], 10) + "\t" + esc.Replace(docs[i]) + "\n")
+		}
+		return l.conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().PgConn().CopyFrom(ctx, strings.NewReader(b.String()), "COPY ticket_text (id, terms) FROM STDIN")
+			return err
+		})
+	case *sqliteLoader:
+		rows := make([][]any, len(ids))
+		for i := range ids {
+			rows[i] = []any{ids[i], docs[i]}
+		}
+		return l.load(ctx, "ticket_text", []string{"rowid", "terms"}, rows)
+	}
+	return fmt.Errorf("seed tickets: no loader for the text index")
 }

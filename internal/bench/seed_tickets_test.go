@@ -10,6 +10,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/db/dbtest"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/textindex"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 )
@@ -56,10 +57,33 @@ func TestSeedTicketsFillsEveryQueueOfTheBenchAgent(t *testing.T) {
 		if len(next.Items) != 50 || next.Items[0].ID >= page.Items[49].ID && next.Items[0].UpdatedAt.After(page.Items[49].UpdatedAt) {
 			t.Fatalf("second page: %d items", len(next.Items))
 		}
+		// The seeded text index finds the bench's words, each hit marked
+		// where it matched (or said to be in a note).
+		for _, q := range []string{"黑屏", "开机黑屏", "异响", "内部备注"} {
+			page, err := store.List(ctx, p, tickets.Filter{Q: q})
+			if err != nil || len(page.Items) != 50 || page.NextCursor == "" {
+				t.Fatalf("search %s: %d items, %v", q, len(page.Items), err)
+			}
+			for _, it := range page.Items {
+				h := it.Highlight
+				if h == nil || !marked(h.Subject) && !marked(h.Snippet) && h.SnippetFrom != "note" {
+					t.Fatalf("search %s: %s unmarked: %+v", q, it.Number, h)
+				}
+			}
+		}
 		// New tickets continue after the seeded ids and numbers.
 		tk, err := store.Create(ctx, p, tickets.Input{CustomerID: 1, Type: "fault", Channel: "phone", Subject: "黑屏"})
 		if err != nil || tk.ID != 3001 {
 			t.Fatalf("create after seed: %+v %v", tk, err)
 		}
 	})
+}
+
+func marked(segs []textindex.Segment) bool {
+	for _, s := range segs {
+		if s.Match {
+			return true
+		}
+	}
+	return false
 }

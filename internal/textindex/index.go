@@ -99,11 +99,14 @@ func (ix Index) IDs(d db.Dialect, arg string) string {
 
 // Match returns a condition true when the entity whose id is idExpr
 // matches the query in parameter arg: on PostgreSQL a lookup of its own
-// row (EXISTS … terms @@ arg: a few microseconds a row, for scans of the
-// newest rows), on SQLite idExpr IN the FTS5 matches.
+// row (a few microseconds a row, for scans of the newest rows), on SQLite
+// idExpr IN the FTS5 matches. On PostgreSQL it is a scalar subquery, not
+// EXISTS: the planner turns an EXISTS into a semi-join and, for a phrase
+// (开机黑屏) whose matches it underestimates, drives the scan from the GIN
+// index, reading every match of the table before the window's few rows.
 func (ix Index) Match(d db.Dialect, idExpr, arg string) string {
 	if d == db.Postgres {
-		return "EXISTS (SELECT 1 FROM " + ix.Table + " WHERE id = " + idExpr + " AND terms @@ " + arg + "::tsquery)"
+		return "COALESCE((SELECT terms @@ " + arg + "::tsquery FROM " + ix.Table + " WHERE id = " + idExpr + "), FALSE)"
 	}
 	return idExpr + " IN (" + ix.IDs(d, arg) + ")"
 }

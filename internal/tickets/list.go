@@ -133,7 +133,10 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 	if p != nil {
 		me = p.UserID
 	}
-	if f.Queue != "mentions" { // listMentions joins the mentions instead
+	// The mentions queue's own page joins the mentions (listMentions); a
+	// search inside it keeps the queue as a condition.
+	byMention := f.Queue == "mentions" && f.Q == ""
+	if !byMention {
 		qc, err := s.queueConds(ctx, f.Queue, &a, me, false)
 		if err != nil {
 			return Page{}, err
@@ -174,15 +177,14 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 		eq("t.owner_id", f.OwnerID, false)
 	}
 	if f.Q != "" {
-		cond, err := s.searchCond(&a, f.Q)
-		if err != nil {
-			return Page{}, err
+		if !numberRE.MatchString(f.Q) {
+			return s.search(ctx, p, f, conds, &a)
 		}
-		conds = append(conds, cond)
+		conds = append(conds, "t.number = "+a.add(strings.ToUpper(f.Q)))
 	}
 	key, id, _ := decodeCursor(f.Cursor)
 	from := ticketFrom
-	if f.Queue == "mentions" {
+	if byMention {
 		return s.listMentions(ctx, f, conds, &a, id)
 	}
 	if hint := s.queueIndex(f); hint != "" {
@@ -309,21 +311,6 @@ type extraScan struct {
 }
 
 func (e extraScan) Scan(dest ...any) error { return e.rows.Scan(append(dest, e.extra...)...) }
-
-// searchCond matches a ticket number exactly, else the subject,
-// description and the customer's name.
-func (s *Store) searchCond(a *args, q string) (string, error) {
-	if numberRE.MatchString(q) {
-		return "t.number = " + a.add(strings.ToUpper(q)), nil
-	}
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
-	n := a.add(like)
-	esc := ` ESCAPE '\'`
-	if s.db.Dialect == db.Postgres {
-		esc = ` ESCAPE E'\\'`
-	}
-	return "(t.subject LIKE " + n + esc + " OR t.description LIKE " + n + esc + " OR c.name LIKE " + n + esc + ")", nil
-}
 
 // QueueCounts counts the open tickets of each of p's queues, each up to
 // cap (a count at cap means "cap or more").

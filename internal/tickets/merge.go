@@ -81,6 +81,14 @@ func (s *Store) merge(ctx context.Context, src, dst Ticket) error {
 		dst.ID, now, fmt.Sprintf(MergedConfirmation, dst.Number), src.ID); err != nil {
 		return err
 	}
+	// The moved messages and notes are found under the target; the merged
+	// ticket is no longer found by its words.
+	if err := s.reindex(ctx, dst.ID); err != nil {
+		return err
+	}
+	if err := ticketText.Delete(ctx, s.db, src.ID); err != nil {
+		return err
+	}
 	if err := s.audit.Record(ctx, "ticket.merge", "ticket", fmt.Sprint(src.ID), map[string]audit.Change{
 		"merged_into": {After: dst.Number}, "state": {Before: src.State, After: StateClosed}}); err != nil {
 		return err

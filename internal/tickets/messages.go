@@ -140,6 +140,9 @@ func (s *Store) addReply(ctx context.Context, p *identity.Principal, t Ticket, i
 		m.ID, in.TimeSpent, now, t.ID); err != nil {
 		return Message{}, err
 	}
+	if err := s.reindex(ctx, t.ID); err != nil {
+		return Message{}, err
+	}
 	if err := s.audit.Record(ctx, "ticket.reply", "ticket", fmt.Sprint(t.ID), map[string]audit.Change{
 		"message_id": {After: m.ID}, "time_spent": {After: in.TimeSpent}}); err != nil {
 		return Message{}, err
@@ -180,6 +183,9 @@ func (s *Store) addNote(ctx context.Context, p *identity.Principal, t Ticket, in
 	}
 	if _, err := q.ExecContext(ctx, `UPDATE tickets SET time_spent = time_spent + $1, updated_at = $2 WHERE id = $3`,
 		in.TimeSpent, now, t.ID); err != nil {
+		return Note{}, err
+	}
+	if err := s.reindex(ctx, t.ID); err != nil {
 		return Note{}, err
 	}
 	if err := s.audit.Record(ctx, "ticket.note", "ticket", fmt.Sprint(t.ID), map[string]audit.Change{
@@ -228,6 +234,9 @@ func (s *Store) AddCustomerMessage(ctx context.Context, p *identity.Principal, t
 		}
 		if _, err := q.ExecContext(ctx, `UPDATE tickets SET last_message_id = $1, version = version + 1, updated_at = $2 WHERE id = $3`,
 			m.ID, now, t.ID); err != nil {
+			return err
+		}
+		if err := s.reindex(ctx, t.ID); err != nil {
 			return err
 		}
 		if err := s.emit(ctx, t, EventCustomerMessage, map[string]any{"message_id": m.ID, "channel": channel}); err != nil {

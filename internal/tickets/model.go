@@ -98,6 +98,8 @@ type Ticket struct {
 	Version         int            `json:"version"`
 	CreatedAt       time.Time      `json:"created_at"`
 	UpdatedAt       time.Time      `json:"updated_at"`
+	// Highlight marks what a search (List with q) matched; nil otherwise.
+	Highlight *Highlight `json:"highlight,omitempty"`
 }
 
 // Open tells whether the ticket still needs work.

@@ -15,6 +15,7 @@ import (
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/settings"
+	"github.com/careloop/careloop/internal/textindex"
 	"github.com/careloop/careloop/internal/timeline"
 )
 
@@ -167,6 +168,9 @@ func (s *Store) create(ctx context.Context, p *identity.Principal, in Input) (in
 		in.Subject, in.Description, in.Expectation, complaint, major, jsonText(in.Tags), d.OwnerID, d.TeamID, createdBy, now,
 		jsonText(custom)).Scan(&id)
 	if err != nil {
+		return 0, err
+	}
+	if err := ticketText.Put(ctx, s.db, textindex.Doc{ID: id, Texts: []string{in.Subject, in.Description}}); err != nil {
 		return 0, err
 	}
 	t := Ticket{ID: id, Number: number, CustomerID: in.CustomerID, Subject: in.Subject, Type: in.Type, State: StateNew,

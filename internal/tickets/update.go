@@ -220,6 +220,13 @@ func (s *Store) applyPatch(ctx context.Context, t Ticket, patch Patch) ([]string
 	if err := s.audit.Record(ctx, "ticket.update", "ticket", fmt.Sprint(t.ID), diff); err != nil {
 		return nil, err
 	}
+	_, subj := diff["subject"]
+	_, desc := diff["description"]
+	if subj || desc {
+		if err := s.reindex(ctx, t.ID); err != nil {
+			return nil, err
+		}
+	}
 	n.Version++
 	n.UpdatedAt = now
 	if err := s.emit(ctx, n, EventUpdated, map[string]any{"fields": fields}); err != nil {

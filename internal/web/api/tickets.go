@@ -32,7 +32,7 @@ func (a *API) ticketRoutes() []httpx.Route {
 		{Method: "POST", Path: "/api/v1/tickets", Perm: identity.TicketsEdit, Handler: a.createTicket, Idempotent: true,
 			Summary: "Record a customer request: numbered and routed to its owner (a person, or a team's queue) at once; for a new caller, customer creates the customer in the same transaction", Request: TicketRequest{}, Response: tickets.Ticket{}},
 		{Method: "GET", Path: "/api/v1/tickets", Perm: identity.Authenticated, Handler: a.listTickets,
-			Summary:  "The tickets the caller may see: queue (mine, team, unassigned, waiting, mentions, major, all), state (comma list or repeated), owner_id (id, me or none), keyset pages by cursor",
+			Summary:  "The tickets the caller may see: queue (mine, team, unassigned, waiting, mentions, major, all), state (comma list or repeated), owner_id (id, me or none), keyset pages by cursor; q: a ticket number exactly, else words of the subject, description, messages and internal notes or the customer (name, phone, last 4, number), newest first, each hit with highlight segments",
 			Response: tickets.Page{}, Query: tickets.FilterParams},
 		{Method: "GET", Path: "/api/v1/tickets/{id}", Perm: identity.Authenticated, Handler: a.getTicket,
 			Summary: "A ticket (ETag: its version) with its allowed transitions, links and followers; never its internal notes", Response: TicketDetail{}},

@@ -1,8 +1,7 @@
 -- +goose Up
 -- Issue 10: indexes the queues' first pages walk at a million tickets.
--- A ticket's mentions of one person: the scope's "mentioned on it" check
--- and the mentions queue's latest-mention-per-ticket.
-CREATE INDEX ticket_mentions_ticket ON ticket_mentions(ticket_id, user_id, id);
+-- (ticket_mentions_ticket, migration 00014, also serves the mentions
+-- queue's latest mention per ticket: it carries the mention id.)
 -- The unassigned queue across every team, newest first.
 CREATE INDEX tickets_unassigned_all ON tickets(updated_at, id) WHERE owner_id IS NULL AND is_open;
 -- The waiting queue: both waiting states in one order.
@@ -11,4 +10,3 @@ CREATE INDEX tickets_waiting ON tickets(updated_at, id) WHERE state IN ('waiting
 -- +goose Down
 DROP INDEX tickets_waiting;
 DROP INDEX tickets_unassigned_all;
-DROP INDEX ticket_mentions_ticket;

@@ -1,0 +1,9 @@
+package tickets
+
+// SetSearchPlan shrinks the PostgreSQL search's windows so that a test's
+// few tickets take every path; it returns the restore.
+func SetSearchPlan(window, wide int64, few, chunk int) func() {
+	w, wd, f, c := searchWindow, searchWideWindow, searchFew, searchChunk
+	searchWindow, searchWideWindow, searchFew, searchChunk = window, wide, few, chunk
+	return func() { searchWindow, searchWideWindow, searchFew, searchChunk = w, wd, f, c }
+}
