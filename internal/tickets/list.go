@@ -330,23 +330,35 @@ func (s *Store) QueueCounts(ctx context.Context, p *identity.Principal, cap int)
 	return out, nil
 }
 
-// count counts a queue's tickets up to cap, reading at most cap rows.
+// count counts a queue's tickets up to cap, reading at most cap rows. The
+// mentions queue counts the caller's unread mentions (the badge of the
+// home page), read from the unread ones only.
 func (s *Store) count(ctx context.Context, p *identity.Principal, f Filter, cap int) (int, error) {
 	var a args
 	var me int64
 	if p != nil {
 		me = p.UserID
 	}
-	qc, err := s.queueConds(ctx, f.Queue, &a, me, true)
-	if err != nil {
-		return 0, err
+	from := " FROM tickets t"
+	var conds []string
+	if f.Queue == "mentions" {
+		from = " FROM ticket_mentions m JOIN tickets t ON t.id = m.ticket_id"
+		conds = []string{"m.user_id = " + a.add(me), "m.read_at IS NULL", "t.merged_into IS NULL"}
+	} else {
+		qc, err := s.queueConds(ctx, f.Queue, &a, me, true)
+		if err != nil {
+			return 0, err
+		}
+		conds = append([]string{"t.merged_into IS NULL"}, qc...)
+		if hint := s.queueIndex(f); hint != "" {
+			from += " INDEXED BY " + hint
+		}
 	}
-	conds := append([]string{"t.merged_into IS NULL"}, qc...)
 	scope, sargs := scopeSQL(p, len(a.list)+1)
 	a.list = append(a.list, sargs...)
 	conds = append(conds, scope)
 	var n int
-	err = s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE `+strings.Join(conds, " AND ")+
+	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1`+from+` WHERE `+strings.Join(conds, " AND ")+
 		` LIMIT `+strconv.Itoa(cap)+`) x`, a.list...).Scan(&n)
 	return n, err
 }
