@@ -117,7 +117,8 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, n, customer
 			subject := seedSubjects[(i*7)%len(seedSubjects)] + "：" + w(3) + w(5)
 			desc := "客户反映" + w(11) + w(13) + "，" + w(17) + "后" + w(19) + "。"
 			updated := created.Add(time.Duration(i%97) * time.Minute)
-			texts = append(texts[:0], subject, desc)
+			number := fmt.Sprintf("T%s%06d", created.In(tickets.BusinessZone).Format("20060102"), i)
+			texts = append(texts[:0], number, subject, desc)
 			for k := 1; k <= 5; k++ {
 				msgID++
 				var author any = staff[(i+k)%len(staff)]
@@ -129,7 +130,7 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, n, customer
 				msgs = append(msgs, []any{msgID, int64(i), k%2 == 1, author, body,
 					"phone", int64(0), created.Add(time.Duration(k) * time.Minute)})
 			}
-			rows = append(rows, []any{int64(i), fmt.Sprintf("T%s%06d", created.In(tickets.BusinessZone).Format("20060102"), i), int64(1 + (i*7919)%customers),
+			rows = append(rows, []any{int64(i), number, int64(1 + (i*7919)%customers),
 				typ, tickets.Channels[(i*17)%len(tickets.Channels)], sev, int64(tickets.SeverityRank(sev)), state, tickets.IsOpen(state),
 				subject, desc, "尽快处理", typ == "complaint" && sev == "urgent", "[]", "{}", owner, team, int64(0), int64(i % 30),
 				msgID, int64(1), created, updated})

@@ -12,8 +12,9 @@ import (
 )
 
 // ticketText is the text index of tickets (package textindex, migration
-// 00014): one document per ticket, keyed by its id, made of its subject,
-// description, messages and internal notes. The document is staff-only:
+// 00014): one document per ticket, keyed by its id, made of its number
+// (its digits alone find it: 202612020001), subject, description, messages
+// and internal notes. The document is staff-only:
 // only the staff search (List with q, within the ticket scope) reads it,
 // and nothing customer-facing may ever query it, because the notes are in
 // it. Merged tickets are out of it (their messages moved to the target,
@@ -24,7 +25,7 @@ var ticketText = textindex.Index{Table: "ticket_text"}
 // holds at most 1 MB, and fifty thousand characters of Chinese stay well
 // under it (each distinct bigram a lexeme with its positions). The subject
 // and description come first, then messages and notes oldest first; what
-// lies past the cap is not found by its words.
+// lies past the cap is not found by its words. (The number comes first.)
 const maxDocRunes = 50_000
 
 // capTexts keeps texts within maxDocRunes, cutting the one that crosses it.
@@ -57,9 +58,9 @@ func capTexts(texts []string) []string {
 // messages, not thousands.
 func (s *Store) reindex(ctx context.Context, id int64) error {
 	q := s.db.Q(ctx)
-	var subject, desc string
+	var number, subject, desc string
 	var merged sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT subject, description, merged_into FROM tickets WHERE id = $1`, id).Scan(&subject, &desc, &merged)
+	err := q.QueryRowContext(ctx, `SELECT number, subject, description, merged_into FROM tickets WHERE id = $1`, id).Scan(&number, &subject, &desc, &merged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ticketText.Delete(ctx, s.db, id)
 	}
@@ -69,7 +70,7 @@ func (s *Store) reindex(ctx context.Context, id int64) error {
 	if merged.Valid {
 		return ticketText.Delete(ctx, s.db, id)
 	}
-	texts := []string{subject, desc}
+	texts := []string{number, subject, desc}
 	rows, err := q.QueryContext(ctx, `SELECT body FROM (SELECT 0 AS k, id, body FROM ticket_messages WHERE ticket_id = $1
 		UNION ALL SELECT 1 AS k, id, body FROM ticket_notes WHERE ticket_id = $1) AS x ORDER BY k, id`, id)
 	if err != nil {
@@ -103,7 +104,7 @@ func (s *Store) BackfillTextIndex(ctx context.Context) (int, error) {
 	}
 	n, err := ticketText.Backfill(ctx, s.db, textBackfillBatch, func(ctx context.Context, below int64, n int) ([]textindex.Doc, int64, error) {
 		q := s.db.Q(ctx)
-		rows, err := q.QueryContext(ctx, `SELECT id, subject, description, merged_into IS NULL FROM tickets
+		rows, err := q.QueryContext(ctx, `SELECT id, number, subject, description, merged_into IS NULL FROM tickets
 			WHERE id < $1 ORDER BY id DESC LIMIT $2`+lock, below, n)
 		if err != nil {
 			return nil, 0, err
@@ -113,16 +114,16 @@ func (s *Store) BackfillTextIndex(ctx context.Context) (int, error) {
 		var next int64
 		for rows.Next() {
 			var id int64
-			var subject, desc string
+			var number, subject, desc string
 			var live bool
-			if err := rows.Scan(&id, &subject, &desc, &live); err != nil {
+			if err := rows.Scan(&id, &number, &subject, &desc, &live); err != nil {
 				rows.Close()
 				return nil, 0, err
 			}
 			next = id
 			if live {
 				at[id] = len(docs)
-				docs = append(docs, textindex.Doc{ID: id, Texts: []string{subject, desc}})
+				docs = append(docs, textindex.Doc{ID: id, Texts: []string{number, subject, desc}})
 			}
 		}
 		rows.Close()

@@ -170,7 +170,7 @@ func (s *Store) create(ctx context.Context, p *identity.Principal, in Input) (in
 	if err != nil {
 		return 0, err
 	}
-	if err := ticketText.Put(ctx, s.db, textindex.Doc{ID: id, Texts: []string{in.Subject, in.Description}}); err != nil {
+	if err := ticketText.Put(ctx, s.db, textindex.Doc{ID: id, Texts: []string{number, in.Subject, in.Description}}); err != nil {
 		return 0, err
 	}
 	t := Ticket{ID: id, Number: number, CustomerID: in.CustomerID, Subject: in.Subject, Type: in.Type, State: StateNew,
