@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 )
@@ -99,11 +100,20 @@ func (s *Store) lockForUpdate(ctx context.Context, p *identity.Principal, id int
 	if err := s.Visible(ctx, p, id); err != nil {
 		return Ticket{}, err
 	}
-	lock := ""
-	if s.db.Dialect == "postgres" {
-		lock = " FOR UPDATE OF t"
+	if s.db.Dialect == db.Postgres {
+		// The lock first, the row after, in two statements: a statement
+		// that waited for the lock re-reads the locked row but keeps the
+		// joined rows it read before (the owner's name of an unowned
+		// ticket stayed empty after a colleague took it).
+		var one int
+		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT 1 FROM tickets WHERE id = $1 FOR UPDATE`, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Ticket{}, fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
+		} else if err != nil {
+			return Ticket{}, err
+		}
 	}
-	t, err := scanTicket(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id = $1`+lock, id))
+	t, err := scanTicket(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ticket{}, fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
 	}
