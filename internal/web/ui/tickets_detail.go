@@ -68,7 +68,7 @@ type ticketPage struct {
 	// Controls are the macros, templates, merge, links, followers and
 	// presence (tickets_controls.go).
 	Controls *ticketControls
-	now           time.Time
+	now      time.Time
 }
 
 type identityTeam struct {
