@@ -115,7 +115,7 @@ func (u *UI) saveTicketView(w http.ResponseWriter, r *http.Request) {
 		list := r.Clone(r.Context())
 		list.URL.RawQuery = strings.TrimPrefix(backToList(r.PostFormValue("back")), "/tickets")
 		list.URL.RawQuery = strings.TrimPrefix(list.URL.RawQuery, "?")
-		u.ticketListWith(w, list, http.StatusBadRequest, renameField(renameField(err, "name", "view_name"), "query", "view_name"), name)
+		u.ticketListWith(w, list, http.StatusBadRequest, renameField(renameField(err, "name", "view_name"), "query", "view_query"), name)
 		return
 	}
 	redirect(w, r, withDone(viewHref(query), "view_saved"))
@@ -207,7 +207,7 @@ func (u *UI) bulkTickets(w http.ResponseWriter, r *http.Request) {
 		results, err = u.Tickets.BulkTransition(ctx, pr, ids, tickets.TransitionInput{To: to, Note: r.PostFormValue("note")})
 		err = renameField(err, "to", "bulk_to")
 	default:
-		err = domain.Invalid("action", "validation.one_of", map[string]any{"Values": p.T("tkc.bulk_assign") + p.T("list.sep") + p.T("tkc.bulk_state")})
+		err = domain.Invalid("bulk", "validation.one_of", map[string]any{"Values": p.T("tkc.bulk_assign") + p.T("list.sep") + p.T("tkc.bulk_state")})
 	}
 	if err != nil {
 		var v *domain.ValidationError
