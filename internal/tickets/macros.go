@@ -164,8 +164,10 @@ func (s *Store) SaveMacro(ctx context.Context, m Macro) (Macro, error) {
 // ApplyMacro applies a macro to a ticket in one transaction: the template
 // rendered and posted as p's reply, the state (an allowed move only, else a
 // conflict naming the current state and nothing applied), the tags, the
-// assignment. The macro's assignment was chosen by whoever may manage
-// macros, so applying it needs no tickets.assign of its own.
+// assignment. A macro that assigns needs tickets.assign of whoever applies
+// it (as the assign action does), unless it gives the ticket to them
+// alone: a macro must not be a way around the permission; it is refused
+// with ErrForbidden before anything is applied.
 func (s *Store) ApplyMacro(ctx context.Context, p *identity.Principal, ticketID, macroID int64) (Ticket, error) {
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		t, err := s.lockForUpdate(ctx, p, ticketID)
@@ -178,6 +180,9 @@ func (s *Store) ApplyMacro(ctx context.Context, p *identity.Principal, ticketID,
 		}
 		if !m.Active {
 			return fmt.Errorf("macro %d inactive: %w", macroID, domain.ErrNotFound)
+		}
+		if !MayAssign(p, m.OwnerID, m.TeamID) {
+			return fmt.Errorf("macro %d assigns: %w", macroID, domain.ErrForbidden)
 		}
 		// The state the reply leaves, to check the move before anything.
 		state := t.State
@@ -229,4 +234,17 @@ func (s *Store) ApplyMacro(ctx context.Context, p *identity.Principal, ticketID,
 		return Ticket{}, fmt.Errorf("apply macro: %w", err)
 	}
 	return s.Get(ctx, p, ticketID)
+}
+
+// MayAssign tells whether p may give a ticket to owner/team: nothing to
+// assign, anyone with tickets.assign, or without it only to oneself alone
+// (as taking does).
+func MayAssign(p *identity.Principal, owner, team *int64) bool {
+	if owner == nil && team == nil {
+		return true
+	}
+	if p == nil {
+		return true // the system (routing, jobs)
+	}
+	return p.Can(identity.TicketsAssign) || (owner != nil && *owner == p.UserID && team == nil)
 }

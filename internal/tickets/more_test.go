@@ -159,7 +159,15 @@ func TestTemplatesAndMacros(t *testing.T) {
 		if _, err := f.store.SaveMacro(ctx, tickets.Macro{Name: "x", TemplateID: ptr(int64(9999)), Active: true}); !isInvalid(err, "template_id") {
 			t.Fatalf("unknown template: %v", err)
 		}
-		got, err := f.store.ApplyMacro(ctx, f.alice, tk.ID, m.ID)
+		// The macro gives the ticket to Bob: Alice (tech support, no
+		// tickets.assign) may not apply it, and nothing is applied.
+		if _, err := f.store.ApplyMacro(ctx, f.alice, tk.ID, m.ID); !errors.Is(err, domain.ErrForbidden) {
+			t.Fatalf("an assigning macro without tickets.assign: %v", err)
+		}
+		if msgs, _ := f.store.Messages(ctx, f.alice, tk.ID); len(msgs) != 0 {
+			t.Fatalf("a forbidden macro replied: %d", len(msgs))
+		}
+		got, err := f.store.ApplyMacro(ctx, f.boss, tk.ID, m.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,9 +191,19 @@ func TestTemplatesAndMacros(t *testing.T) {
 		if msgs, _ = f.store.Messages(ctx, f.alice, tk.ID); len(msgs) != 1 {
 			t.Fatalf("a refused macro replied: %d", len(msgs))
 		}
-		// Carol (another team) cannot apply a macro on it.
-		if _, err := f.store.ApplyMacro(ctx, f.carol, tk.ID, m.ID); err != nil {
+		// Carol (another team) created it, so she sees it: the assigning
+		// macro is forbidden to her (not "not found"), one that only tags is not.
+		if _, err := f.store.ApplyMacro(ctx, f.carol, tk.ID, m.ID); !errors.Is(err, domain.ErrForbidden) {
+			t.Fatalf("carol created it, so she sees it, but may not assign: %v", err)
+		}
+		tag, _ := f.store.SaveMacro(ctx, tickets.Macro{Name: "标记", AddTags: []string{"回访"}, Active: true})
+		if _, err := f.store.ApplyMacro(ctx, f.carol, tk.ID, tag.ID); err != nil {
 			t.Fatalf("carol created it, so she sees it: %v", err)
+		}
+		// A macro that gives the ticket to its user alone needs no tickets.assign.
+		mine, _ := f.store.SaveMacro(ctx, tickets.Macro{Name: "我来跟进", OwnerID: &f.carol.UserID, Active: true})
+		if got, err := f.store.ApplyMacro(ctx, f.carol, tk.ID, mine.ID); err != nil || *got.OwnerID != f.carol.UserID {
+			t.Fatalf("a macro assigning to oneself: %+v %v", got, err)
 		}
 	})
 }

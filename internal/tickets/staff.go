@@ -114,3 +114,53 @@ func (s *Store) userExists(ctx context.Context, id int64) error {
 	}
 	return err
 }
+
+// StaffProfile is what routing knows of a staff member: the skills skill
+// routing matches and whether they are on duty (routing and the VIP
+// manager's pick skip those off duty).
+type StaffProfile struct {
+	UserID int64    `json:"user_id"`
+	Skills []string `json:"skills"`
+	OnDuty bool     `json:"on_duty"`
+}
+
+// StaffProfile returns a user's skills and on-duty flag.
+func (s *Store) StaffProfile(ctx context.Context, userID int64) (StaffProfile, error) {
+	if err := s.userExists(ctx, userID); err != nil {
+		return StaffProfile{}, err
+	}
+	out := StaffProfile{UserID: userID}
+	var err error
+	if out.Skills, err = s.Skills(ctx, userID); err != nil {
+		return StaffProfile{}, err
+	}
+	out.OnDuty, err = s.onDuty(ctx, userID)
+	return out, err
+}
+
+// SetStaffProfile replaces a user's skills and on-duty flag in one
+// transaction (each change audited as SetSkills and SetOnDuty do).
+func (s *Store) SetStaffProfile(ctx context.Context, userID int64, skills []string, onDuty bool) (StaffProfile, error) {
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.SetSkills(ctx, userID, skills); err != nil {
+			return err
+		}
+		return s.SetOnDuty(ctx, userID, onDuty)
+	})
+	if err != nil {
+		return StaffProfile{}, err
+	}
+	return s.StaffProfile(ctx, userID)
+}
+
+// SplitSkills reads skills typed in one box, separated by commas (，、,)
+// or new lines.
+func SplitSkills(text string) []string {
+	out := []string{}
+	for _, k := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == '\n' || r == ';' || r == '；' }) {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -59,6 +59,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.ticketThreadRoutes()...)
 	rs = append(rs, a.ticketMoreRoutes()...)
 	rs = append(rs, a.ticketSettingsRoutes()...)
+	rs = append(rs, a.ticketProfileRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

@@ -87,6 +87,8 @@ type ticketList struct {
 	Teams                                             []identity.Team
 	now                                               time.Time
 	lang                                              string
+	// Controls are the bulk bar and saved views (tickets_bulk.go).
+	Controls *listControls
 }
 
 // Ago renders a time as people say it: 5 分钟前, 3 小时前, 昨天 14:30, 03-02.
@@ -147,6 +149,13 @@ func ticketFilter(q url.Values, me int64) tickets.Filter {
 }
 
 func (u *UI) ticketList(w http.ResponseWriter, r *http.Request) {
+	u.ticketListWith(w, r, http.StatusOK, nil, "")
+}
+
+// ticketListWith renders the workspace for r's query; formErr, when set, is
+// what went wrong with one of its forms (bulk, saved view), shown by it
+// with status, and viewName the name typed for a view.
+func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, formErr error, viewName string) {
 	ctx := r.Context()
 	pr := httpx.Principal(r)
 	q := r.URL.Query()
@@ -171,6 +180,12 @@ func (u *UI) ticketList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := u.page(r, "tkt.title", d)
+	var err error
+	if d.Controls, err = u.listControlsFor(r, pr, q); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	d.Controls.ViewName = viewName
 	counts, err := u.Tickets.QueueCounts(ctx, pr, queueCap)
 	if err != nil {
 		u.fail(w, r, err)
@@ -204,7 +219,11 @@ func (u *UI) ticketList(w http.ResponseWriter, r *http.Request) {
 	d.Page = page
 	d.Prev, d.Next = pagerLinks(q, page.NextCursor)
 	d.Prev, d.Next = strings.Replace(d.Prev, "/customers?", "/tickets?", 1), strings.Replace(d.Next, "/customers?", "/tickets?", 1)
-	u.render(w, r, http.StatusOK, "tickets", p)
+	if formErr != nil && !u.fieldErrors(p, formErr) {
+		u.fail(w, r, formErr)
+		return
+	}
+	u.render(w, r, status, "tickets", p)
 }
 
 func (u *UI) ticketByNumber(w http.ResponseWriter, r *http.Request) {

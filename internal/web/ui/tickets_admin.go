@@ -36,6 +36,9 @@ type ticketSettingsPage struct {
 	FormID int64
 	Failed bool
 	lang   string
+	// More are the reply templates, macros and staff profiles
+	// (tickets_admin_templates.go).
+	More *ticketAdminMore
 }
 
 // CategoryLabel is an indented category option.
@@ -79,6 +82,9 @@ func (u *UI) ticketSettingsData(r *http.Request) (*ticketSettingsPage, error) {
 	}
 	for _, t := range teams {
 		d.TeamNames[t.ID] = t.Name
+	}
+	if d.More, err = u.ticketAdminMoreData(r); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

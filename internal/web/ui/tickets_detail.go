@@ -65,7 +65,10 @@ type ticketPage struct {
 	AssignTo      string
 	AssignReason  string
 	FormName      string // reply, commitment, close, assign: the form with errors
-	now           time.Time
+	// Controls are the macros, templates, merge, links, followers and
+	// presence (tickets_controls.go).
+	Controls *ticketControls
+	now      time.Time
 }
 
 type identityTeam struct {
@@ -173,6 +176,9 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 		p.FlashArgs = []any{"Number", t.Number, "State", p.T("tickets.state_" + t.State)}
 	}
 	if err := u.ticketSide(r, p, d); fail(err) {
+		return
+	}
+	if err := u.ticketControlsFor(r, p, d); fail(err) {
 		return
 	}
 	if d.CanAssign {

@@ -300,6 +300,8 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.settingsRoutes()...)
 	rs = append(rs, u.ticketRoutes()...)
 	rs = append(rs, u.ticketAdminRoutes()...)
+	rs = append(rs, u.ticketControlRoutes()...)
+	rs = append(rs, u.ticketAdminMoreRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
 		httpx.Route{Method: "GET", Path: "/static/{file...}", Perm: identity.Public, Handler: u.static},
