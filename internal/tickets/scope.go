@@ -13,6 +13,11 @@ import (
 // its arguments numbered from next. Without tickets.view_all a user sees the
 // tickets of their teams and those they own, created, follow or are
 // mentioned on. Nil p (the system) sees everything.
+//
+// "LIMIT 1 OFFSET 0" keeps each EXISTS a probe of the row's own ticket:
+// without it PostgreSQL turned it into a hash of every ticket the person
+// follows or was mentioned on, built anew for every list (33,000 mentions:
+// 15 ms a page).
 func scopeSQL(p *identity.Principal, next int) (string, []any) {
 	if p == nil || p.Can(identity.TicketsViewAll) {
 		return "TRUE", nil
@@ -20,8 +25,8 @@ func scopeSQL(p *identity.Principal, next int) (string, []any) {
 	n := "$" + strconv.Itoa(next)
 	return `(t.owner_id = ` + n + ` OR t.created_by = ` + n + `
 		OR t.team_id IN (SELECT team_id FROM team_members WHERE user_id = ` + n + `)
-		OR EXISTS (SELECT 1 FROM ticket_followers f WHERE f.ticket_id = t.id AND f.user_id = ` + n + `)
-		OR EXISTS (SELECT 1 FROM ticket_mentions m WHERE m.ticket_id = t.id AND m.user_id = ` + n + `))`, []any{p.UserID}
+		OR EXISTS (SELECT 1 FROM ticket_followers f WHERE f.ticket_id = t.id AND f.user_id = ` + n + ` LIMIT 1 OFFSET 0)
+		OR EXISTS (SELECT 1 FROM ticket_mentions m WHERE m.ticket_id = t.id AND m.user_id = ` + n + ` LIMIT 1 OFFSET 0))`, []any{p.UserID}
 }
 
 // Visible tells whether p may see ticket id; an invisible ticket is not
