@@ -182,8 +182,10 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 		return
 	}
 	if d.CanAssign {
-		if d.Staff, err = u.Customers.ActiveStaff(ctx); fail(err) {
-			return
+		if d.Staff = d.Controls.Colleagues; d.Staff == nil { // the controls read them for an editor
+			if d.Staff, err = u.Customers.ActiveStaff(ctx); fail(err) {
+				return
+			}
 		}
 		teams, err := u.Identity.ListTeams(ctx)
 		if fail(err) {
