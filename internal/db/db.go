@@ -47,7 +47,16 @@ type DB struct {
 	// Shaped reads with statements shaped so that one plan serves every
 	// parameter (see ShapedQ); R on SQLite.
 	Shaped *sql.DB
-	DSN    string // the PostgreSQL DSN, or the SQLite file path
+	// Counters (PostgreSQL only, nil on SQLite) runs single statements
+	// that hand out numbers outside the caller's transaction, so that
+	// the counter's row is locked for one statement instead of until the
+	// caller commits. Its commits do not wait for the WAL to reach the
+	// disk: every number it gives is used by a transaction that commits
+	// later and waits for its own, later, WAL position, which includes
+	// the counter's; a counter step lost in a crash was used by nothing
+	// that survived it.
+	Counters *sql.DB
+	DSN      string // the PostgreSQL DSN, or the SQLite file path
 
 	stmts  stmtCache
 	wstmts writeStmts
@@ -130,7 +139,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, err
 	}
-	return &DB{Dialect: Postgres, W: p, R: p, Shaped: shaped, DSN: dsn}, nil
+	counters, err := openCounters(dsn)
+	if err != nil {
+		p.Close()
+		shaped.Close()
+		return nil, err
+	}
+	return &DB{Dialect: Postgres, W: p, R: p, Shaped: shaped, Counters: counters, DSN: dsn}, nil
 }
 
 // openShaped opens the pool of ShapedQ: PostgreSQL re-plans a prepared
@@ -156,6 +171,20 @@ func openShaped(dsn string) (*sql.DB, error) {
 	return p, nil
 }
 
+// openCounters opens the pool of DB.Counters.
+func openCounters(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	cfg.RuntimeParams["synchronous_commit"] = "off"
+	p := stdlib.OpenDB(*cfg)
+	p.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
+	p.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	return p, nil
+}
+
 // Close closes the prepared statements and the pools.
 func (d *DB) Close() error {
 	err := errors.Join(d.stmts.close(), d.wstmts.close(), d.W.Close())
@@ -164,6 +193,9 @@ func (d *DB) Close() error {
 	}
 	if d.Shaped != nil && d.Shaped != d.R {
 		err = errors.Join(err, d.Shaped.Close())
+	}
+	if d.Counters != nil {
+		err = errors.Join(err, d.Counters.Close())
 	}
 	return err
 }

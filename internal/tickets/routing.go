@@ -182,19 +182,17 @@ func (s *Store) pick(ctx context.Context, team int64, strategy, skill string) (*
 	case "queue":
 		return nil, nil
 	case "round_robin":
-		// The cursor row is created if need be, then locked (PostgreSQL;
-		// SQLite has one writer) before it is read, so concurrent creators
-		// take turns instead of handing out the same person twice.
+		if s.db.Counters != nil {
+			return s.pickRoundRobinPG(ctx, team)
+		}
+		// The cursor row is created if need be, then read and moved in
+		// the transaction (SQLite has one writer: creators take turns).
 		if _, err := q.ExecContext(ctx, `INSERT INTO ticket_routing_cursor (team_id, last_user_id) VALUES ($1, 0)
 			ON CONFLICT (team_id) DO NOTHING`, team); err != nil {
 			return nil, err
 		}
-		lock := ""
-		if s.db.Dialect == db.Postgres {
-			lock = " FOR UPDATE"
-		}
 		var last int64
-		if err := q.QueryRowContext(ctx, `SELECT last_user_id FROM ticket_routing_cursor WHERE team_id = $1`+lock, team).Scan(&last); err != nil {
+		if err := q.QueryRowContext(ctx, `SELECT last_user_id FROM ticket_routing_cursor WHERE team_id = $1`, team).Scan(&last); err != nil {
 			return nil, err
 		}
 		err = q.QueryRowContext(ctx, `WITH c AS (`+candidatesSQL+`)
@@ -219,16 +217,42 @@ func (s *Store) pick(ctx context.Context, team int64, strategy, skill string) (*
 	return &id, nil
 }
 
+// pickRoundRobinPG moves the team's cursor to the next person in one
+// statement of its own (db.Counters), so that the cursor's row is locked
+// for that statement only, not until the ticket's transaction commits:
+// concurrent creators still take turns, without queueing behind each
+// other's commits. A creation that then fails has used up a turn.
+func (s *Store) pickRoundRobinPG(ctx context.Context, team int64) (*int64, error) {
+	step := `WITH c AS (` + candidatesSQL + `)
+		UPDATE ticket_routing_cursor r SET last_user_id = COALESCE((SELECT MIN(user_id) FROM c WHERE user_id > r.last_user_id),
+			(SELECT MIN(user_id) FROM c), 0) WHERE r.team_id = $1 RETURNING r.last_user_id`
+	var id int64
+	err := s.db.Counters.QueryRowContext(ctx, step, team).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.db.Counters.ExecContext(ctx, `INSERT INTO ticket_routing_cursor (team_id, last_user_id) VALUES ($1, 0)
+			ON CONFLICT (team_id) DO NOTHING`, team); err != nil {
+			return nil, err
+		}
+		err = s.db.Counters.QueryRowContext(ctx, step, team).Scan(&id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("route in team %d: %w", team, err)
+	}
+	if id == 0 {
+		return nil, nil // nobody on duty: the team's queue
+	}
+	return &id, nil
+}
+
 // leastLoadSQL picks the candidate with the fewest open tickets (ties: the
 // lowest id). The counts are staff_open_load's, which the database keeps
-// with every ticket write (migration 00016): one row per candidate, however
-// long the backlog.
+// with every ticket write (migration 00016): a few rows per candidate,
+// however long the backlog.
 func leastLoadSQL(extra string) string {
 	return `SELECT m.user_id FROM team_members m JOIN users u ON u.id = m.user_id
 		LEFT JOIN staff_presence p ON p.user_id = m.user_id
-		LEFT JOIN staff_open_load l ON l.user_id = m.user_id
 		WHERE m.team_id = $1 AND u.active AND COALESCE(p.on_duty, TRUE) ` + extra + `
-		ORDER BY COALESCE(l.open_tickets, 0), m.user_id LIMIT 1`
+		ORDER BY COALESCE((SELECT SUM(l.open_tickets) FROM staff_open_load l WHERE l.user_id = m.user_id), 0), m.user_id LIMIT 1`
 }
 
 // rules returns the routing rules in priority order.
