@@ -10,11 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"net/url"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/careloop/careloop/internal/attachments"
+	"github.com/careloop/careloop/internal/db/dbtest"
 	"github.com/careloop/careloop/internal/testkit"
 )
 
@@ -403,4 +406,108 @@ func TestTicketAttachmentHugeUploadRefusedEarly(t *testing.T) {
 			t.Fatalf("something was saved: %+v", thread)
 		}
 	})
+}
+
+// postMultipart posts a multipart form with a page's client.
+func postMultipart(t *testing.T, c *http.Client, u string, fields []string, files ...upFile) (int, string, string) {
+	t.Helper()
+	body, ct := multipartPost(t, fields, files...)
+	resp, err := c.Post(u, ct, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+var pageFileRE = regexp.MustCompile(`<a href="(/tickets/\d+/attachments/(\d+))" class="file-name">([^<]+)</a>`)
+
+// TestTicketPagesAttachments: the composer posts files with the reply; the
+// thread shows them with a preview for the image and a delete form; a
+// refused file keeps the typed text and says why next to the file input;
+// downloads go through the ticket's scope.
+func TestTicketPagesAttachments(t *testing.T) {
+	for _, tg := range dbtest.Targets(t) {
+		t.Run(string(tg.Dialect), func(t *testing.T) {
+			tk := startTicketPages(t, tg)
+			ticketURL := fmt.Sprintf("%s/tickets/%d", tk.URL, tk.serviceTicket.ID)
+			agent := tk.Login("agent@example.com", testkit.Password)
+			_, page := getPage(t, agent, ticketURL)
+			if !strings.Contains(page, `enctype="multipart/form-data"`) || !strings.Contains(page, `<input id="attachments" name="attachments" type="file" multiple`) ||
+				!strings.Contains(page, "每个不超过 50 MB") {
+				t.Fatalf("the composer has no file input")
+			}
+			img := attachPNG(t)
+			status, loc, body := postMultipart(t, agent, ticketURL+"/posts", []string{"kind", "reply", "body", "照片和报告见附件", "seen_message_id", "0", "time_spent", "2"},
+				upFile{"外机照片.png", img}, upFile{"检测报告.pdf", attachPDF})
+			if status != http.StatusSeeOther || !strings.Contains(loc, "done=ticket_replied") {
+				t.Fatalf("post with files: %d %s %s", status, loc, body)
+			}
+			_, page = getPage(t, agent, ticketURL)
+			links := pageFileRE.FindAllStringSubmatch(page, -1)
+			if len(links) != 2 || links[0][3] != "外机照片.png" || links[1][3] != "检测报告.pdf" {
+				t.Fatalf("files on the page: %v", links)
+			}
+			if !strings.Contains(page, `<img src="`+links[0][1]+`?preview=1" alt="外机照片.png"`) || strings.Contains(page, links[1][1]+"?preview=1") {
+				t.Errorf("the image has no preview, or the PDF has one")
+			}
+			if !strings.Contains(page, `action="`+links[1][1]+`/delete"`) {
+				t.Errorf("no delete form")
+			}
+			resp, err := agent.Get(tk.URL + links[1][1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !bytes.Equal(data, attachPDF) || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") ||
+				resp.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") {
+				t.Fatalf("page download: %d %v", resp.StatusCode, resp.Header)
+			}
+			// Others: the technician and the other team get 404, not the file.
+			for _, email := range []string{"tech@example.com", "other@example.com"} {
+				c := tk.Login(email, testkit.Password)
+				if got, body := getPage(t, c, tk.URL+links[1][1]); got != http.StatusNotFound || strings.Contains(body, "PDF-1.4") {
+					t.Errorf("%s downloads: %d", email, got)
+				}
+			}
+
+			// A refused file: the typed text stays, the reason is next to the input.
+			status, _, body = postMultipart(t, agent, ticketURL+"/posts", []string{"kind", "note", "body", "这段文字不能丢", "time_spent", "7"},
+				upFile{"logo.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)})
+			if status != http.StatusBadRequest || !strings.Contains(body, ">这段文字不能丢</textarea>") || !strings.Contains(body, `value="7"`) ||
+				!regexp.MustCompile(`<span class="field-err" id="attachments-error">[^<]*logo.svg`).MatchString(body) ||
+				!strings.Contains(body, `value="note" checked`) {
+				t.Fatalf("refused file: %d %s", status, body)
+			}
+			status, _, body = postMultipart(t, agent, ticketURL+"/posts", []string{"kind", "reply", "body", "重命名的图片"}, upFile{"invoice.pdf", img})
+			if status != http.StatusBadRequest || !strings.Contains(body, ">重命名的图片</textarea>") || !strings.Contains(body, "PNG 图片") {
+				t.Fatalf("mislabelled file: %d", status)
+			}
+			if _, page = getPage(t, agent, ticketURL); strings.Contains(page, "这段文字不能丢") || strings.Contains(page, "重命名的图片") {
+				t.Fatal("a refused post was saved")
+			}
+
+			// Deleting.
+			if got, _, _ := postPage(t, tk.Login("tech@example.com", testkit.Password), tk.URL+links[1][1]+"/delete", nil); got != http.StatusForbidden {
+				t.Errorf("technician deletes: %d", got)
+			}
+			status, loc, _ = postPage(t, agent, tk.URL+links[1][1]+"/delete", nil)
+			if status != http.StatusSeeOther || !strings.Contains(loc, "done=ticket_attachment_deleted") {
+				t.Fatalf("delete: %d %s", status, loc)
+			}
+			_, page = getPage(t, agent, tk.URL+loc)
+			if strings.Contains(page, "检测报告.pdf") || !strings.Contains(page, "外机照片.png") || !strings.Contains(page, "文件已删除") {
+				t.Fatalf("after delete the page shows the file, or no flash")
+			}
+			if got, _ := getPage(t, agent, tk.URL+links[1][1]); got != http.StatusNotFound {
+				t.Errorf("deleted file: %d", got)
+			}
+			// An urlencoded post (no file input) still works.
+			if got, _, _ := postPage(t, agent, ticketURL+"/posts", url.Values{"kind": {"reply"}, "body": {"没有附件的回复"}}); got != http.StatusSeeOther {
+				t.Errorf("urlencoded post: %d", got)
+			}
+		})
+	}
 }
