@@ -511,3 +511,59 @@ func TestTicketPagesAttachments(t *testing.T) {
 		})
 	}
 }
+
+// TestAttachmentSettingsPage: an administrator sets the limits on
+// /admin/attachments and the composer follows them; bad values come back
+// marked; an agent may not open the page.
+func TestAttachmentSettingsPage(t *testing.T) {
+	tk := startTicketPages(t, dbtest.Targets(t)[0])
+	tk.User("admin@example.com", "admin")
+	admin := tk.Login("admin@example.com", testkit.Password)
+	status, page := getPage(t, admin, tk.URL+"/admin/attachments")
+	if status != 200 || !strings.Contains(page, `name="max_file_mb" inputmode="decimal" value="50"`) || !strings.Contains(page, `value="application/pdf" checked`) ||
+		strings.Contains(page, `value="image/heic" checked`) {
+		t.Fatalf("settings page: %d", status)
+	}
+	if _, page = getPage(t, admin, tk.URL+"/admin"); !strings.Contains(page, `href="/admin/attachments"`) {
+		t.Error("the settings overview does not list the attachments")
+	}
+	for _, c := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"max_file_mb": {"很大"}, "max_files": {"5"}, "allowed_types": {"application/pdf"}}, "单个文件"},
+		{url.Values{"max_file_mb": {"2"}, "max_files": {"500"}, "allowed_types": {"application/pdf"}}, "1 到 50"},
+		{url.Values{"max_file_mb": {"2"}, "max_files": {"5"}}, "至少"},
+		{url.Values{"max_file_mb": {"2"}, "max_files": {"5"}, "allowed_types": {"image/svg+xml"}}, "image/svg+xml"},
+	} {
+		c.form.Set("version", "0")
+		if got, _, body := postPage(t, admin, tk.URL+"/admin/attachments", c.form); got != http.StatusBadRequest || !strings.Contains(body, c.field) {
+			t.Errorf("%v: %d", c.form, got)
+		}
+	}
+	status, loc, _ := postPage(t, admin, tk.URL+"/admin/attachments", url.Values{"max_file_mb": {"0.5"}, "max_files": {"2"},
+		"allowed_types": {"application/pdf", "image/png"}, "version": {"0"}})
+	if status != http.StatusSeeOther || !strings.Contains(loc, "done=saved") {
+		t.Fatalf("save: %d %s", status, loc)
+	}
+	if got, _, _ := postPage(t, admin, tk.URL+"/admin/attachments", url.Values{"max_file_mb": {"1"}, "max_files": {"2"},
+		"allowed_types": {"application/pdf"}, "version": {"0"}}); got != http.StatusConflict {
+		t.Errorf("stale save: %d", got)
+	}
+	agent := tk.Login("agent@example.com", testkit.Password)
+	if got, _ := getPage(t, agent, tk.URL+"/admin/attachments"); got != http.StatusForbidden {
+		t.Errorf("agent opens the settings: %d", got)
+	}
+	ticketURL := fmt.Sprintf("%s/tickets/%d", tk.URL, tk.serviceTicket.ID)
+	if _, page = getPage(t, agent, ticketURL); !strings.Contains(page, "最多 2 个文件，每个不超过 512 KB") || !strings.Contains(page, `data-max-bytes="524288"`) {
+		t.Error("the composer does not follow the limits")
+	}
+	if got, _, body := postMultipart(t, agent, ticketURL+"/posts", []string{"kind", "reply", "body", "文本文件"}, upFile{"说明.txt", []byte("纯文本")}); got != http.StatusBadRequest ||
+		!strings.Contains(body, "不能作为附件") {
+		t.Errorf("a type no longer allowed: %d", got)
+	}
+	if got, _, body := postMultipart(t, agent, ticketURL+"/posts", []string{"kind", "reply", "body", "大文件"}, upFile{"大.pdf", append(bytes.Clone(attachPDF), make([]byte, 600<<10)...)}); got != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(body, ">大文件</textarea>") {
+		t.Errorf("over the new size: %d", got)
+	}
+}
