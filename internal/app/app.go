@@ -143,6 +143,7 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 			a.DB.Close()
 			return nil, err
 		}
+		a.Tickets.UseAttachments(a.Attachments)
 	}
 	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
 		a.DB.Close()

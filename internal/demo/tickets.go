@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/db"
@@ -42,8 +43,9 @@ var noteLines = []string{"客户比较着急，优先处理。", "已和仓库�
 // every type, channel, state and severity, replies, internal notes,
 // commitments kept, open and overdue, complaints with their 五清楚 fields
 // and a few major ones. It runs the real ticket store on a clock moved
-// through the month, so numbers, events, audit and timeline agree.
-func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, now time.Time) error {
+// through the month, so numbers, events, audit and timeline agree. With an
+// attachment store (files, optional) a few replies carry a photo or a PDF.
+func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, now time.Time, files ...*attachments.Store) error {
 	var n int
 	if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets`).Scan(&n); err != nil || n > 0 {
 		return err
@@ -55,6 +57,9 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, now time.Ti
 	clk := clock.NewFake(now.Add(-30 * 24 * time.Hour))
 	al := audit.New(d, clk)
 	store := tickets.NewStore(d, clk, al, timeline.New(d, clk))
+	if len(files) > 0 && files[0] != nil {
+		store.UseAttachments(files[0])
+	}
 	if err := seedRouting(ctx, store, ids); err != nil {
 		return err
 	}
@@ -148,7 +153,7 @@ func progress(ctx context.Context, store *tickets.Store, clk *clock.Fake, r *ran
 		_, err := store.Transition(octx, owner, t.ID, tickets.TransitionInput{To: "acknowledged"})
 		return err
 	}
-	if _, _, err := store.AddPost(octx, owner, t.ID, tickets.Post{Body: replyLines[0], TimeSpent: 2 + r.IntN(5)}); err != nil {
+	if err := firstReply(octx, store, owner, t, tickets.Post{Body: replyLines[0], TimeSpent: 2 + r.IntN(5)}); err != nil {
 		return err
 	}
 	if r.IntN(3) == 0 {

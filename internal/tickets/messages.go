@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
@@ -25,6 +26,8 @@ type Message struct {
 	Channel      string    `json:"channel"`
 	TimeSpent    int       `json:"time_spent_minutes"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Attachments are the files of the message (attachments.go).
+	Attachments []attachments.Attachment `json:"attachments"`
 }
 
 // Note is an internal note: staff only, never sent, never shown to the
@@ -38,6 +41,8 @@ type Note struct {
 	TimeSpent  int       `json:"time_spent_minutes"`
 	Mentions   []int64   `json:"mentions"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Attachments are the note's files: staff only, like the note.
+	Attachments []attachments.Attachment `json:"attachments"`
 }
 
 // Post is what an agent writes on a ticket.
@@ -281,7 +286,10 @@ func (s *Store) Messages(ctx context.Context, p *identity.Principal, ticketID in
 		m.AuthorID = ptr(author)
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.messageFiles(ctx, out)
 }
 
 // Notes returns a ticket's internal notes, oldest first (staff only).
@@ -308,7 +316,10 @@ func (s *Store) Notes(ctx context.Context, p *identity.Principal, ticketID int64
 		n.Mentions = parseIDs(mentions)
 		out = append(out, n)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.noteFiles(ctx, out)
 }
 
 // groupIDs aggregates ids into "1,2,3" on either database.

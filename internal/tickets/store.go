@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
@@ -26,6 +27,7 @@ type Store struct {
 	audit     *audit.Log
 	timeline  *timeline.Log
 	settings  *settings.Store
+	files     *attachments.Store // nil: messages carry no files (attachments.go)
 	listeners []Listener
 }
 

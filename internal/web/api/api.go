@@ -57,6 +57,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.productRoutes()...)
 	rs = append(rs, a.ticketRoutes()...)
 	rs = append(rs, a.ticketThreadRoutes()...)
+	rs = append(rs, a.ticketAttachmentRoutes()...)
 	rs = append(rs, a.ticketMoreRoutes()...)
 	rs = append(rs, a.ticketSettingsRoutes()...)
 	rs = append(rs, a.ticketProfileRoutes()...)

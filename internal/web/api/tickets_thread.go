@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -28,6 +29,8 @@ type ThreadItem struct {
 	TimeSpent  int       `json:"time_spent_minutes"`
 	Mentions   []int64   `json:"mentions,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Attachments are the message's files (tickets_attachments.go).
+	Attachments []AttachmentItem `json:"attachments"`
 }
 
 func replyItem(m tickets.Message) ThreadItem {
@@ -36,12 +39,12 @@ func replyItem(m tickets.Message) ThreadItem {
 		kind = "customer"
 	}
 	return ThreadItem{Kind: kind, ID: m.ID, TicketID: m.TicketID, AuthorID: m.AuthorID, AuthorName: m.AuthorName, Body: m.Body,
-		Channel: m.Channel, TimeSpent: m.TimeSpent, CreatedAt: m.CreatedAt}
+		Channel: m.Channel, TimeSpent: m.TimeSpent, CreatedAt: m.CreatedAt, Attachments: attachmentItems(m.TicketID, m.Attachments)}
 }
 
 func noteItem(n tickets.Note) ThreadItem {
 	return ThreadItem{Kind: "note", Internal: true, ID: n.ID, TicketID: n.TicketID, AuthorID: n.AuthorID, AuthorName: n.AuthorName,
-		Body: n.Body, TimeSpent: n.TimeSpent, Mentions: n.Mentions, CreatedAt: n.CreatedAt}
+		Body: n.Body, TimeSpent: n.TimeSpent, Mentions: n.Mentions, CreatedAt: n.CreatedAt, Attachments: attachmentItems(n.TicketID, n.Attachments)}
 }
 
 // Thread answers GET /api/v1/tickets/{id}/messages.
@@ -74,7 +77,7 @@ func (a *API) ticketThreadRoutes() []httpx.Route {
 		{Method: "GET", Path: "/api/v1/tickets/{id}/messages", Perm: identity.Authenticated, Handler: a.ticketThread,
 			Summary: "The staff thread, oldest first: replies, customer messages and internal notes, each marked internal true or false", Response: Thread{}},
 		{Method: "POST", Path: "/api/v1/tickets/{id}/messages", Perm: identity.TicketsEdit, Handler: a.postTicketMessage,
-			Summary: "Reply to the customer, or add an internal note (internal: true) with mentions; a reply after seen_message_id from a colleague is refused (409 showing it); a reply on a closed ticket is 409 (reopen first)",
+			Summary: "Reply to the customer, or add an internal note (internal: true) with mentions, as JSON or as multipart/form-data with the same fields and files under attachments; a reply after seen_message_id from a colleague is refused (409 showing it); a reply on a closed ticket is 409 (reopen first)",
 			Request: tickets.Post{}, Response: ThreadItem{}},
 		{Method: "POST", Path: "/api/v1/tickets/{id}/transitions", Perm: identity.TicketsEdit, Handler: a.transitionTicket,
 			Summary: "Move a ticket to another state (409 naming the current state when not allowed); closing needs the customer's confirmation", Request: tickets.TransitionInput{}, Response: TicketDetail{}},
@@ -135,7 +138,14 @@ func (a *API) postTicketMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in tickets.Post
-	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+	var files []attachments.Staged
+	if isMultipart(r) {
+		var err error
+		if in, files, err = a.readPostForm(w, r); err != nil {
+			a.Error(w, r, err)
+			return
+		}
+	} else if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
 		return
 	}
 	if in.Internal && in.Mentions == nil {
@@ -145,7 +155,7 @@ func (a *API) postTicketMessage(w http.ResponseWriter, r *http.Request) {
 		// Mentions are for colleagues; a reply goes to the customer.
 		in.Mentions = nil
 	}
-	m, n, err := a.Tickets.AddPost(r.Context(), httpx.Principal(r), id, in)
+	m, n, err := a.Tickets.AddPostWithFiles(r.Context(), httpx.Principal(r), id, in, files)
 	if err != nil {
 		a.Error(w, r, err)
 		return

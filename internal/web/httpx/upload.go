@@ -41,7 +41,9 @@ type UploadForm struct {
 // refused before a byte is read, as is a part beyond the limit's number of
 // files. Errors: *TooLargeError for sizes (413), else a
 // *domain.ValidationError (400). Files staged before an error are left to
-// attachments' Cleanup.
+// attachments' Cleanup. Once the parts are being read, an error comes with
+// the form as read so far, so that a page can show again what was typed
+// before a refused file.
 //
 // The handler records the files inside its transaction:
 //
@@ -82,42 +84,42 @@ func ReadUpload(w http.ResponseWriter, r *http.Request, st *attachments.Store, f
 			return form, nil
 		}
 		if err != nil {
-			return nil, partError(err, tooLarge)
+			return form, partError(err, tooLarge)
 		}
 		name := p.FormName()
 		if p.FileName() != "" || name == fileField {
 			if name != fileField {
-				return nil, domain.Invalid(name, "attachments.unexpected_file", map[string]any{"Field": name})
+				return form, domain.Invalid(name, "attachments.unexpected_file", map[string]any{"Field": name})
 			}
 			if p.FileName() == "" {
 				// A file input left empty: browsers send a part with no
 				// name and no bytes.
 				if _, err := io.Copy(io.Discard, io.LimitReader(p, 1)); err != nil {
-					return nil, partError(err, tooLarge)
+					return form, partError(err, tooLarge)
 				}
 				continue
 			}
 			if len(form.Files) >= lim.MaxFiles {
-				return nil, domain.Invalid(attachments.Field, attachments.KeyTooMany, map[string]any{"Max": lim.MaxFiles})
+				return form, domain.Invalid(attachments.Field, attachments.KeyTooMany, map[string]any{"Max": lim.MaxFiles})
 			}
 			sf, err := st.Stage(ctx, p.FileName(), p)
 			if err != nil {
 				var v *domain.ValidationError
 				if errors.As(err, &v) && v.Fields[0].Key == attachments.KeyTooLarge {
-					return nil, &TooLargeError{err}
+					return form, &TooLargeError{err}
 				}
-				return nil, partError(err, tooLarge)
+				return form, partError(err, tooLarge)
 			}
 			form.Files = append(form.Files, sf)
 			continue
 		}
 		data, err := io.ReadAll(io.LimitReader(p, maxUploadField+1))
 		if err != nil {
-			return nil, partError(err, tooLarge)
+			return form, partError(err, tooLarge)
 		}
 		fieldBytes += len(data)
 		if len(data) > maxUploadField || fieldBytes > maxUploadFields || !CleanText(string(data)) || !CleanText(name) {
-			return nil, domain.Invalid(name, "attachments.form_field", map[string]any{"Field": name})
+			return form, domain.Invalid(name, "attachments.form_field", map[string]any{"Field": name})
 		}
 		form.Fields.Add(name, string(data))
 	}

@@ -33,7 +33,7 @@ var auditActions = []string{
 	"calendar.create", "calendar.update", "calendar.import", "calendar.delete",
 	"ticket.create", "ticket.assign", "ticket.transition", "ticket.reply", "ticket.note", "ticket.commitment",
 	"ticket.commitment_kept", "ticket_category.create", "ticket_category.update", "routing_rule.create", "routing_rule.update",
-	"setting.update", "attachment.delete",
+	"setting.update", "attachment.delete", "ticket.attachment_delete",
 	"ticket.update", "ticket.macro", "ticket.merge", "ticket.merge_target", "ticket.link", "ticket.unlink", "ticket.follow", "ticket.unfollow",
 	"reply_template.create", "reply_template.update", "macro.create", "macro.update", "staff.skills", "staff.on_duty",
 }

@@ -47,6 +47,7 @@ var adminGroups = []adminGroup{
 		{"/admin/calendars", "nav.calendars", "settings.desc_calendars", identity.CalendarsManage},
 		{"/admin/customer-rules", "nav.customer_rules", "settings.desc_customer_rules", identity.SettingsManage},
 		{"/admin/tickets", "nav.ticket_settings", "settings.desc_tickets", identity.SettingsManage},
+		{"/admin/attachments", "nav.attachment_settings", "settings.desc_attachments", identity.SettingsManage},
 	}},
 	{"settings.group_security", []adminArea{
 		{"/admin/audit", "nav.audit", "settings.desc_audit", identity.AuditView},

@@ -32,7 +32,7 @@ func (u *UI) ticketRoutes() []httpx.Route {
 		{Method: "POST", Path: "/tickets/new", Perm: identity.TicketsEdit, Handler: u.createTicket},
 		{Method: "GET", Path: "/tickets/by-number/{number}", Perm: identity.Authenticated, Handler: u.ticketByNumber},
 		{Method: "GET", Path: "/tickets/{id}", Perm: identity.Authenticated, Handler: u.ticket},
-		{Method: "POST", Path: "/tickets/{id}/posts", Perm: identity.TicketsEdit, Handler: u.postTicket},
+		{Method: "POST", Path: "/tickets/{id}/posts", Perm: identity.TicketsEdit, Handler: u.postTicket, MaxBody: ticketPostMaxBody},
 		{Method: "POST", Path: "/tickets/{id}/state", Perm: identity.TicketsEdit, Handler: u.moveTicket},
 		{Method: "POST", Path: "/tickets/{id}/take", Perm: identity.TicketsEdit, Handler: u.takeTicket},
 		{Method: "POST", Path: "/tickets/{id}/assign", Perm: identity.TicketsAssign, Handler: u.assignTicket},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -45,8 +46,23 @@ func (u *UI) postTicket(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	form := postForm{Body: r.PostFormValue("body"), Kind: r.PostFormValue("kind"), TimeSpent: strings.TrimSpace(r.PostFormValue("time_spent"))}
+	// A composer with a file input posts multipart (tickets_attach.go).
+	var form postForm
+	var seenRaw string
+	var files []attachments.Staged
+	var ferr error
+	if isMultipartForm(r) {
+		form, seenRaw, files, ferr = u.readComposer(w, r)
+	} else {
+		form = postForm{Body: r.PostFormValue("body"), Kind: r.PostFormValue("kind"), TimeSpent: strings.TrimSpace(r.PostFormValue("time_spent"))}
+		seenRaw = r.PostFormValue("seen_message_id")
+	}
 	d := &ticketPage{Draft: form, FormName: "reply"}
+	if ferr != nil {
+		d.SeenMessageID, _ = seenID(seenRaw)
+		u.composerRefused(w, r, d, ferr)
+		return
+	}
 	in := tickets.Post{Body: form.Body, Internal: form.Kind == "note"}
 	if form.TimeSpent != "" {
 		if in.TimeSpent, err = strconv.Atoi(form.TimeSpent); err != nil {
@@ -54,7 +70,7 @@ func (u *UI) postTicket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if seen, err := strconv.ParseInt(r.PostFormValue("seen_message_id"), 10, 64); err == nil {
+	if seen, ok := seenID(seenRaw); ok {
 		in.SeenMessageID = &seen
 		d.SeenMessageID = seen
 	}
@@ -64,12 +80,12 @@ func (u *UI) postTicket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if _, _, err := u.Tickets.AddPost(r.Context(), httpx.Principal(r), id, in); err != nil {
+	if _, _, err := u.Tickets.AddPostWithFiles(r.Context(), httpx.Principal(r), id, in, files); err != nil {
 		var dbl *tickets.DoubleReplyError
 		if errors.As(err, &dbl) {
 			d.SeenMessageID = 0 // the next send answers what is on screen now
 		}
-		u.ticketRefused(w, r, d, err)
+		u.composerRefused(w, r, d, err)
 		return
 	}
 	if in.Internal {

@@ -26,7 +26,8 @@ type post struct {
 	TimeSpent  int
 	At         time.Time
 	ID         int64
-	Colleagues bool // the reply a double reply was refused for
+	Colleagues bool      // the reply a double reply was refused for
+	Files      []fileRow // its attachments (tickets_attach.go)
 }
 
 // eventRow is a line of the ticket's history.
@@ -69,6 +70,9 @@ type ticketPage struct {
 	// presence (tickets_controls.go).
 	Controls *ticketControls
 	now      time.Time
+
+	// Upload is the composer's file input (tickets_attach.go).
+	Upload composerFiles
 }
 
 type identityTeam struct {
@@ -136,6 +140,7 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 	}
 	if d.CanEdit {
 		d.Moves = tickets.Transitions[t.State]
+		u.fileLimits(r, d)
 	}
 	if t.CategoryID != nil {
 		if c, err := u.Tickets.Category(ctx, *t.CategoryID); err == nil {
@@ -155,10 +160,12 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 		if m.FromCustomer {
 			k = "customer"
 		}
-		d.Posts = append(d.Posts, post{Kind: k, Author: m.AuthorName, Body: m.Body, TimeSpent: m.TimeSpent, At: m.CreatedAt, ID: m.ID})
+		d.Posts = append(d.Posts, post{Kind: k, Author: m.AuthorName, Body: m.Body, TimeSpent: m.TimeSpent, At: m.CreatedAt, ID: m.ID,
+			Files: fileRows(t.ID, m.Attachments)})
 	}
 	for _, n := range notes {
-		d.Posts = append(d.Posts, post{Kind: "note", Author: n.AuthorName, Body: n.Body, TimeSpent: n.TimeSpent, At: n.CreatedAt, ID: n.ID})
+		d.Posts = append(d.Posts, post{Kind: "note", Author: n.AuthorName, Body: n.Body, TimeSpent: n.TimeSpent, At: n.CreatedAt, ID: n.ID,
+			Files: fileRows(t.ID, n.Attachments)})
 	}
 	slices.SortStableFunc(d.Posts, func(a, b post) int { return a.At.Compare(b.At) })
 	var dbl *tickets.DoubleReplyError

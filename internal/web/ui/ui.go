@@ -299,6 +299,8 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.accountRoutes()...)
 	rs = append(rs, u.settingsRoutes()...)
 	rs = append(rs, u.ticketRoutes()...)
+	rs = append(rs, u.ticketAttachRoutes()...)
+	rs = append(rs, u.attachSettingsRoutes()...)
 	rs = append(rs, u.ticketAdminRoutes()...)
 	rs = append(rs, u.ticketControlRoutes()...)
 	rs = append(rs, u.ticketAdminMoreRoutes()...)
