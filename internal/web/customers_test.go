@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/testkit"
 )
 
@@ -276,6 +279,31 @@ func TestTicketCustomFieldsThroughTheCustomFieldsRoute(t *testing.T) {
 		}
 		if r := do(admin, "GET", "/api/v1/custom-fields?entity=order", ""); r.Status != http.StatusBadRequest {
 			t.Fatalf("unknown entity: %d", r.Status)
+		}
+		// A fault ticket carries its value, which its page shows, escaped,
+		// under the field's label in the reader's language.
+		name := "陈美玲"
+		c, err := k.App.Customers.Create(context.Background(), customers.Input{Name: &name, Phones: &[]string{"13912345678"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := do(admin, "POST", "/api/v1/tickets", fmt.Sprintf(`{"customer_id":%d,"type":"fault","channel":"phone","subject":"开机黑屏","custom":{"fault_code":"E3 <b>"}}`, c.ID))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("ticket with a field: %d %s", r.Status, r.Body)
+		}
+		var tk struct {
+			ID int64 `json:"id"`
+		}
+		r.JSON(t, &tk)
+		browser := k.Login("admin@example.com", testkit.Password)
+		resp, err := browser.Get(k.URL + fmt.Sprintf("/tickets/%d", tk.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), "<dt>故障代码</dt><dd class=\"pre\">E3 &lt;b&gt;</dd>") {
+			t.Errorf("the ticket page does not show the field: %d", resp.StatusCode)
 		}
 	})
 }

@@ -38,10 +38,16 @@ type eventRow struct {
 	Detail string
 }
 
+// customValue is one custom field of a ticket as the page shows it.
+type customValue struct{ Label, Value string }
+
 // ticketPage is what the ticket page shows.
 type ticketPage struct {
-	T           tickets.Ticket
-	Category    string
+	T        tickets.Ticket
+	Category string
+	// Fields are the admin's fields of the ticket's type that hold a value,
+	// labelled in the viewer's language.
+	Fields      []customValue
 	Posts       []post
 	Moves       []string // the states the ticket may move to
 	Commitments []tickets.Commitment
@@ -145,6 +151,23 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 	if t.CategoryID != nil {
 		if c, err := u.Tickets.Category(ctx, *t.CategoryID); err == nil {
 			d.Category = c.Label(httpx.Lang(r))
+		}
+	}
+	if len(t.Custom) > 0 {
+		defs, err := u.Tickets.CustomFields(ctx, t.Type)
+		if fail(err) {
+			return
+		}
+		for _, f := range defs {
+			v, ok := t.Custom[f.Key]
+			if !ok || v == nil || v == "" {
+				continue
+			}
+			label := f.LabelZH
+			if httpx.Lang(r) == "en" && f.LabelEN != "" {
+				label = f.LabelEN
+			}
+			d.Fields = append(d.Fields, customValue{Label: label, Value: fmt.Sprint(v)})
 		}
 	}
 	msgs, err := u.Tickets.Messages(ctx, pr, id)
