@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/customfields"
 	"github.com/careloop/careloop/internal/db/dbtest"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/testkit"
@@ -255,6 +256,56 @@ func TestTicketPagesIntakeKeepsNoOrphanCustomer(t *testing.T) {
 			status, _, body = postPage(t, client, tk.URL+"/tickets/new", url.Values{"customer_q": {"13912345678"}, "subject": {"草稿主题"}, "find": {"1"}})
 			if status != 200 || !strings.Contains(body, "陈美玲") || !strings.Contains(body, "变频空调") || !strings.Contains(body, `value="草稿主题"`) {
 				t.Errorf("search step: %d", status)
+			}
+		})
+	}
+}
+
+// TestTicketPagesIntakeCustomFields: the admin's ticket fields are on the
+// intake form, a bad value is refused next to its field with everything
+// kept, and only the fields of the chosen type are stored.
+func TestTicketPagesIntakeCustomFields(t *testing.T) {
+	for _, tg := range dbtest.Targets(t) {
+		t.Run(string(tg.Dialect), func(t *testing.T) {
+			tk := startTicketPages(t, tg)
+			ctx := context.Background()
+			for _, f := range []customfields.Field{
+				{Key: "fault_code", LabelZH: "故障代码", LabelEN: "Fault code", Type: "text", AppliesTo: []string{"fault"}},
+				{Key: "visits", LabelZH: "上门次数", LabelEN: "Visits", Type: "number"},
+			} {
+				if _, err := tk.App.Tickets.CreateCustomField(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			client := tk.Login("agent@example.com", testkit.Password)
+			_, page := getPage(t, client, tk.URL+"/tickets/new")
+			if !strings.Contains(page, `data-ticket-types="fault"`) || !strings.Contains(page, "故障代码") || !strings.Contains(page, `name="custom_visits"`) {
+				t.Fatal("the intake form does not offer the ticket fields")
+			}
+			form := url.Values{"customer_id": {fmt.Sprint(tk.customer.ID)}, "type": {"fault"}, "severity": {"general"}, "channel": {"phone"},
+				"subject": {"空调不制冷"}, "custom_fault_code": {"E3"}, "custom_visits": {"两次"}}
+			status, _, body := postPage(t, client, tk.URL+"/tickets/new", form)
+			if status != http.StatusBadRequest || !strings.Contains(body, `value="E3"`) || !strings.Contains(body, `value="两次"`) || !strings.Contains(body, `class="field-err"`) {
+				t.Fatalf("a bad number: %d", status)
+			}
+			form.Set("custom_visits", "2")
+			status, loc, _ := postPage(t, client, tk.URL+"/tickets/new", form)
+			if status != http.StatusSeeOther {
+				t.Fatalf("intake: %d", status)
+			}
+			var id int64
+			fmt.Sscanf(loc, "/tickets/%d", &id)
+			agent, _ := tk.App.Identity.PrincipalFor(ctx, tk.agent.ID)
+			got, err := tk.App.Tickets.Get(ctx, agent, id)
+			if err != nil || got.Custom["fault_code"] != "E3" || got.Custom["visits"] != float64(2) {
+				t.Fatalf("stored fields: %+v %v", got.Custom, err)
+			}
+			// An inquiry keeps only its own fields, whatever the hidden ones hold.
+			form.Set("type", "consultation")
+			status, loc, _ = postPage(t, client, tk.URL+"/tickets/new", form)
+			fmt.Sscanf(loc, "/tickets/%d", &id)
+			if got, err = tk.App.Tickets.Get(ctx, agent, id); status != http.StatusSeeOther || err != nil || got.Custom["fault_code"] != nil || got.Custom["visits"] != float64(2) {
+				t.Fatalf("inquiry fields: %d %+v %v", status, got.Custom, err)
 			}
 		})
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/customfields"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/tickets"
@@ -37,7 +39,22 @@ type ticketForm struct {
 
 	Types, Channels, Severities []string
 	Categories                  []tickets.Category
-	lang                        string
+	// Fields are the admin's ticket fields, each with the types it applies
+	// to (the page shows those of the chosen type) and what was typed.
+	Fields []intakeField
+	lang   string
+}
+
+// intakeField is one of the admin's ticket fields on the intake form.
+type intakeField struct {
+	customfields.Field
+	Label, Value string
+	ForTypes     string // the types it applies to, space separated; empty: all
+}
+
+// applies tells whether the field belongs to tickets of type typ.
+func (f intakeField) applies(typ string) bool {
+	return len(f.AppliesTo) == 0 || slices.Contains(f.AppliesTo, typ)
 }
 
 // CategoryLabel is a category as an indented option.
@@ -52,6 +69,17 @@ func (u *UI) blankTicketForm(r *http.Request) (*ticketForm, error) {
 		if c.Active {
 			f.Categories = append(f.Categories, c)
 		}
+	}
+	if err != nil {
+		return f, err
+	}
+	defs, err := u.Tickets.CustomFields(r.Context(), "")
+	for _, d := range defs {
+		label := d.LabelZH
+		if f.lang == "en" && d.LabelEN != "" {
+			label = d.LabelEN
+		}
+		f.Fields = append(f.Fields, intakeField{Field: d, Label: label, ForTypes: strings.Join(d.AppliesTo, " ")})
 	}
 	return f, err
 }
@@ -101,6 +129,9 @@ func (f *ticketForm) read(r *http.Request) {
 	f.Subject, f.Description, f.Expect = v("subject"), r.PostFormValue("description"), r.PostFormValue("expectation")
 	f.Against, f.OccurredAt, f.Place, f.Ask = v("against"), v("occurred_at"), v("place"), v("wanted_remedy")
 	f.NewOpen = f.NewName != "" || f.NewPhone != ""
+	for i := range f.Fields {
+		f.Fields[i].Value = v("custom_" + f.Fields[i].Key)
+	}
 }
 
 // input is the store's intake input; a bad time is a field error.
@@ -112,6 +143,16 @@ func (f *ticketForm) input() (tickets.Input, error) {
 	}
 	if f.CategoryID > 0 {
 		in.CategoryID = &f.CategoryID
+	}
+	// Only the fields of the chosen type: those of another type stay on
+	// the page, hidden, with what was typed in them.
+	for _, fl := range f.Fields {
+		if fl.Value != "" && fl.applies(f.Type) {
+			if in.Custom == nil {
+				in.Custom = map[string]any{}
+			}
+			in.Custom[fl.Key] = fl.Value
+		}
 	}
 	if f.Type == "complaint" {
 		in.Complaint = &tickets.Complaint{Against: f.Against, Place: f.Place, WantedRemedy: f.Ask}

@@ -22,6 +22,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var showComplaint = function () {
     var picked = types.querySelector("input:checked");
     complaint.hidden = !picked || picked.value !== "complaint";
+    // The admin's fields of the chosen type only.
+    document.querySelectorAll("[data-ticket-types]").forEach(function (el) {
+      var only = el.getAttribute("data-ticket-types");
+      el.hidden = only !== "" && (!picked || only.split(" ").indexOf(picked.value) < 0);
+    });
   };
   if (types && complaint) {
     types.addEventListener("change", showComplaint);
