@@ -133,15 +133,18 @@ func ticketStaff(ctx context.Context, s *Scratch) (string, error) {
 		return "", err
 	}
 	defer a.Close()
+	// The customers' database may be a cached one that an earlier run
+	// staffed already: this run's teams and people get names of their own.
+	run := time.Now().UnixNano() % 1_000_000
 	var teams []int64
 	for t, name := range []string{"技术支持组", "售后组"} {
-		team, err := a.Identity.CreateTeam(ctx, name)
+		team, err := a.Identity.CreateTeam(ctx, fmt.Sprintf("%s-%d", name, run))
 		if err != nil {
 			return "", err
 		}
 		teams = append(teams, team.ID)
 		for u := range 3 {
-			if _, err := a.Identity.CreateUser(ctx, identity.NewUser{Email: fmt.Sprintf("staff%d%d@bench.careloop.cn", t, u), Name: fmt.Sprintf("员工%d%d", t, u),
+			if _, err := a.Identity.CreateUser(ctx, identity.NewUser{Email: fmt.Sprintf("staff%d%d-%d@bench.careloop.cn", t, u, run), Name: fmt.Sprintf("员工%d%d", t, u),
 				Password: identity.GeneratePassword(), Roles: []string{"tech_support"}, TeamIDs: []int64{team.ID}}); err != nil {
 				return "", err
 			}

@@ -16,15 +16,24 @@ var BusinessZone = func() *time.Location {
 	return l
 }()
 
-// nextNumber allocates the next customer number of the month of now, in the
-// transaction of ctx. The per-month counter row is updated atomically with
-// RETURNING, so concurrent creators on either database never get the same
+// nextNumber allocates the next customer number of the month of now. The
+// per-month counter row is updated atomically with RETURNING, so concurrent creators on either database never get the same
 // serial (PostgreSQL locks the row; SQLite has one writer), and a number is
 // never reused even when the customer is deleted or merged.
 func (s *Store) nextNumber(ctx context.Context, now time.Time) (string, error) {
 	month := now.In(BusinessZone).Format("200601")
+	// On PostgreSQL the month's counter steps in a statement of its own
+	// (db.Counters), as the tickets' does: inside the transaction its row
+	// stayed locked until the commit, and a new caller's ticket, created
+	// in the same transaction as the customer, queued behind every other.
+	// A creation that fails afterwards leaves its number unused. Imports
+	// and given numbers (reserveNumber) stay in their transaction.
+	q := s.db.Q(ctx)
+	if s.db.Counters != nil {
+		q = s.db.Counters
+	}
 	var serial int
-	err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO customer_number_seq (month, last) VALUES ($1, 1)
+	err := q.QueryRowContext(ctx, `INSERT INTO customer_number_seq (month, last) VALUES ($1, 1)
 		ON CONFLICT (month) DO UPDATE SET last = customer_number_seq.last + 1 RETURNING last`, month).Scan(&serial)
 	if err != nil {
 		return "", fmt.Errorf("allocate customer number: %w", err)

@@ -178,6 +178,11 @@ func openCounters(dsn string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	cfg.RuntimeParams["synchronous_commit"] = "off"
+	// A counter's row is locked for one statement at a time, except by a
+	// transaction that writes it directly (an import reserving numbers):
+	// past this wait the step fails instead of waiting for that commit,
+	// which could be the caller's own.
+	cfg.RuntimeParams["lock_timeout"] = "5s"
 	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	p.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
