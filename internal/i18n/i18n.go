@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -35,6 +36,10 @@ type Catalog struct {
 	localizers map[string]*goi18n.Localizer
 	matcher    language.Matcher
 	keys       map[string][]string
+	// plain keeps the messages translated without parameters, by language
+	// and key: a page of fifty tickets asks for the same state and type
+	// names hundreds of times, and go-i18n renders each anew.
+	plain sync.Map
 }
 
 // Load reads the embedded catalogs.
@@ -92,11 +97,19 @@ func (c *Catalog) Has(key string) bool {
 func (c *Catalog) T(lang, key string, params map[string]any) string {
 	l, ok := c.localizers[lang]
 	if !ok {
-		l = c.localizers[Default]
+		lang, l = Default, c.localizers[Default]
+	}
+	if params == nil {
+		if s, ok := c.plain.Load(lang + "\x00" + key); ok {
+			return s.(string)
+		}
 	}
 	s, err := l.Localize(&goi18n.LocalizeConfig{MessageID: key, TemplateData: params})
 	if err != nil {
 		return key
+	}
+	if params == nil { // only keys of the catalog: the cache is as big as it
+		c.plain.Store(lang+"\x00"+key, s)
 	}
 	return s
 }

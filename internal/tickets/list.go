@@ -144,10 +144,12 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 		conds = append(conds, qc...)
 	}
 	f.mentionsOf = me
-	scope, sargs := scopeSQL(p, len(a.list)+1)
-	a.list = append(a.list, sargs...)
-	if scope != "TRUE" {
-		conds = append(conds, scope)
+	if !queueImpliesScope(f.Queue) {
+		scope, sargs := scopeSQL(p, len(a.list)+1)
+		a.list = append(a.list, sargs...)
+		if scope != "TRUE" {
+			conds = append(conds, scope)
+		}
 	}
 	if len(f.States) > 0 {
 		var ph []string
@@ -354,13 +356,24 @@ func (s *Store) count(ctx context.Context, p *identity.Principal, f Filter, cap 
 			from += " INDEXED BY " + hint
 		}
 	}
-	scope, sargs := scopeSQL(p, len(a.list)+1)
-	a.list = append(a.list, sargs...)
-	conds = append(conds, scope)
+	if !queueImpliesScope(f.Queue) {
+		scope, sargs := scopeSQL(p, len(a.list)+1)
+		a.list = append(a.list, sargs...)
+		conds = append(conds, scope)
+	}
 	var n int
-	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1`+from+` WHERE `+strings.Join(conds, " AND ")+
+	// A handful of texts (queue × whether the caller sees everything),
+	// each prepared once per read connection on SQLite.
+	err := s.db.HotRow(ctx, `SELECT COUNT(*) FROM (SELECT 1`+from+` WHERE `+strings.Join(conds, " AND ")+
 		` LIMIT `+strconv.Itoa(cap)+`) x`, a.list...).Scan(&n)
 	return n, err
+}
+
+// queueImpliesScope tells whether a queue's own condition already keeps to
+// tickets the caller may see (scopeSQL): their own, their teams', those
+// they are mentioned on. The scope's test per row is then left out.
+func queueImpliesScope(queue string) bool {
+	return queue == "mine" || queue == "team" || queue == "mentions"
 }
 
 // queueConds are the conditions of a queue for user me; unread limits the

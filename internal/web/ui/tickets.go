@@ -41,6 +41,10 @@ func (u *UI) ticketRoutes() []httpx.Route {
 	}
 }
 
+// workspacePage is how many tickets a page of the workspace lists: what
+// Freshdesk and Zendesk show (30), enough for a screen and a scroll.
+const workspacePage = 30
+
 // queueCap bounds the queue counts: a count at the cap shows as "99+".
 const queueCap = 100
 
@@ -89,7 +93,16 @@ type ticketList struct {
 	lang                                              string
 	// Controls are the bulk bar and saved views (tickets_bulk.go).
 	Controls *listControls
+	// L are the column names each row repeats for the phone layout, and
+	// pick the checkbox label with a hole for the number: translated once
+	// per page, not once per row (the list's rendering was half the
+	// workspace's cost).
+	L    map[string]string
+	pick string
 }
+
+// Pick is the label of a row's checkbox.
+func (l *ticketList) Pick(number string) string { return strings.ReplaceAll(l.pick, "\x00", number) }
 
 // Ago renders a time as people say it: 5 分钟前, 3 小时前, 昨天 14:30, 03-02.
 func (l *ticketList) Ago(p *Page, t time.Time) string { return ago(p, l.now, t) }
@@ -125,7 +138,7 @@ func categoryOption(c tickets.Category, lang string) string {
 // ticketFilter reads the workspace's query into a store filter.
 func ticketFilter(q url.Values, me int64) tickets.Filter {
 	f := tickets.Filter{Queue: q.Get("queue"), Q: q.Get("q"), Type: q.Get("type"), Severity: q.Get("severity"),
-		Channel: q.Get("channel"), Tier: q.Get("tier"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 50}
+		Channel: q.Get("channel"), Tier: q.Get("tier"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: workspacePage}
 	if st := q.Get("state"); strings.HasPrefix(st, "group:") {
 		for _, g := range tickets.Groups {
 			if g.Key == strings.TrimPrefix(st, "group:") {
@@ -180,6 +193,12 @@ func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	p := u.page(r, "tkt.title", d)
+	d.L = map[string]string{}
+	for _, k := range []string{"number", "customer", "state", "severity", "owner", "updated", "unclaimed"} {
+		d.L[k] = p.T("tkt." + k)
+	}
+	d.L["major"], d.L["vip"] = p.T("tickets.queue_major"), p.T("customers.tier_vip")
+	d.pick = p.T("tkc.pick", "Number", "\x00")
 	var err error
 	if d.Controls, err = u.listControlsFor(r, pr, q); err != nil {
 		u.fail(w, r, err)
