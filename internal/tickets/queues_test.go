@@ -114,3 +114,35 @@ func TestUnassignedAndWaitingQueues(t *testing.T) {
 		}
 	})
 }
+
+// WithSeen spares the re-check of the one ticket just read, for that
+// caller only: another ticket, or another caller, is checked as before.
+func TestWithSeenSkipsOnlyThatTicketsCheck(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		mine, err := f.store.Create(ctx, f.boss, f.input("consultation"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		carol := f.carol.UserID
+		if _, err := f.store.Assign(ctx, f.boss, mine.ID, tickets.AssignInput{OwnerID: &carol, TeamID: &f.service.ID, Reason: "售后跟进"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.Visible(ctx, f.tom, mine.ID); err == nil {
+			t.Fatal("a technician of the tech team sees an after-sales ticket")
+		}
+		seenCtx := tickets.WithSeen(ctx, f.carol, mine.ID)
+		if err := f.store.Visible(seenCtx, f.carol, mine.ID); err != nil {
+			t.Fatalf("seen ticket: %v", err)
+		}
+		// Tom is still refused with Carol's memo in the context, and with
+		// a memo of his own for another ticket.
+		if err := f.store.Visible(seenCtx, f.tom, mine.ID); err == nil {
+			t.Fatal("another caller rode on the memo")
+		}
+		if _, err := f.store.Messages(tickets.WithSeen(ctx, f.tom, mine.ID+1000), f.tom, mine.ID); err == nil {
+			t.Fatal("a memo of another ticket opened this one")
+		}
+	})
+}

@@ -29,9 +29,29 @@ func scopeSQL(p *identity.Principal, next int) (string, []any) {
 		OR EXISTS (SELECT 1 FROM ticket_mentions m WHERE m.ticket_id = t.id AND m.user_id = ` + n + ` LIMIT 1 OFFSET 0))`, []any{p.UserID}
 }
 
+type seenKey struct{}
+
+type seen struct{ user, ticket int64 }
+
+// WithSeen returns ctx remembering that p may see ticket id, which the
+// caller has just read through the scope (Get): the reads of the same
+// request about that ticket then skip their own scope check. For one
+// request only: a later one checks again.
+func WithSeen(ctx context.Context, p *identity.Principal, id int64) context.Context {
+	if p == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, seenKey{}, seen{p.UserID, id})
+}
+
 // Visible tells whether p may see ticket id; an invisible ticket is not
 // found, so its existence does not leak.
 func (s *Store) Visible(ctx context.Context, p *identity.Principal, id int64) error {
+	if p != nil {
+		if v, ok := ctx.Value(seenKey{}).(seen); ok && v == (seen{p.UserID, id}) {
+			return nil
+		}
+	}
 	cond, args := scopeSQL(p, 2)
 	var one int
 	err := s.db.HotRow(ctx, `SELECT 1 FROM tickets t WHERE t.id = $1 AND `+cond, append([]any{id}, args...)...).Scan(&one)

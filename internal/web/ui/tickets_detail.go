@@ -131,6 +131,10 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 		return
 	}
 	d.T, d.now = t, u.Clock.Now()
+	// The rest of the page reads the same ticket a dozen ways, each of
+	// which would check the viewer's scope again.
+	r = r.WithContext(tickets.WithSeen(ctx, pr, id))
+	ctx = r.Context()
 	if t.MergedInto != nil {
 		http.Redirect(w, r, fmt.Sprintf("/tickets/%d", *t.MergedInto), http.StatusFound)
 		return
