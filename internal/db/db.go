@@ -155,34 +155,36 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 // millisecond against a few tenths). plan_cache_mode=force_generic_plan
 // plans each statement once per connection.
 func openShaped(dsn string) (*sql.DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
-	}
-	cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
-	// A generic plan expects the default share of rows (0.5 %), which makes
-	// a parallel plan look worth it; its workers take longer to start than
-	// these statements take to run.
-	cfg.RuntimeParams["max_parallel_workers_per_gather"] = "0"
-	p := stdlib.OpenDB(*cfg)
-	p.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
-	p.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
-	p.SetConnMaxIdleTime(5 * time.Minute)
-	return p, nil
+	return openTuned(dsn, map[string]string{
+		"plan_cache_mode": "force_generic_plan",
+		// A generic plan expects the default share of rows (0.5 %), which
+		// makes a parallel plan look worth it; its workers take longer to
+		// start than these statements take to run.
+		"max_parallel_workers_per_gather": "0",
+	})
 }
 
 // openCounters opens the pool of DB.Counters.
 func openCounters(dsn string) (*sql.DB, error) {
+	return openTuned(dsn, map[string]string{
+		"synchronous_commit": "off",
+		// A counter's row is locked for one statement at a time, except by
+		// a transaction that writes it directly (an import reserving
+		// numbers): past this wait the step fails instead of waiting for
+		// that commit, which could be the caller's own.
+		"lock_timeout": "5s",
+	})
+}
+
+// openTuned opens a small PostgreSQL pool whose sessions run with params.
+func openTuned(dsn string, params map[string]string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	cfg.RuntimeParams["synchronous_commit"] = "off"
-	// A counter's row is locked for one statement at a time, except by a
-	// transaction that writes it directly (an import reserving numbers):
-	// past this wait the step fails instead of waiting for that commit,
-	// which could be the caller's own.
-	cfg.RuntimeParams["lock_timeout"] = "5s"
+	for k, v := range params {
+		cfg.RuntimeParams[k] = v
+	}
 	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	p.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
