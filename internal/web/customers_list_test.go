@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -198,6 +199,35 @@ func TestRevealNeedsAReason(t *testing.T) {
 		audit = string(k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?action=customer.reveal", Token: admin}).Body)
 		if !strings.Contains(audit, `"reason":{"before":null,"after":"回拨客户"}`) {
 			t.Fatalf("reason not in the audit entry: %s", audit)
+		}
+	})
+}
+
+// The customers page marks the part of each name a search found, for two
+// characters anywhere in it, and escapes the rest as any text.
+func TestCustomerListMarksTheMatch(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		for _, name := range []string{"深圳华强电子有限公司", "李小红<b>"} {
+			if r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/customers", Token: admin, Body: map[string]any{"name": name}}); r.Status != http.StatusCreated {
+				t.Fatalf("create %s: %d %s", name, r.Status, r.Body)
+			}
+		}
+		browser := k.Login("admin@example.com", testkit.Password)
+		for q, want := range map[string]string{
+			"华强": "深圳<mark>华强</mark>电子有限公司",
+			"小红": "李<mark>小红</mark>&lt;b&gt;",
+		} {
+			resp, err := browser.Get(k.URL + "/customers?q=" + url.QueryEscape(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 1<<20)
+			n, _ := io.ReadFull(resp.Body, buf)
+			resp.Body.Close()
+			if page := string(buf[:n]); !strings.Contains(page, want) {
+				t.Errorf("search %s: the page does not show %s", q, want)
+			}
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/textindex"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -54,6 +55,7 @@ type customerList struct {
 	// page by newest instead.
 	Sort      string
 	Searching bool
+	q         string // the search text
 	Prev      string // URL of the previous page, "" on the first
 	Next      string
 	Export    string // the filters as export query
@@ -61,6 +63,15 @@ type customerList struct {
 
 // SortLink is the URL of the list in order sort (a header's link): the same
 // filters, from the first page; the same sort again flips it.
+// Hit cuts a name into the parts that match the search text and the rest,
+// for the list to mark what was found (张伟 in 张伟强, 华强 in 深圳华强…).
+func (l *customerList) Hit(name string) []textindex.Segment {
+	if !l.Searching {
+		return []textindex.Segment{{Text: name}}
+	}
+	return textindex.Highlight(name, l.q)
+}
+
 func (l *customerList) SortLink(sort string) string {
 	q := url.Values{}
 	for k, v := range l.Query {
@@ -129,6 +140,7 @@ func (u *UI) customers(w http.ResponseWriter, r *http.Request) {
 		d.Sort = customers.SortNewest
 	}
 	d.Searching = strings.TrimSpace(f.Q) != ""
+	d.q = f.Q
 	page, err := u.Customers.Search(r.Context(), pr, f)
 	if err == nil {
 		page.Total, page.TotalCapped, err = u.Customers.PageTotal(r.Context(), pr, f, page)
