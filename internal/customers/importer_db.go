@@ -245,7 +245,15 @@ func (w *importWriter) insert(ctx context.Context, batch []pending) error {
 	if need > 0 {
 		month := w.at.In(BusinessZone).Format("200601")
 		var last int
-		err := q.QueryRowContext(ctx, `INSERT INTO customer_number_seq (month, last) VALUES ($1, $2)
+		// The block of numbers is taken as nextNumber takes one (db.Counters
+		// on PostgreSQL): held by the import's transaction, the month's row
+		// would stop every other creation until the import commits. An
+		// import that then rolls back leaves its block unused.
+		cq := q
+		if s.db.Counters != nil {
+			cq = s.db.Counters
+		}
+		err := cq.QueryRowContext(ctx, `INSERT INTO customer_number_seq (month, last) VALUES ($1, $2)
 			ON CONFLICT (month) DO UPDATE SET last = customer_number_seq.last + excluded.last RETURNING last`, month, need).Scan(&last)
 		if err != nil {
 			return fmt.Errorf("allocate customer numbers: %w", err)

@@ -27,7 +27,8 @@ func (s *Store) nextNumber(ctx context.Context, now time.Time) (string, error) {
 	// stayed locked until the commit, and a new caller's ticket, created
 	// in the same transaction as the customer, queued behind every other.
 	// A creation that fails afterwards leaves its number unused. Imports
-	// and given numbers (reserveNumber) stay in their transaction.
+	// and given numbers (reserveNumber) step it the same way, so that no
+	// transaction ever holds the row.
 	q := s.db.Q(ctx)
 	if s.db.Counters != nil {
 		q = s.db.Counters
@@ -44,7 +45,11 @@ func (s *Store) nextNumber(ctx context.Context, now time.Time) (string, error) {
 // reserveNumber records an imported number so that later serials of its
 // month continue after it.
 func (s *Store) reserveNumber(ctx context.Context, month string, serial int) error {
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO customer_number_seq (month, last) VALUES ($1, $2)
+	q := s.db.Q(ctx)
+	if s.db.Counters != nil { // as nextNumber: never held until a commit
+		q = s.db.Counters
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO customer_number_seq (month, last) VALUES ($1, $2)
 		ON CONFLICT (month) DO UPDATE SET last = CASE WHEN customer_number_seq.last < excluded.last
 			THEN excluded.last ELSE customer_number_seq.last END`, month, serial)
 	if err != nil {

@@ -168,10 +168,11 @@ func openShaped(dsn string) (*sql.DB, error) {
 func openCounters(dsn string) (*sql.DB, error) {
 	return openTuned(dsn, map[string]string{
 		"synchronous_commit": "off",
-		// A counter's row is locked for one statement at a time, except by
-		// a transaction that writes it directly (an import reserving
-		// numbers): past this wait the step fails instead of waiting for
-		// that commit, which could be the caller's own.
+		// A counter's row is locked for one statement at a time: every
+		// step of every counter goes through this pool. Should a
+		// transaction ever write one itself, a step waiting for it fails
+		// after this instead of waiting for a commit that could be the
+		// caller's own.
 		"lock_timeout": "5s",
 	})
 }
