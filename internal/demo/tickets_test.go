@@ -23,22 +23,7 @@ import (
 func TestDemoTicketsShowEveryPartOfTheWorkspace(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
-		clk := clock.NewFake(now)
-		a := audit.New(d, clk)
-		ids := identity.NewStore(d, clk, a, identity.Options{Hash: identity.HashParams{Time: 1, Memory: 1024, Threads: 1}})
-		if err := ids.EnsureDefaultRoles(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := demo.Seed(ctx, ids); err != nil {
-			t.Fatal(err)
-		}
-		if err := demo.SeedCustomers(ctx, d, customers.NewStore(d, clk, a, timeline.New(d, clk)), customers.NewCatalog(d, clk, a), now); err != nil {
-			t.Fatal(err)
-		}
-		if err := tickets.NewStore(d, clk, a, timeline.New(d, clk)).EnsureDefaultCategories(ctx); err != nil {
-			t.Fatal(err)
-		}
+		now, _, _, ids := seedForTickets(t, d)
 		for range 2 {
 			if err := demo.SeedTickets(ctx, d, ids, now); err != nil {
 				t.Fatal(err)
@@ -84,4 +69,29 @@ func TestDemoTicketsShowEveryPartOfTheWorkspace(t *testing.T) {
 			t.Errorf("%d tickets without owner", n)
 		}
 	})
+}
+
+// seedForTickets prepares what the demo month of tickets is loaded onto:
+// roles, the demo accounts, the demo customers and the categories, on a
+// fake clock at 2026-12-02 14:00 in Shanghai.
+func seedForTickets(t *testing.T, d *db.DB) (time.Time, *clock.Fake, *audit.Log, *identity.Store) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(now)
+	a := audit.New(d, clk)
+	ids := identity.NewStore(d, clk, a, identity.Options{Hash: identity.HashParams{Time: 1, Memory: 1024, Threads: 1}})
+	if err := ids.EnsureDefaultRoles(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedCustomers(ctx, d, customers.NewStore(d, clk, a, timeline.New(d, clk)), customers.NewCatalog(d, clk, a), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := tickets.NewStore(d, clk, a, timeline.New(d, clk)).EnsureDefaultCategories(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return now, clk, a, ids
 }

@@ -397,20 +397,7 @@ func (s *Store) queueConds(ctx context.Context, queue string, a *args, me int64,
 }
 
 func (s *Store) teamsOf(ctx context.Context, user int64) ([]int64, error) {
-	rows, err := s.db.HotQuery(ctx, `SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id`, user)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanIDs(s.db.HotQuery(ctx, `SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id`, user))
 }
 
 func queueCondsOf(queue string, a *args, me int64, unread bool) []string {

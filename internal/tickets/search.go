@@ -3,6 +3,7 @@ package tickets
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -156,7 +157,11 @@ func (s *Store) search(ctx context.Context, p *identity.Principal, f Filter, con
 // one generic plan is right whatever the word (planning them cost more
 // than running them), RQ where the planner must see the filters' values.
 func (s *Store) ids(ctx context.Context, q db.Querier, query string, args []any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	return scanIDs(q.QueryContext(ctx, query, args...))
+}
+
+// scanIDs reads a one-column result of ids.
+func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
