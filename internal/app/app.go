@@ -21,6 +21,7 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/jobs"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
@@ -51,6 +52,8 @@ type App struct {
 	// Attachments keeps files under Config.DataDir/attachments (also with
 	// PostgreSQL); nil when no data directory is configured.
 	Attachments *attachments.Store
+	// Outbox is the one way out for every outbound message (internal/notify).
+	Outbox *notify.Outbox
 
 	http     *http.Server
 	listener net.Listener
@@ -149,6 +152,8 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.DB.Close()
 		return nil, err
 	}
+	a.Outbox = notify.New(a.DB, a.Clock, a.Audit, a.Timeline, notify.Options{})
+	a.Outbox.UseConsent(a.Customers.MayReceive)
 	return a, nil
 }
 
@@ -177,7 +182,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets}
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}
@@ -214,10 +219,17 @@ func (a *App) Serve(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	var outboxDone chan struct{}
 	if a.Jobs != nil {
 		if err := a.Jobs.Start(ctx); err != nil {
 			return err
 		}
+		// The outbox delivers with the jobs: a server started without
+		// jobs (tests, the CLI) sends nothing.
+		octx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		outboxDone = make(chan struct{})
+		go func() { defer close(outboxDone); a.Outbox.Run(octx) }()
+		defer func() { stop(); <-outboxDone }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.listener) }()

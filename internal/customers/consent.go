@@ -88,3 +88,19 @@ func (s *Store) MayContact(ctx context.Context, id int64, channel string) (bool,
 	}
 	return !optedOut && !blocked, nil
 }
+
+// MayReceive is the outbox's send-time check (notify.Consent): outreach asks
+// MayContact; a transactional message (the answer to the customer's own
+// request, their sign-in link) skips the opt-outs but never reaches an
+// erased or merged-away customer.
+func (s *Store) MayReceive(ctx context.Context, id int64, channel string, transactional bool) (bool, error) {
+	if !transactional {
+		return s.MayContact(ctx, id, channel)
+	}
+	var gone bool
+	err := s.db.RQ(ctx).QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1 AND (erased_at IS NOT NULL OR merged_into IS NOT NULL))`, id).Scan(&gone)
+	if err != nil {
+		return false, fmt.Errorf("may receive: %w", err)
+	}
+	return !gone, nil
+}

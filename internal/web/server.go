@@ -20,6 +20,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
@@ -46,6 +47,7 @@ type Deps struct {
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
 	Tickets   *tickets.Store
+	Outbox    *notify.Outbox
 }
 
 // Server is Careloop's HTTP handler.
@@ -74,13 +76,13 @@ func New(d Deps) (*Server, error) {
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, DB: d.DB,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, DB: d.DB,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
 	}
 	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars,
-		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets})
+		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

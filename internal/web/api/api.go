@@ -11,6 +11,7 @@ import (
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
@@ -30,6 +31,7 @@ type Deps struct {
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
 	Tickets   *tickets.Store
+	Outbox    *notify.Outbox
 }
 
 // API is the set of JSON handlers.
@@ -61,6 +63,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.ticketMoreRoutes()...)
 	rs = append(rs, a.ticketSettingsRoutes()...)
 	rs = append(rs, a.ticketProfileRoutes()...)
+	rs = append(rs, a.outboxRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {
