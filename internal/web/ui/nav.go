@@ -49,6 +49,9 @@ var adminGroups = []adminGroup{
 		{"/admin/tickets", "nav.ticket_settings", "settings.desc_tickets", identity.SettingsManage},
 		{"/admin/attachments", "nav.attachment_settings", "settings.desc_attachments", identity.SettingsManage},
 	}},
+	{"settings.group.outbox", []adminArea{
+		{"/admin/outbox", "outbox.title", "settings.group.outbox_desc", identity.SettingsManage},
+	}},
 	{"settings.group_security", []adminArea{
 		{"/admin/audit", "nav.audit", "settings.desc_audit", identity.AuditView},
 	}},
