@@ -43,6 +43,16 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]Message, error) {
 	if o.db.Dialect == db.Postgres {
 		skip = " FOR UPDATE SKIP LOCKED"
 	}
+	// An idle outbox costs a read, not a write transaction (SQLite's one
+	// writer) per poll.
+	var due bool
+	if err := o.db.R.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'queued' AND next_at <= $1)
+		OR EXISTS (SELECT 1 FROM outbox WHERE state = 'sending' AND lease_until <= $1)`, now).Scan(&due); err != nil {
+		return nil, fmt.Errorf("outbox: look for due rows: %w", err)
+	}
+	if !due {
+		return nil, nil
+	}
 	var out []Message
 	err := o.db.WithTx(ctx, func(ctx context.Context) error {
 		q := o.db.Q(ctx)
