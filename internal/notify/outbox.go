@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,7 +107,7 @@ type Options struct {
 	Batch       int           // rows claimed at once (100)
 	Workers     int           // deliveries at once (8)
 	Poll        time.Duration // how often an idle dispatcher looks for due rows (1 s)
-	Name        string        // this server in claimed_by (host:pid)
+	Name        string        // this server in claimed_by (host:pid:random)
 }
 
 func (o *Options) defaults() {
@@ -131,8 +133,11 @@ func (o *Options) defaults() {
 		o.Poll = time.Second
 	}
 	if o.Name == "" {
+		// Unique per outbox, also for two in one process (tests).
 		h, _ := os.Hostname()
-		o.Name = h + ":" + strconv.Itoa(os.Getpid())
+		var b [3]byte
+		_, _ = rand.Read(b[:])
+		o.Name = h + ":" + strconv.Itoa(os.Getpid()) + ":" + hex.EncodeToString(b[:])
 	}
 }
 
