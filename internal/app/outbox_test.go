@@ -21,7 +21,6 @@ import (
 type counter struct {
 	mu   sync.Mutex
 	got  map[int64]int
-	from map[string]int
 	want int
 	done chan struct{}
 }
