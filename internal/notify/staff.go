@@ -67,7 +67,9 @@ func (s *Staff) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event) e
 	base.params["Actor"] = actor
 	var to []int64
 	switch e.Kind {
-	case tickets.EventAssigned:
+	case tickets.EventCreated, tickets.EventAssigned:
+		// A ticket routed to someone at intake is theirs as much as one
+		// handed over later.
 		if id := dataID(e.Data["owner_id"]); id != 0 && id != e.ActorID {
 			to = []int64{id}
 		}
