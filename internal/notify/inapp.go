@@ -154,11 +154,16 @@ func (i *Inbox) Get(ctx context.Context, userID, id int64) (Notification, error)
 	return list[0], nil
 }
 
-// UnreadCount is the bell's number: one index range
-// (notifications_unread).
+// MaxUnreadCount caps UnreadCount: the bell shows "99+" long before, and
+// a page load never counts a neglected inbox's every row.
+const MaxUnreadCount = 1000
+
+// UnreadCount is the bell's number, at most MaxUnreadCount: one index
+// range (notifications_unread).
 func (i *Inbox) UnreadCount(ctx context.Context, userID int64) (int, error) {
 	var n int
-	err := i.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID).Scan(&n)
+	err := i.db.RQ(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE user_id = $1 AND read_at IS NULL LIMIT $2) u`,
+		userID, MaxUnreadCount).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("unread notifications: %w", err)
 	}

@@ -272,6 +272,15 @@ func TestStaffNoticeMajorComplaintReachesEveryManagerWhateverTheirSettings(t *te
 				}
 			}
 		}
+		for m, want := range map[*identity.Principal]string{k.boss: "重大投诉上报", k.boss2: "Major complaint reported"} {
+			var subject, body string
+			if err := d.R.QueryRowContext(ctx, `SELECT subject, body FROM outbox WHERE user_id = $1 AND channel = 'email'`, m.UserID).Scan(&subject, &body); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(subject, want) || !strings.Contains(subject, tk.Number) || !strings.Contains(body, "/tickets/"+itoa(tk.ID)) {
+				t.Errorf("%s: email %q / %q", m.Email, subject, body)
+			}
+		}
 		k.drain(t, k.outbox)
 		for _, m := range []*identity.Principal{k.boss, k.boss2} {
 			if n, _ := k.inbox.UnreadCount(ctx, m.UserID); n != 1 {

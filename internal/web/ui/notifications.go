@@ -38,6 +38,14 @@ func (p *Page) UnreadNotifications() int {
 	return n
 }
 
+// BellText is the badge's text: the count, or 99+.
+func (p *Page) BellText(n int) string {
+	if n > 99 {
+		return "99+"
+	}
+	return strconv.Itoa(n)
+}
+
 type notificationsData struct {
 	Items      []notify.Notification
 	Unread     bool // the unread filter is on

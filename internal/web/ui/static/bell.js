@@ -8,7 +8,7 @@
   var every = 30000, timer = null, busy = false;
 
   function show(n) {
-    count.textContent = String(n);
+    count.textContent = n > 99 ? "99+" : String(n);
     count.hidden = n <= 0;
     var label = n > 0 ? bell.getAttribute("data-label-unread").replace("{n}", String(n)) : bell.getAttribute("data-label");
     bell.setAttribute("aria-label", label);
