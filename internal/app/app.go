@@ -54,6 +54,9 @@ type App struct {
 	Attachments *attachments.Store
 	// Outbox is the one way out for every outbound message (internal/notify).
 	Outbox *notify.Outbox
+	// Notices turns ticket events and due commitments into staff
+	// notifications (in-app, email) through the outbox.
+	Notices *notify.Staff
 
 	http     *http.Server
 	listener net.Listener
@@ -154,6 +157,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Outbox = notify.New(a.DB, a.Clock, a.Audit, a.Timeline, notify.Options{})
 	a.Outbox.UseConsent(a.Customers.MayReceive)
+	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
+	a.Outbox.Register(inbox.Channel())
+	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
+		Catalog: a.Catalog, BaseURL: c.BaseURL}
+	a.Tickets.Listen(a.Notices.Listen)
 	return a, nil
 }
 
@@ -164,7 +172,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		modules := []jobs.Module{a.Tickets.Jobs()}
+		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs()}
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}

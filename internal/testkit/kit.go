@@ -277,7 +277,8 @@ func (k *Kit) Snapshot() string {
 		"staff_skills", "staff_presence", "ticket_categories", "ticket_routing_rules", "ticket_routing_cursor", "ticket_number_seq",
 		"tickets", "ticket_messages", "ticket_notes", "ticket_events", "ticket_commitments", "ticket_mentions", "ticket_followers",
 		"ticket_links", "reply_templates", "ticket_macros", "ticket_saved_views", "settings", "attachments", "text_index_backfill",
-		"outbox", "mailboxes", "email_threads", "email_inbound", "email_bodies", "staff_signatures"}
+		"outbox", "mailboxes", "email_threads", "email_inbound", "email_bodies", "staff_signatures",
+		"notifications", "notification_settings"}
 	var b strings.Builder
 	for _, t := range tables {
 		rows, err := k.App.DB.R.QueryContext(ctx, "SELECT * FROM "+t+" ORDER BY 1, 2")

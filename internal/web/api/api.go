@@ -63,6 +63,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.ticketMoreRoutes()...)
 	rs = append(rs, a.ticketSettingsRoutes()...)
 	rs = append(rs, a.ticketProfileRoutes()...)
+	rs = append(rs, a.notificationRoutes()...)
 	rs = append(rs, a.outboxRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API

@@ -307,6 +307,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.ticketControlRoutes()...)
 	rs = append(rs, u.ticketAdminMoreRoutes()...)
 	rs = append(rs, u.outboxRoutes()...)
+	rs = append(rs, u.notificationRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
 		httpx.Route{Method: "GET", Path: "/static/{file...}", Perm: identity.Public, Handler: u.static},
