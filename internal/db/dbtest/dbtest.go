@@ -42,7 +42,7 @@ func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 
 // Targets lists the databases to test on; each PostgreSQL target owns a new
 // schema that is dropped when the test ends.
-func Targets(t *testing.T) []Target {
+func Targets(t testing.TB) []Target {
 	t.Helper()
 	out := []Target{{Dialect: db.SQLite}}
 	dsn := os.Getenv(EnvPostgres)
