@@ -18,6 +18,7 @@ import (
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/jobs"
@@ -54,6 +55,8 @@ type App struct {
 	Attachments *attachments.Store
 	// Outbox is the one way out for every outbound message (internal/notify).
 	Outbox *notify.Outbox
+	// Mailboxes send (and later take in) the company's email.
+	Mailboxes *email.Mailboxes
 	// Notices turns ticket events and due commitments into staff
 	// notifications (in-app, email) through the outbox.
 	Notices *notify.Staff
@@ -157,6 +160,13 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Outbox = notify.New(a.DB, a.Clock, a.Audit, a.Timeline, notify.Options{})
 	a.Outbox.UseConsent(a.Customers.MayReceive)
+	sealer, err := email.NewSealer(c.SecretKey)
+	if err != nil {
+		a.DB.Close()
+		return nil, err
+	}
+	a.Mailboxes = email.NewMailboxes(a.DB, a.Clock, a.Audit, sealer)
+	a.Outbox.Register(email.NewChannel(a.Mailboxes.ForSending, &email.Sender{}, a.Clock))
 	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
 	a.Outbox.Register(inbox.Channel())
 	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
@@ -190,7 +200,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox}
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

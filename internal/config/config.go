@@ -10,6 +10,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"flag"
 	"net"
 	"os"
@@ -40,6 +42,9 @@ type Config struct {
 	// ImportSyncRows is how many data rows a customer import may have to be
 	// imported during the request; larger uploads run as background jobs.
 	ImportSyncRows int
+	// SecretKey seals stored passwords (mailboxes): 32 bytes as base64 or
+	// hex; without it no password can be stored.
+	SecretKey string
 }
 
 // Getenv looks up an environment variable; os.Getenv in production.
@@ -121,6 +126,7 @@ func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool, tr Translator)
 		fs.StringVar(&c.Addr, "addr", b.env("ADDR", d.Addr), help("cli.config.addr"))
 		fs.BoolVar(&c.Demo, "demo", b.env("DEMO", "") == "true" || b.env("DEMO", "") == "1", help("cli.config.demo"))
 		fs.StringVar(&c.BaseURL, "base-url", b.env("BASE_URL", ""), help("cli.config.base_url"))
+		fs.StringVar(&c.SecretKey, "secret-key", b.env("SECRET_KEY", ""), help("cli.config.secret_key"))
 		origins := b.env("TRUSTED_ORIGINS", "")
 		fs.Func("trusted-origin", help("cli.config.trusted_origin"), func(s string) error {
 			c.TrustedOrigins = append(c.TrustedOrigins, s)
@@ -241,6 +247,9 @@ func (c *Config) Validate() error {
 	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		ps = append(ps, problem("--base-url", "cli.config.bad_base_url", "Value", c.BaseURL))
 	}
+	if c.SecretKey != "" && !validKey(c.SecretKey) {
+		ps = append(ps, problem("--secret-key", "cli.config.bad_secret_key"))
+	}
 	if len(ps) == 0 {
 		return nil
 	}
@@ -266,4 +275,20 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// validKey tells whether s is 32 bytes as hex or base64 (internal/email
+// reads it; config only checks it, to fail at start rather than at the
+// first mailbox).
+func validKey(s string) bool {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return true
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return true
+		}
+	}
+	return false
 }

@@ -87,6 +87,8 @@ func StartWith(t testing.TB, tg dbtest.Target, o Options) *Kit {
 		c.ImportSyncRows = o.ImportSyncRows
 	}
 	c.Demo = o.Demo
+	// A fixed key, so tests can store mailbox passwords (sealed).
+	c.SecretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 	if err := c.Validate(); err != nil {
 		t.Fatalf("testkit config: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
@@ -48,6 +49,7 @@ type Deps struct {
 	Timeline  *timeline.Log
 	Tickets   *tickets.Store
 	Outbox    *notify.Outbox
+	Mailboxes *email.Mailboxes
 }
 
 // Server is Careloop's HTTP handler.
@@ -82,7 +84,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars,
-		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox})
+		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

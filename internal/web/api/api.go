@@ -10,6 +10,7 @@ import (
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/sla"
@@ -32,6 +33,7 @@ type Deps struct {
 	Timeline  *timeline.Log
 	Tickets   *tickets.Store
 	Outbox    *notify.Outbox
+	Mailboxes *email.Mailboxes
 }
 
 // API is the set of JSON handlers.
@@ -65,6 +67,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.ticketProfileRoutes()...)
 	rs = append(rs, a.notificationRoutes()...)
 	rs = append(rs, a.outboxRoutes()...)
+	rs = append(rs, a.mailboxRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

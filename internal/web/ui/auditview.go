@@ -36,13 +36,13 @@ var auditActions = []string{
 	"setting.update", "attachment.delete", "ticket.attachment_delete",
 	"ticket.update", "ticket.macro", "ticket.merge", "ticket.merge_target", "ticket.link", "ticket.unlink", "ticket.follow", "ticket.unfollow",
 	"reply_template.create", "reply_template.update", "macro.create", "macro.update", "staff.skills", "staff.on_duty",
-	"outbox.retry", "notify.settings",
+	"outbox.retry", "mailbox.create", "notify.settings",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
 	"user", "role", "team", "api_token", "calendar", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
-	"reply_template", "ticket_macro", "outbox"}
+	"reply_template", "ticket_macro", "outbox", "mailbox"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {

@@ -1,0 +1,42 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/careloop/careloop/internal/email"
+	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/web/httpx"
+)
+
+func (a *API) mailboxRoutes() []httpx.Route {
+	return []httpx.Route{
+		{Method: "GET", Path: "/api/v1/mailboxes", Perm: identity.SettingsManage, Handler: a.listMailboxes,
+			Summary: "The company's mailboxes (passwords are never returned)", Response: []email.Mailbox{}},
+		{Method: "POST", Path: "/api/v1/mailboxes", Perm: identity.SettingsManage, Handler: a.createMailbox,
+			Summary: "Add a mailbox: its SMTP server (sending) and IMAP server (taking mail in); passwords are sealed with the server's secret key",
+			Request: email.MailboxInput{}, Response: email.Mailbox{}},
+	}
+}
+
+func (a *API) listMailboxes(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Mailboxes.List(r.Context())
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.JSON(w, http.StatusOK, list)
+}
+
+func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) {
+	var in email.MailboxInput
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	m, err := a.Mailboxes.Create(r.Context(), in)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.created(w, fmt.Sprintf("/api/v1/mailboxes/%d", m.ID), m)
+}

@@ -1,0 +1,68 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/careloop/careloop/internal/email"
+	"github.com/careloop/careloop/internal/testkit"
+)
+
+func TestMailboxesAPIStoresPasswordsSealedAndNeverShowsThem(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		_, agent := k.User("agent@example.com", "agent")
+		const secret = "Smtp-Secret-密码-123"
+		body := map[string]any{"name": "华强售后", "address": "service@huaqiang.cn",
+			"smtp": map[string]any{"host": "smtp.exmail.qq.com", "port": 465, "security": "tls", "username": "service@huaqiang.cn"},
+			"imap": map[string]any{"host": "imap.exmail.qq.com", "port": 993, "security": "tls", "username": "service@huaqiang.cn"},
+			"smtp_password": secret, "imap_password": secret}
+		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/mailboxes", Token: admin, Body: body})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		var m email.Mailbox
+		r.JSON(t, &m)
+		if !m.IsDefault || m.SMTP.Host != "smtp.exmail.qq.com" || strings.Contains(string(r.Body), secret) {
+			t.Fatalf("created: %s", r.Body)
+		}
+		list := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/mailboxes", Token: admin})
+		if list.Status != http.StatusOK || strings.Contains(string(list.Body), secret) || !strings.Contains(string(list.Body), "service@huaqiang.cn") {
+			t.Fatalf("list: %d %s", list.Status, list.Body)
+		}
+		var stored string
+		if err := k.App.DB.R.QueryRowContext(context.Background(), `SELECT smtp_password FROM mailboxes WHERE id = $1`, m.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored == "" || strings.Contains(stored, secret) || !strings.HasPrefix(stored, "v1:") {
+			t.Fatalf("the password is not sealed at rest: %q", stored)
+		}
+		if snap := k.Snapshot(); strings.Contains(snap, secret) {
+			t.Fatal("the password is somewhere in the database in plain text (the audit trail?)")
+		}
+		got, err := k.App.Mailboxes.ForSending(context.Background(), 0)
+		if err != nil || got.SMTP.Password != secret || got.ID != m.ID {
+			t.Fatalf("the sending side does not get the password back: %+v %v", got.SMTP.Username, err)
+		}
+		bad := map[string]any{"name": "", "address": "not-an-email", "smtp": map[string]any{"host": "smtp.example.cn", "port": 70000, "security": "ssl3"}}
+		r = k.Do(testkit.Request{Method: "POST", Path: "/api/v1/mailboxes", Token: admin, Body: bad})
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("bad input: %d %s", r.Status, r.Body)
+		}
+		for _, field := range []string{"name", "address", "smtp.port", "smtp.security"} {
+			if !strings.Contains(string(r.Body), `"`+field+`"`) {
+				t.Errorf("the problem does not name %s: %s", field, r.Body)
+			}
+		}
+		if r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/mailboxes", Token: admin, Body: body}); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "address") {
+			t.Fatalf("a second mailbox with the same address: %d %s", r.Status, r.Body)
+		}
+		for _, req := range []testkit.Request{{Method: "GET", Path: "/api/v1/mailboxes", Token: agent}, {Method: "POST", Path: "/api/v1/mailboxes", Token: agent, Body: body}} {
+			if r := k.Do(req); r.Status != http.StatusForbidden {
+				t.Fatalf("an agent on %s: %d", req.Method, r.Status)
+			}
+		}
+	})
+}
