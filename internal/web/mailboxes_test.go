@@ -16,8 +16,8 @@ func TestMailboxesAPIStoresPasswordsSealedAndNeverShowsThem(t *testing.T) {
 		_, agent := k.User("agent@example.com", "agent")
 		const secret = "Smtp-Secret-密码-123"
 		body := map[string]any{"name": "华强售后", "address": "service@huaqiang.cn",
-			"smtp": map[string]any{"host": "smtp.exmail.qq.com", "port": 465, "security": "tls", "username": "service@huaqiang.cn"},
-			"imap": map[string]any{"host": "imap.exmail.qq.com", "port": 993, "security": "tls", "username": "service@huaqiang.cn"},
+			"smtp":          map[string]any{"host": "smtp.exmail.qq.com", "port": 465, "security": "tls", "username": "service@huaqiang.cn"},
+			"imap":          map[string]any{"host": "imap.exmail.qq.com", "port": 993, "security": "tls", "username": "service@huaqiang.cn"},
 			"smtp_password": secret, "imap_password": secret}
 		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/mailboxes", Token: admin, Body: body})
 		if r.Status != http.StatusCreated {
