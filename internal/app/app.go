@@ -167,6 +167,7 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Mailboxes = email.NewMailboxes(a.DB, a.Clock, a.Audit, sealer)
 	a.Outbox.Register(email.NewChannel(a.Mailboxes.ForSending, &email.Sender{}, a.Clock))
+	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog).Listen)
 	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
 	a.Outbox.Register(inbox.Channel())
 	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,

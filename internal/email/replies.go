@@ -1,0 +1,125 @@
+package email
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/i18n"
+	"github.com/careloop/careloop/internal/notify"
+	"github.com/careloop/careloop/internal/tickets"
+)
+
+// Replies sends agents' replies to the customer by email: every reply the
+// customer may see, on a ticket whose customer has an email address and
+// did not come by a channel that answers itself (WeChat, SMS), becomes an
+// outbox row in the reply's transaction, threaded under the customer's
+// last mail.
+type Replies struct {
+	db        *db.DB
+	clock     clock.Clock
+	outbox    *notify.Outbox
+	mailboxes *Mailboxes
+	cat       *i18n.Catalog
+}
+
+// NewReplies builds the listener; hand Listen to tickets.Store.Listen.
+func NewReplies(d *db.DB, c clock.Clock, o *notify.Outbox, m *Mailboxes, cat *i18n.Catalog) *Replies {
+	return &Replies{db: d, clock: c, outbox: o, mailboxes: m, cat: cat}
+}
+
+// Listen is the tickets listener (it runs in the reply's transaction).
+func (r *Replies) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event) error {
+	if e.Kind != tickets.EventReplied || t.Channel == "wechat" || t.Channel == "sms" {
+		return nil
+	}
+	msgID, ok := e.Data["message_id"].(int64)
+	if !ok {
+		return nil
+	}
+	q := r.db.Q(ctx)
+	var name, address string
+	if err := q.QueryRowContext(ctx, `SELECT name, email FROM customers WHERE id = $1`, t.CustomerID).Scan(&name, &address); err != nil {
+		return fmt.Errorf("reply by email: customer: %w", err)
+	}
+	if strings.TrimSpace(address) == "" {
+		return nil
+	}
+	var body, agent string
+	var authorID sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT m.body, m.author_id, COALESCE(u.name, '') FROM ticket_messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.id = $1`,
+		msgID).Scan(&body, &authorID, &agent); err != nil {
+		return fmt.Errorf("reply by email: message: %w", err)
+	}
+	var signature string
+	if authorID.Valid {
+		if err := q.QueryRowContext(ctx, `SELECT signature FROM staff_signatures WHERE user_id = $1`, authorID.Int64).Scan(&signature); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	refs, inReplyTo, err := r.thread(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	from := "careloop.invalid"
+	if mb, err := r.mailboxes.ForSending(ctx, 0); err == nil {
+		from = mb.Address
+	} else if !errors.Is(err, ErrNoMailbox) {
+		return err
+	}
+	id := NewMessageID("t"+t.Number, from)
+	subject := fmt.Sprintf("[#%s] %s", t.Number, t.Subject)
+	if inReplyTo != "" {
+		subject = "Re: " + subject
+	}
+	lang := "zh-CN"
+	text := body
+	if signature != "" {
+		text += "\n\n-- \n" + signature
+	} else if agent != "" {
+		text += "\n\n-- \n" + agent
+	}
+	text += "\n\n" + r.cat.T(lang, "email.reply.footer", map[string]any{"Number": t.Number})
+	data, _ := json.Marshal(Data{MessageID: id, InReplyTo: inReplyTo, References: refs, ToName: name})
+	oid, err := r.outbox.Enqueue(ctx, notify.Message{Channel: notify.ChannelEmail, Kind: "ticket.reply", CustomerID: t.CustomerID,
+		Recipient: address, Subject: subject, Body: text, Data: data, Transactional: true, Entity: "ticket", EntityID: fmt.Sprint(t.ID),
+		DedupeKey: fmt.Sprintf("ticket_reply:%d", msgID)})
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO email_threads (message_id, ticket_id, customer_id, direction, outbox_id, created_at)
+		VALUES ($1, $2, $3, 'out', $4, $5)`, id, t.ID, t.CustomerID, oid, db.Now(r.clock.Now()))
+	return err
+}
+
+// thread returns the ticket's Message-IDs, oldest first (at most the last
+// 20, as References grows with every mail), and the customer's latest one
+// to answer.
+func (r *Replies) thread(ctx context.Context, ticketID int64) ([]string, string, error) {
+	rows, err := r.db.Q(ctx).QueryContext(ctx, `SELECT message_id, direction FROM email_threads WHERE ticket_id = $1 ORDER BY created_at, message_id`, ticketID)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var refs []string
+	var last string
+	for rows.Next() {
+		var id, dir string
+		if err := rows.Scan(&id, &dir); err != nil {
+			return nil, "", err
+		}
+		refs = append(refs, id)
+		if dir == "in" {
+			last = id
+		}
+	}
+	if len(refs) > 20 {
+		refs = refs[len(refs)-20:]
+	}
+	return refs, last, rows.Err()
+}
