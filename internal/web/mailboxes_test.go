@@ -66,3 +66,26 @@ func TestMailboxesAPIStoresPasswordsSealedAndNeverShowsThem(t *testing.T) {
 		}
 	})
 }
+
+func TestSignatureAPI(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, agent := k.User("agent@example.com", "agent")
+		_, other := k.User("other@example.com", "agent")
+		if r := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/me/signature", Token: agent, Body: map[string]any{"signature": "客服 李娜\n400-800-1234"}}); r.Status != http.StatusOK {
+			t.Fatalf("put: %d %s", r.Status, r.Body)
+		}
+		var s struct{ Signature string }
+		k.Do(testkit.Request{Method: "GET", Path: "/api/v1/me/signature", Token: agent}).JSON(t, &s)
+		if s.Signature != "客服 李娜\n400-800-1234" {
+			t.Fatalf("got %q", s.Signature)
+		}
+		k.Do(testkit.Request{Method: "GET", Path: "/api/v1/me/signature", Token: other}).JSON(t, &s)
+		if s.Signature != "" {
+			t.Fatalf("another user sees the signature: %q", s.Signature)
+		}
+		r := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/me/signature", Token: agent, Body: map[string]any{"signature": strings.Repeat("长", 1001)}})
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "signature") {
+			t.Fatalf("too long: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -68,6 +68,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.notificationRoutes()...)
 	rs = append(rs, a.outboxRoutes()...)
 	rs = append(rs, a.mailboxRoutes()...)
+	rs = append(rs, a.signatureRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

@@ -40,3 +40,38 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) {
 	}
 	a.created(w, fmt.Sprintf("/api/v1/mailboxes/%d", m.ID), m)
 }
+
+// Signature is the caller's email signature, added under their replies.
+type Signature struct {
+	Signature string `json:"signature"`
+}
+
+func (a *API) signatureRoutes() []httpx.Route {
+	return []httpx.Route{
+		{Method: "GET", Path: "/api/v1/me/signature", Perm: identity.TicketsEdit, Handler: a.getSignature,
+			Summary: "Your email signature, added under your replies to customers", Response: Signature{}},
+		{Method: "PUT", Path: "/api/v1/me/signature", Perm: identity.TicketsEdit, Handler: a.putSignature,
+			Summary: "Set your email signature (at most 1,000 characters; empty removes it)", Request: Signature{}, Response: Signature{}},
+	}
+}
+
+func (a *API) getSignature(w http.ResponseWriter, r *http.Request) {
+	sig, err := a.Mailboxes.Signature(r.Context(), httpx.Principal(r).UserID)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.JSON(w, http.StatusOK, Signature{Signature: sig})
+}
+
+func (a *API) putSignature(w http.ResponseWriter, r *http.Request) {
+	var in Signature
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	if err := a.Mailboxes.SetSignature(r.Context(), httpx.Principal(r).UserID, in.Signature); err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.getSignature(w, r)
+}
