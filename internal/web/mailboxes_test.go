@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -86,6 +87,40 @@ func TestSignatureAPI(t *testing.T) {
 		r := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/me/signature", Token: agent, Body: map[string]any{"signature": strings.Repeat("长", 1001)}})
 		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "signature") {
 			t.Fatalf("too long: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+func TestSignatureOnTheAccountPage(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		k.User("agent@example.com", "agent")
+		c := k.Login("agent@example.com", testkit.Password)
+		res, err := c.PostForm(k.URL+"/account/signature", map[string][]string{"signature": {"客服 <李娜>"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save: %d", res.StatusCode)
+		}
+		res, err = c.Get(k.URL + "/account?done=signature_saved")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(b), "客服 &lt;李娜&gt;</textarea>") || !strings.Contains(string(b), "签名已保存") {
+			t.Fatalf("the account page:\n%s", b)
+		}
+		long := strings.Repeat("长", 1001)
+		res, err = c.PostForm(k.URL+"/account/signature", map[string][]string{"signature": {long}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), long) || !strings.Contains(string(b), "1000") {
+			t.Fatalf("too long: %d", res.StatusCode)
 		}
 	})
 }

@@ -14,6 +14,7 @@ func (u *UI) accountRoutes() []httpx.Route {
 		{Method: "GET", Path: "/account", Perm: identity.Authenticated, Handler: u.account},
 		{Method: "POST", Path: "/account/password", Perm: identity.Authenticated, Handler: u.changePassword},
 		{Method: "POST", Path: "/account/tokens", Perm: identity.Authenticated, Handler: u.createToken},
+		{Method: "POST", Path: "/account/signature", Perm: identity.TicketsEdit, Handler: u.saveSignature},
 		{Method: "POST", Path: "/account/tokens/{id}/revoke", Perm: identity.Authenticated, Handler: u.revokeToken},
 	}
 }
@@ -22,6 +23,10 @@ type accountData struct {
 	Tokens []identity.Token
 	// NewToken is a token secret, shown once right after creation.
 	NewToken string
+	// Signature is the email signature under the user's replies; shown
+	// to those who reply (tickets.edit).
+	Signature    string
+	HasSignature bool
 }
 
 func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, status int, d accountData, flash string, formErr error) {
@@ -31,6 +36,15 @@ func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, status int, d a
 		return
 	}
 	d.Tokens = tokens
+	if httpx.Principal(r).Can(identity.TicketsEdit) && u.Mailboxes != nil {
+		d.HasSignature = true
+		if !formHasSignature(r) {
+			if d.Signature, err = u.Mailboxes.Signature(r.Context(), httpx.Principal(r).UserID); err != nil {
+				u.fail(w, r, err)
+				return
+			}
+		}
+	}
 	p := u.page(r, "account.title", d)
 	if flash != "" {
 		p.Flash = flash
@@ -95,4 +109,20 @@ func (u *UI) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/account?done=token_revoked")
+}
+
+// formHasSignature tells whether the page shows a signature just typed
+// (refused), which must not be replaced by the stored one.
+func formHasSignature(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/account/signature"
+}
+
+func (u *UI) saveSignature(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	sig := r.PostForm.Get("signature")
+	if err := u.Mailboxes.SetSignature(r.Context(), httpx.Principal(r).UserID, sig); err != nil {
+		u.accountPage(w, r, http.StatusBadRequest, accountData{Signature: sig}, "", err)
+		return
+	}
+	http.Redirect(w, r, "/account?done=signature_saved", http.StatusSeeOther)
 }

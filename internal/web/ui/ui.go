@@ -20,6 +20,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
@@ -49,6 +50,7 @@ type Deps struct {
 	Timeline  *timeline.Log
 	Tickets   *tickets.Store
 	Outbox    *notify.Outbox
+	Mailboxes *email.Mailboxes
 	// DB lets a page put two stores' writes in one transaction (the
 	// intake form creating a customer with the ticket).
 	DB            *db.DB
