@@ -158,10 +158,10 @@ func TestClassifyAutoRepliesBouncesAndLoops(t *testing.T) {
 
 func TestNewTextDropsTheQuote(t *testing.T) {
 	for in, want := range map[string]string{
-		"好的，明天上午可以。\n\n在 2026年12月2日 周三 10:00，华强售后 写道：\n> 请问您何时方便？": "好的，明天上午可以。",
-		"OK, tomorrow.\n\nOn Wed, Dec 2, 2026 at 10:00 Service wrote:\n> When?":                 "OK, tomorrow.",
-		"收到\n-----原始邮件-----\n发件人：service@huaqiang.cn":                                    "收到",
-		"只有一行":                                                                               "只有一行",
+		"好的，明天上午可以。\n\n在 2026年12月2日 周三 10:00，华强售后 写道：\n> 请问您何时方便？":              "好的，明天上午可以。",
+		"OK, tomorrow.\n\nOn Wed, Dec 2, 2026 at 10:00 Service wrote:\n> When?": "OK, tomorrow.",
+		"收到\n-----原始邮件-----\n发件人：service@huaqiang.cn":                           "收到",
+		"只有一行": "只有一行",
 	} {
 		if got := email.NewText(in); got != want {
 			t.Errorf("NewText(%q) = %q, want %q", in, got, want)
