@@ -68,7 +68,9 @@ func tabTo(t *testing.T, b *browser.Browser, id string, max int) {
 // waitFor polls a JavaScript condition for up to 5 s.
 func waitFor(t *testing.T, b *browser.Browser, what, js string) {
 	t.Helper()
-	for range 50 {
+	// Up to 15 s: the page's own requests (a customer's products) run
+	// behind whatever else a loaded CI machine is doing.
+	for range 150 {
 		var ok bool
 		b.Eval(js, &ok)
 		if ok {

@@ -77,7 +77,7 @@ document.addEventListener("DOMContentLoaded", function () {
         set.hidden = false;
       });
   };
-  var choose = function (c) {
+  var choose = function (c, byKey) {
     hidden.value = c.id;
     document.getElementById("chosen-name").textContent = c.name;
     document.getElementById("chosen-sub").textContent = c.number + (c.phones && c.phones.length ? " · " + c.phones.join(" · ") : "");
@@ -88,7 +88,21 @@ document.addEventListener("DOMContentLoaded", function () {
     close();
     products(c.id);
     var next = types.querySelector("input:checked") || types.querySelector("input");
-    setTimeout(function () { next.focus(); }, 0); // after Enter's key events
+    if (!byKey) {
+      next.focus();
+      return;
+    }
+    // Move on only once Enter is released: a radio focused while its
+    // keypress is still to come would take that Enter as "submit the form".
+    var moved = false;
+    var go = function () {
+      if (moved) { return; }
+      moved = true;
+      q.removeEventListener("keyup", go);
+      next.focus();
+    };
+    q.addEventListener("keyup", go);
+    setTimeout(go, 1000); // a key released elsewhere
   };
   var show = function (rows) {
     items = rows;
@@ -138,7 +152,7 @@ document.addEventListener("DOMContentLoaded", function () {
     } else if (ev.key === "Enter") {
       // Enter in the search box chooses, never submits the ticket.
       ev.preventDefault();
-      if (!list.hidden && active >= 0) { choose(items[active]); } else { clearTimeout(timer); search(); }
+      if (!list.hidden && active >= 0) { choose(items[active], true); } else { clearTimeout(timer); search(); }
     } else if (ev.key === "Escape") {
       close();
     }
