@@ -50,6 +50,7 @@ var adminGroups = []adminGroup{
 		{"/admin/attachments", "nav.attachment_settings", "settings.desc_attachments", identity.SettingsManage},
 	}},
 	{"settings.group.outbox", []adminArea{
+		{"/admin/mailboxes", "mailboxes.title", "mailboxes.desc", identity.SettingsManage},
 		{"/admin/outbox", "outbox.title", "settings.group.outbox_desc", identity.SettingsManage},
 	}},
 	{"settings.group_security", []adminArea{

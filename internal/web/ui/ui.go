@@ -309,6 +309,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.ticketControlRoutes()...)
 	rs = append(rs, u.ticketAdminMoreRoutes()...)
 	rs = append(rs, u.outboxRoutes()...)
+	rs = append(rs, u.mailboxRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
