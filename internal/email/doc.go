@@ -28,13 +28,13 @@ type Server struct {
 
 // Mailbox is one address the company receives and sends mail at.
 type Mailbox struct {
-	ID        int64  `json:"id"`
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	IMAP      Server `json:"imap"`
-	Folder    string `json:"folder"` // IMAP folder to take mail from (INBOX)
-	SMTP      Server `json:"smtp"`
-	TeamID    *int64 `json:"team_id,omitempty"` // tickets from this mailbox go to this team
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	IMAP    Server `json:"imap"`
+	Folder  string `json:"folder"` // IMAP folder to take mail from (INBOX)
+	SMTP    Server `json:"smtp"`
+	TeamID  *int64 `json:"team_id,omitempty"` // tickets from this mailbox go to this team
 	// CategoryID is the category new tickets from this mailbox get.
 	CategoryID *int64 `json:"category_id,omitempty"`
 	IsDefault  bool   `json:"is_default"` // sends staff notifications and replies of tickets from elsewhere

@@ -111,7 +111,8 @@ func (in *Intake) ticketOf(ctx context.Context, cond string, arg any, custs []in
 
 var (
 	headerMsgIDRE = regexp.MustCompile(`(?im)^Message-ID:\s*(<[^>\s]{1,900}>)`)
-	diagnosticRE  = regexp.MustCompile(`(?im)^(?:Diagnostic-Code|Status):\s*(.{1,300})$`)
+	diagnosticRE  = regexp.MustCompile(`(?im)^Diagnostic-Code:\s*(.{1,300})$`)
+	statusRE      = regexp.MustCompile(`(?im)^Status:\s*(\d\.\d{1,3}\.\d{1,3})`)
 )
 
 // bounce handles a delivery failure report: the mail of ours it reports
@@ -138,8 +139,11 @@ func (in *Intake) bounce(ctx context.Context, m *Mail, raw []byte, r *inbound) e
 		}
 	}
 	diag := "no diagnostic"
-	if sm := diagnosticRE.FindSubmatch(raw[:min(len(raw), 256<<10)]); sm != nil {
-		diag = strings.TrimSpace(string(bytes.TrimSpace(sm[1])))
+	head := raw[:min(len(raw), 256<<10)]
+	if sm := diagnosticRE.FindSubmatch(head); sm != nil {
+		diag = strings.TrimSpace(string(sm[1]))
+	} else if sm := statusRE.FindSubmatch(head); sm != nil {
+		diag = "status " + string(sm[1])
 	}
 	q := in.db.Q(ctx)
 	for _, id := range ids {

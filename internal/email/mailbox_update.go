@@ -46,6 +46,11 @@ func (o *OptionalID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// OpenAPISchema is the field's schema in the API document: an id or null.
+func (OptionalID) OpenAPISchema() map[string]any {
+	return map[string]any{"type": []string{"integer", "null"}}
+}
+
 // MailboxPatch is what PATCH /api/v1/mailboxes/{id} changes: only the
 // fields it names. Passwords are write-only: a new one is sealed, "" removes
 // it, and none is ever returned.

@@ -21,12 +21,12 @@ var Securities = []string{"tls", "starttls", "none"}
 
 // MailboxInput is what an administrator sets; passwords are write-only.
 type MailboxInput struct {
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	IMAP      Server `json:"imap"`
-	Folder    string `json:"folder"`
-	SMTP      Server `json:"smtp"`
-	TeamID    *int64 `json:"team_id"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	IMAP    Server `json:"imap"`
+	Folder  string `json:"folder"`
+	SMTP    Server `json:"smtp"`
+	TeamID  *int64 `json:"team_id"`
 	// CategoryID is the category of new tickets from this mailbox.
 	CategoryID *int64 `json:"category_id"`
 	// PollInterval is how often the folder is read, in seconds (15 to
