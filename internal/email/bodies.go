@@ -69,7 +69,7 @@ func (s *Mailboxes) MailHTML(ctx context.Context, ticketID, messageID int64) (st
 // ShowImages swaps the held-back addresses of remote images back in, for
 // the agent who asked to see them.
 func ShowImages(clean string) string {
-	return heldImgRE.ReplaceAllString(clean, ` class="remote-image" src="$1"`)
+	return heldImgRE.ReplaceAllString(clean, ` src="$1"`)
 }
 
 // heldImgRE finds an image SanitizeHTML held back (only web addresses are

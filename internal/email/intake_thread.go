@@ -185,7 +185,7 @@ func (in *Intake) stage(ctx context.Context, list []Attachment) ([]attachments.S
 	var refused []RefusedFile
 	if st == nil {
 		for _, a := range list {
-			refused = append(refused, RefusedFile{Name: attachments.CleanName(a.Name), Key: "tkt.attach.unavailable"})
+			refused = append(refused, RefusedFile{Name: attachments.CleanName(a.Name), Key: "email.refused.unavailable"})
 		}
 		return nil, refused, nil
 	}
@@ -196,7 +196,7 @@ func (in *Intake) stage(ctx context.Context, list []Attachment) ([]attachments.S
 	var files []attachments.Staged
 	for _, a := range list {
 		if len(files) >= lim.MaxFiles {
-			refused = append(refused, RefusedFile{Name: attachments.CleanName(a.Name), Key: attachments.KeyTooMany, Params: map[string]any{"Max": lim.MaxFiles}})
+			refused = append(refused, RefusedFile{Name: attachments.CleanName(a.Name), Key: "email.refused.too_many", Params: map[string]any{"Max": lim.MaxFiles}})
 			continue
 		}
 		f, err := st.Stage(ctx, a.Name, bytes.NewReader(a.Data))
