@@ -17,7 +17,7 @@ func (a *API) mailboxRoutes() []httpx.Route {
 			Summary: "Add a mailbox: its SMTP server (sending) and IMAP server (taking mail in); passwords are sealed with the server's secret key",
 			Request: email.MailboxInput{}, Response: email.Mailbox{}},
 		{Method: "GET", Path: "/api/v1/mailboxes/{id}", Perm: identity.SettingsManage, Handler: a.getMailbox,
-			Summary: "A mailbox with its intake's state: last poll, last error, mails taken in and refused (with the latest refused and why)",
+			Summary:  "A mailbox with its intake's state: last poll, last error, mails taken in and refused (with the latest refused and why)",
 			Response: email.Mailbox{}},
 		{Method: "PATCH", Path: "/api/v1/mailboxes/{id}", Perm: identity.SettingsManage, Handler: a.updateMailbox,
 			Summary: "Change a mailbox: only the fields sent (rename, enable or disable, servers, folder, team, category, poll interval); passwords are write-only and sealed anew",
