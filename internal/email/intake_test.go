@@ -97,6 +97,17 @@ func TestIMAPMailBecomesTicketsOnce(t *testing.T) {
 		if len(msgs[0].Attachments) != 1 || msgs[0].Attachments[0].Filename != "故障照片.png" || msgs[0].Attachments[0].ContentType != "image/png" {
 			t.Fatalf("attachments: %+v", msgs[0].Attachments)
 		}
+		events, err := k.App.Tickets.Events(ctx, ticketID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, e := range events {
+			kinds = append(kinds, e.Kind)
+		}
+		if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "ticket.created") || strings.Contains(got, "ticket.customer_message") {
+			t.Fatalf("events %s: the mail that opens a ticket is announced once, by ticket.created", got)
+		}
 		views, err := k.App.Mailboxes.MailOf(ctx, []int64{msgs[0].ID})
 		if err != nil {
 			t.Fatal(err)
@@ -435,6 +446,35 @@ func TestTwoPollersTakeEachMailOnce(t *testing.T) {
 		if err := k.App.DB.R.QueryRowContext(ctx, `SELECT poll_lease_owner, CAST(poll_lease_until AS TEXT) FROM mailboxes WHERE id = $1`, k.mailbox.ID).
 			Scan(&owner, &lease); err != nil || owner != "" || lease != nil {
 			t.Fatalf("the lease was not given back: %q %v %v", owner, lease, err)
+		}
+	})
+}
+
+func TestIMAPMailboxTeamAndCategoryGetItsTickets(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, tk *testkit.Kit) {
+		k := startIntake(t, tk)
+		ctx := context.Background()
+		if _, err := k.App.Identity.CreateTeam(ctx, "售后组"); err != nil { // the first team: where unrouted tickets go
+			t.Fatal(err)
+		}
+		mailTeam, err := k.App.Identity.CreateTeam(ctx, "邮件组")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cats, err := k.App.Tickets.Categories(ctx)
+		if err != nil || len(cats) == 0 {
+			t.Fatalf("categories: %v", err)
+		}
+		if _, err := k.App.Mailboxes.Update(ctx, k.mailbox.ID, email.MailboxPatch{TeamID: email.OptionalID{Set: true, ID: &mailTeam.ID},
+			CategoryID: email.OptionalID{Set: true, ID: &cats[0].ID}}); err != nil {
+			t.Fatal(err)
+		}
+		k.box.deliver(t, textMail("zhang@example.cn", "你好", "<t1@example.cn>", "在吗"))
+		k.poll(t)
+		_, _, id := k.inbound(t, "<t1@example.cn>")
+		got, err := k.App.Tickets.Get(ctx, nil, id)
+		if err != nil || got.TeamID == nil || *got.TeamID != mailTeam.ID || got.CategoryID == nil || *got.CategoryID != cats[0].ID {
+			t.Fatalf("ticket team %v category %v, want %d %d (%v)", got.TeamID, got.CategoryID, mailTeam.ID, cats[0].ID, err)
 		}
 	})
 }

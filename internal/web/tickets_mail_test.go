@@ -58,6 +58,9 @@ func TestTicketMailFrameKeepsToTheScopeAndHoldsImages(t *testing.T) {
 			tk := startTicketPages(t, tg)
 			ticket, msg := mailTicket(t, tk, htmlMailWithPixel("http://127.0.0.1:9"))
 			frame := fmt.Sprintf("%s/tickets/%d/messages/%d/mail", tk.URL, ticket, msg)
+			if got, err := tk.App.Tickets.Get(context.Background(), nil, ticket); err != nil || got.TeamID == nil || *got.TeamID != tk.service.ID {
+				t.Fatalf("the mailbox's team did not get the ticket: %+v %v", got.TeamID, err)
+			}
 			agent := tk.Login("agent@example.com", testkit.Password)
 
 			status, page := getPage(t, agent, fmt.Sprintf("%s/tickets/%d", tk.URL, ticket))
