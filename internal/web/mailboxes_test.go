@@ -136,8 +136,8 @@ func TestMailboxAPIGetAndPatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/mailboxes", Token: admin, Body: map[string]any{"name": "华强售后", "address": "service@huaqiang.cn",
-			"smtp": map[string]any{"host": "smtp.exmail.qq.com", "port": 465, "security": "tls", "username": "service@huaqiang.cn"},
-			"imap": map[string]any{"host": "imap.exmail.qq.com", "port": 993, "security": "tls", "username": "service@huaqiang.cn"},
+			"smtp":          map[string]any{"host": "smtp.exmail.qq.com", "port": 465, "security": "tls", "username": "service@huaqiang.cn"},
+			"imap":          map[string]any{"host": "imap.exmail.qq.com", "port": 993, "security": "tls", "username": "service@huaqiang.cn"},
 			"imap_password": "old-secret-旧密码"}})
 		var m email.Mailbox
 		r.JSON(t, &m)
