@@ -177,4 +177,18 @@ func TestTicketBrowserMailOriginalFormatting(t *testing.T) {
 	}
 	b.Screenshot("mail-images-zh-1366")
 	b.NoJSErrors()
+
+	// In English on a phone: the buttons and the list of files not kept
+	// read on their lines; the frame fits the screen.
+	signInAs(t, b, tk.URL, "agent@example.com", "en")
+	b.SetViewport(375, 800)
+	b.Visit(fmt.Sprintf("%s/tickets/%d", tk.URL, ticket))
+	if got := b.Text("#conversation .mail-original"); !strings.Contains(got, "Attachments not kept") || !strings.Contains(got, "Show original formatting") {
+		t.Fatalf("the mail's box in English: %q", got)
+	}
+	b.Click("#conversation a.mail-show")
+	b.WaitVisible("iframe.mail-frame")
+	noOverflow(t, b, "en mail")
+	b.Screenshot("mail-original-en-375")
+	b.NoJSErrors()
 }
