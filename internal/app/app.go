@@ -55,8 +55,12 @@ type App struct {
 	Attachments *attachments.Store
 	// Outbox is the one way out for every outbound message (internal/notify).
 	Outbox *notify.Outbox
-	// Mailboxes send (and later take in) the company's email.
+	// Mailboxes send and take in the company's email.
 	Mailboxes *email.Mailboxes
+	// Intake turns mail taken in into tickets and replies; Poller reads the
+	// mailboxes over IMAP (its job runs with the others).
+	Intake *email.Intake
+	Poller *email.Poller
 	// Notices turns ticket events and due commitments into staff
 	// notifications (in-app, email) through the outbox.
 	Notices *notify.Staff
@@ -168,6 +172,8 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Mailboxes = email.NewMailboxes(a.DB, a.Clock, a.Audit, sealer)
 	a.Outbox.Register(email.NewChannel(a.Mailboxes.ForSending, &email.Sender{}, a.Clock))
 	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog).Listen)
+	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
+	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})
 	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
 	a.Outbox.Register(inbox.Channel())
 	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
@@ -183,7 +189,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs()}
+		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs()}
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}

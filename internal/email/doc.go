@@ -15,6 +15,8 @@
 //     the ticket number in the subject.
 package email
 
+import "time"
+
 // Server is where a mailbox connects for one protocol.
 type Server struct {
 	Host     string `json:"host"`
@@ -26,14 +28,22 @@ type Server struct {
 
 // Mailbox is one address the company receives and sends mail at.
 type Mailbox struct {
-	ID        int64  `json:"id"`
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	IMAP      Server `json:"imap"`
-	Folder    string `json:"folder"` // IMAP folder to take mail from (INBOX)
-	SMTP      Server `json:"smtp"`
-	TeamID    *int64 `json:"team_id,omitempty"` // tickets from this mailbox go to this team
-	IsDefault bool   `json:"is_default"`        // sends staff notifications and replies of tickets from elsewhere
-	Active    bool   `json:"active"`
-	LastError string `json:"last_error,omitempty"`
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	IMAP    Server `json:"imap"`
+	Folder  string `json:"folder"` // IMAP folder to take mail from (INBOX)
+	SMTP    Server `json:"smtp"`
+	TeamID  *int64 `json:"team_id,omitempty"` // tickets from this mailbox go to this team
+	// CategoryID is the category new tickets from this mailbox get.
+	CategoryID *int64 `json:"category_id,omitempty"`
+	IsDefault  bool   `json:"is_default"` // sends staff notifications and replies of tickets from elsewhere
+	Active     bool   `json:"active"`
+	// PollInterval is how often the IMAP folder is read, in seconds (60).
+	PollInterval int        `json:"poll_interval_seconds"`
+	LastPolledAt *time.Time `json:"last_polled_at,omitempty"`
+	LastError    string     `json:"last_error,omitempty"` // of the last poll; empty when it went well
+	// Poll is the intake's state, in the answer for one mailbox
+	// (GET /api/v1/mailboxes/{id}) only.
+	Poll *PollStatus `json:"poll,omitempty"`
 }

@@ -21,13 +21,18 @@ var Securities = []string{"tls", "starttls", "none"}
 
 // MailboxInput is what an administrator sets; passwords are write-only.
 type MailboxInput struct {
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	IMAP      Server `json:"imap"`
-	Folder    string `json:"folder"`
-	SMTP      Server `json:"smtp"`
-	TeamID    *int64 `json:"team_id"`
-	IsDefault bool   `json:"is_default"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	IMAP    Server `json:"imap"`
+	Folder  string `json:"folder"`
+	SMTP    Server `json:"smtp"`
+	TeamID  *int64 `json:"team_id"`
+	// CategoryID is the category of new tickets from this mailbox.
+	CategoryID *int64 `json:"category_id"`
+	// PollInterval is how often the folder is read, in seconds (15 to
+	// 86,400; 0: 60).
+	PollInterval int  `json:"poll_interval_seconds"`
+	IsDefault    bool `json:"is_default"`
 	// IMAPPassword and SMTPPassword are stored sealed and never returned.
 	IMAPPassword string `json:"imap_password"`
 	SMTPPassword string `json:"smtp_password"`
@@ -77,8 +82,15 @@ func (s *Mailboxes) Create(ctx context.Context, in MailboxInput) (Mailbox, error
 	}
 	checkServer(&v, "imap", &in.IMAP, false)
 	checkServer(&v, "smtp", &in.SMTP, true)
-	if in.Folder == "" {
+	if in.Folder = strings.TrimSpace(in.Folder); in.Folder == "" {
 		in.Folder = "INBOX"
+	}
+	if in.PollInterval == 0 {
+		in.PollInterval = DefaultPollInterval
+	}
+	checkPollInterval(&v, in.PollInterval)
+	if err := s.checkRefs(ctx, &v, in.TeamID, in.CategoryID); err != nil {
+		return Mailbox{}, err
 	}
 	imapPass, err := s.sealer.Seal(in.IMAPPassword)
 	if errors.Is(err, ErrNoKey) {
@@ -109,10 +121,12 @@ func (s *Mailboxes) Create(ctx context.Context, in MailboxInput) (Mailbox, error
 			}
 		}
 		err := q.QueryRowContext(ctx, `INSERT INTO mailboxes (name, address, imap_host, imap_port, imap_security, imap_username, imap_password, imap_folder,
-			smtp_host, smtp_port, smtp_security, smtp_username, smtp_password, team_id, is_default, active, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, TRUE, $16, $16) RETURNING id`,
+			smtp_host, smtp_port, smtp_security, smtp_username, smtp_password, team_id, is_default, active, created_at, updated_at,
+			category_id, poll_interval)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, TRUE, $16, $16, $17, $18) RETURNING id`,
 			in.Name, in.Address, in.IMAP.Host, in.IMAP.Port, orDefault(in.IMAP.Security, "tls"), in.IMAP.Username, imapPass, in.Folder,
-			in.SMTP.Host, in.SMTP.Port, in.SMTP.Security, in.SMTP.Username, smtpPass, in.TeamID, isDefault, now).Scan(&id)
+			in.SMTP.Host, in.SMTP.Port, in.SMTP.Security, in.SMTP.Username, smtpPass, in.TeamID, isDefault, now,
+			in.CategoryID, in.PollInterval).Scan(&id)
 		if db.IsUniqueViolation(err) {
 			return domain.Invalid("address", "validation.taken", nil)
 		}
@@ -128,6 +142,40 @@ func (s *Mailboxes) Create(ctx context.Context, in MailboxInput) (Mailbox, error
 	return s.Get(ctx, id)
 }
 
+// DefaultPollInterval is how often a mailbox is read, in seconds.
+const DefaultPollInterval = 60
+
+func checkPollInterval(v *domain.ValidationError, n int) {
+	if n < 15 || n > 86400 {
+		v.Add("poll_interval_seconds", "validation.range", map[string]any{"Min": 15, "Max": 86400})
+	}
+}
+
+// checkRefs checks that the team and the category exist (the category
+// active), so a wrong id is a 400 naming it, not a foreign key's 500.
+func (s *Mailboxes) checkRefs(ctx context.Context, v *domain.ValidationError, team, category *int64) error {
+	q := s.db.RQ(ctx)
+	if team != nil {
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM teams WHERE id = $1`, *team).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			v.Add("team_id", "validation.unknown_team", map[string]any{"Value": *team})
+		} else if err != nil {
+			return err
+		}
+	}
+	if category != nil {
+		var active bool
+		err := q.QueryRowContext(ctx, `SELECT active FROM ticket_categories WHERE id = $1`, *category).Scan(&active)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !active) {
+			v.Add("category_id", "validation.unknown_category", map[string]any{"Value": *category})
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func orDefault(s, d string) string {
 	if s == "" {
 		return d
@@ -136,20 +184,30 @@ func orDefault(s, d string) string {
 }
 
 const mailboxColumns = `id, name, address, imap_host, imap_port, imap_security, imap_username, imap_password, imap_folder,
-	smtp_host, smtp_port, smtp_security, smtp_username, smtp_password, team_id, is_default, active, last_error`
+	smtp_host, smtp_port, smtp_security, smtp_username, smtp_password, team_id, is_default, active, last_error,
+	category_id, poll_interval, last_polled_at`
 
 // scan reads a row; with unseal the passwords are decrypted, else left out.
 func (s *Mailboxes) scan(sc interface{ Scan(...any) error }, unseal bool) (Mailbox, error) {
 	var m Mailbox
-	var team sql.NullInt64
+	var team, category sql.NullInt64
+	var polled sql.NullTime
 	var ip, sp string
 	err := sc.Scan(&m.ID, &m.Name, &m.Address, &m.IMAP.Host, &m.IMAP.Port, &m.IMAP.Security, &m.IMAP.Username, &ip, &m.Folder,
-		&m.SMTP.Host, &m.SMTP.Port, &m.SMTP.Security, &m.SMTP.Username, &sp, &team, &m.IsDefault, &m.Active, &m.LastError)
+		&m.SMTP.Host, &m.SMTP.Port, &m.SMTP.Security, &m.SMTP.Username, &sp, &team, &m.IsDefault, &m.Active, &m.LastError,
+		&category, &m.PollInterval, &polled)
 	if err != nil {
 		return m, err
 	}
 	if team.Valid {
 		m.TeamID = &team.Int64
+	}
+	if category.Valid {
+		m.CategoryID = &category.Int64
+	}
+	if polled.Valid {
+		t := polled.Time.UTC()
+		m.LastPolledAt = &t
 	}
 	if unseal {
 		if m.IMAP.Password, err = s.sealer.Open(ip); err != nil {

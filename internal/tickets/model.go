@@ -120,6 +120,9 @@ type Input struct {
 	Tags           []string   `json:"tags"`
 	// Custom holds the values of the admin's ticket fields for the type.
 	Custom map[string]any `json:"custom"`
+	// team is the team the source names (CreateByMail: the mailbox's),
+	// ahead of the routing rules; never from a client.
+	team *int64
 }
 
 func checkLen(v *domain.ValidationError, field, s string, max int) {

@@ -46,6 +46,9 @@ type facts struct {
 	Type, Channel, Severity, Tier string
 	Categories                    []int64 // the ticket's category and its ancestors
 	ManagerID                     *int64  // the customer's dedicated account manager
+	// Team is the team the ticket's source names (a mailbox's team,
+	// CreateByMail), ahead of the rules.
+	Team *int64
 }
 
 func (r Rule) matches(f facts) bool {
@@ -69,7 +72,7 @@ type Decision struct {
 	TeamID  *int64
 	OwnerID *int64
 	RuleID  int64
-	Reason  string // vip_manager, rule, fallback_team, creator, admin
+	Reason  string // vip_manager, mailbox, rule, fallback_team, creator, admin
 }
 
 // route decides a new ticket's owner inside the creating transaction.
@@ -80,7 +83,18 @@ func (s *Store) route(ctx context.Context, f facts, creator int64) (Decision, er
 		return Decision{}, err
 	}
 	var d Decision
+	if f.Team != nil {
+		var one int
+		if err := q.QueryRowContext(ctx, `SELECT 1 FROM teams WHERE id = $1`, *f.Team).Scan(&one); err == nil {
+			d = Decision{TeamID: f.Team, Reason: "mailbox"}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return Decision{}, err
+		}
+	}
 	for _, r := range rules {
+		if d.TeamID != nil {
+			break
+		}
 		if r.matches(f) {
 			team := r.TeamID
 			d = Decision{TeamID: &team, RuleID: r.ID, Reason: "rule"}

@@ -131,7 +131,7 @@ func (s *Store) create(ctx context.Context, p *identity.Principal, in Input) (in
 			v.Add("owned_product_id", "validation.unknown_owned_product", nil)
 		}
 	}
-	f := facts{Type: in.Type, Channel: in.Channel, Severity: in.Severity, Tier: cust.Tier, ManagerID: cust.OwnerID}
+	f := facts{Type: in.Type, Channel: in.Channel, Severity: in.Severity, Tier: cust.Tier, ManagerID: cust.OwnerID, Team: in.team}
 	if in.CategoryID != nil {
 		c, err := s.Category(ctx, *in.CategoryID)
 		if err != nil || !c.Active {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -121,6 +122,114 @@ func TestSignatureOnTheAccountPage(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), long) || !strings.Contains(string(b), "1000") {
 			t.Fatalf("too long: %d", res.StatusCode)
+		}
+	})
+}
+
+func TestMailboxAPIGetAndPatch(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		ctx := context.Background()
+		_, admin := k.User("admin@example.com", "admin")
+		_, agent := k.User("agent@example.com", "agent")
+		team, err := k.App.Identity.CreateTeam(ctx, "售后组")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := k.Do(testkit.Request{Method: "POST", Path: "/api/v1/mailboxes", Token: admin, Body: map[string]any{"name": "华强售后", "address": "service@huaqiang.cn",
+			"smtp":          map[string]any{"host": "smtp.exmail.qq.com", "port": 465, "security": "tls", "username": "service@huaqiang.cn"},
+			"imap":          map[string]any{"host": "imap.exmail.qq.com", "port": 993, "security": "tls", "username": "service@huaqiang.cn"},
+			"imap_password": "old-secret-旧密码"}})
+		var m email.Mailbox
+		r.JSON(t, &m)
+		path := fmt.Sprintf("/api/v1/mailboxes/%d", m.ID)
+
+		got := k.Do(testkit.Request{Method: "GET", Path: path, Token: admin})
+		var g email.Mailbox
+		got.JSON(t, &g)
+		if got.Status != http.StatusOK || g.Poll == nil || g.Poll.Taken != 0 || g.Poll.LastPolledAt != nil || g.PollInterval != 60 || !g.Active {
+			t.Fatalf("get: %d %s", got.Status, got.Body)
+		}
+
+		const secret = "new-secret-新密码-42"
+		before := k.Snapshot()
+		r = k.Do(testkit.Request{Method: "PATCH", Path: path, Token: admin, Body: map[string]any{"name": "华强售后（总部）", "active": false,
+			"imap": map[string]any{"host": "imap.huaqiang.cn", "port": 143, "security": "starttls"}, "folder": "售后",
+			"team_id": team.ID, "poll_interval_seconds": 120, "imap_password": secret}})
+		var p email.Mailbox
+		r.JSON(t, &p)
+		if r.Status != http.StatusOK || p.Name != "华强售后（总部）" || p.Active || p.IMAP.Host != "imap.huaqiang.cn" || p.IMAP.Port != 143 ||
+			p.IMAP.Security != "starttls" || p.IMAP.Username != "service@huaqiang.cn" || p.Folder != "售后" || p.TeamID == nil || *p.TeamID != team.ID ||
+			p.PollInterval != 120 || p.SMTP.Host != "smtp.exmail.qq.com" || strings.Contains(string(r.Body), secret) {
+			t.Fatalf("patch: %d %s", r.Status, r.Body)
+		}
+		var sealed string
+		if err := k.App.DB.R.QueryRowContext(ctx, `SELECT imap_password FROM mailboxes WHERE id = $1`, m.ID).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(sealed, "v1:") || strings.Contains(k.Snapshot(), secret) {
+			t.Fatalf("the new password is not sealed (or is somewhere in plain text): %q", sealed)
+		}
+		var changes string
+		if err := k.App.DB.R.QueryRowContext(ctx, `SELECT changes FROM audit_log WHERE action = 'mailbox.update' AND entity_id = $1`, fmt.Sprint(m.ID)).Scan(&changes); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"华强售后（总部）", "imap.huaqiang.cn", `"imap_password"`, "changed", "poll_interval_seconds"} {
+			if !strings.Contains(changes, want) {
+				t.Errorf("the audit entry lacks %s: %s", want, changes)
+			}
+		}
+		if before == k.Snapshot() {
+			t.Fatal("the patch changed nothing")
+		}
+
+		// Clearing the team with null; sending nothing changes nothing.
+		r = k.Do(testkit.Request{Method: "PATCH", Path: path, Token: admin, Body: map[string]any{"team_id": nil}})
+		p = email.Mailbox{}
+		r.JSON(t, &p)
+		if r.Status != http.StatusOK || p.TeamID != nil || p.PollInterval != 120 {
+			t.Fatalf("clear team: %d %s", r.Status, r.Body)
+		}
+		same := k.Snapshot()
+		if r := k.Do(testkit.Request{Method: "PATCH", Path: path, Token: admin, Body: map[string]any{}}); r.Status != http.StatusOK || k.Snapshot() != same {
+			t.Fatalf("an empty patch: %d %s", r.Status, r.Body)
+		}
+
+		// Bad input: 400 naming the field, nothing changed.
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"imap": map[string]any{"port": 70000}}, "imap.port"},
+			{map[string]any{"smtp": map[string]any{"security": "ssl3"}}, "smtp.security"},
+			{map[string]any{"smtp": map[string]any{"host": ""}}, "smtp.host"},
+			{map[string]any{"address": "not an email"}, "address"},
+			{map[string]any{"name": "  "}, "name"},
+			{map[string]any{"team_id": 99999}, "team_id"},
+			{map[string]any{"team_id": "售后组"}, "team_id"},
+			{map[string]any{"category_id": 99999}, "category_id"},
+			{map[string]any{"poll_interval_seconds": 5}, "poll_interval_seconds"},
+			{map[string]any{"is_default": false}, "is_default"},
+			{map[string]any{"active": "yes"}, "active"},
+			{map[string]any{"password": "x"}, "password"},
+		} {
+			r := k.Do(testkit.Request{Method: "PATCH", Path: path, Token: admin, Body: c.body})
+			if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"`+c.field+`"`) {
+				t.Errorf("%v: %d %s", c.body, r.Status, r.Body)
+			}
+		}
+		if k.Snapshot() != same {
+			t.Fatal("a refused patch changed something")
+		}
+		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/mailboxes/99999", Token: admin}); r.Status != http.StatusNotFound {
+			t.Fatalf("unknown mailbox: %d", r.Status)
+		}
+		if r := k.Do(testkit.Request{Method: "PATCH", Path: "/api/v1/mailboxes/99999", Token: admin, Body: map[string]any{"name": "x"}}); r.Status != http.StatusNotFound {
+			t.Fatalf("patch unknown mailbox: %d", r.Status)
+		}
+		for _, req := range []testkit.Request{{Method: "GET", Path: path, Token: agent}, {Method: "PATCH", Path: path, Token: agent, Body: map[string]any{"name": "x"}}} {
+			if r := k.Do(req); r.Status != http.StatusForbidden {
+				t.Fatalf("an agent on %s: %d", req.Method, r.Status)
+			}
 		}
 	})
 }

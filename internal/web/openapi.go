@@ -117,10 +117,17 @@ func responses(rt httpx.Route) map[string]any {
 
 var timeType = reflect.TypeOf(time.Time{})
 
+// schemaer is a type that says its own schema (one with a JSON form of its
+// own, such as email.OptionalID).
+type schemaer interface{ OpenAPISchema() map[string]any }
+
 // schemaOf derives a JSON schema from a Go type and its json tags.
 func schemaOf(t reflect.Type) map[string]any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if s, ok := reflect.Zero(t).Interface().(schemaer); ok {
+		return s.OpenAPISchema()
 	}
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}

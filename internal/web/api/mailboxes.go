@@ -16,7 +16,44 @@ func (a *API) mailboxRoutes() []httpx.Route {
 		{Method: "POST", Path: "/api/v1/mailboxes", Perm: identity.SettingsManage, Handler: a.createMailbox,
 			Summary: "Add a mailbox: its SMTP server (sending) and IMAP server (taking mail in); passwords are sealed with the server's secret key",
 			Request: email.MailboxInput{}, Response: email.Mailbox{}},
+		{Method: "GET", Path: "/api/v1/mailboxes/{id}", Perm: identity.SettingsManage, Handler: a.getMailbox,
+			Summary:  "A mailbox with its intake's state: last poll, last error, mails taken in and refused (with the latest refused and why)",
+			Response: email.Mailbox{}},
+		{Method: "PATCH", Path: "/api/v1/mailboxes/{id}", Perm: identity.SettingsManage, Handler: a.updateMailbox,
+			Summary: "Change a mailbox: only the fields sent (rename, enable or disable, servers, folder, team, category, poll interval); passwords are write-only and sealed anew",
+			Request: email.MailboxPatch{}, Response: email.Mailbox{}},
 	}
+}
+
+func (a *API) getMailbox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	m, err := a.Mailboxes.WithStatus(r.Context(), id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.JSON(w, http.StatusOK, m)
+}
+
+func (a *API) updateMailbox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	var in email.MailboxPatch
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	if _, err := a.Mailboxes.Update(r.Context(), id, in); err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.getMailbox(w, r)
 }
 
 func (a *API) listMailboxes(w http.ResponseWriter, r *http.Request) {

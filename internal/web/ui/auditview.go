@@ -36,7 +36,7 @@ var auditActions = []string{
 	"setting.update", "attachment.delete", "ticket.attachment_delete",
 	"ticket.update", "ticket.macro", "ticket.merge", "ticket.merge_target", "ticket.link", "ticket.unlink", "ticket.follow", "ticket.unfollow",
 	"reply_template.create", "reply_template.update", "macro.create", "macro.update", "staff.skills", "staff.on_duty",
-	"outbox.retry", "mailbox.create", "notify.settings",
+	"outbox.retry", "mailbox.create", "mailbox.update", "notify.settings",
 }
 
 // auditEntities are the kinds of record the audit log names.

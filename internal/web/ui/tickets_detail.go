@@ -28,6 +28,7 @@ type post struct {
 	ID         int64
 	Colleagues bool      // the reply a double reply was refused for
 	Files      []fileRow // its attachments (tickets_attach.go)
+	Mail       *mailPost // a customer's message that came by mail (tickets_mail.go)
 }
 
 // eventRow is a line of the ticket's history.
@@ -195,6 +196,9 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 			Files: fileRows(t.ID, n.Attachments)})
 	}
 	slices.SortStableFunc(d.Posts, func(a, b post) int { return a.At.Compare(b.At) })
+	if err := u.mailPosts(r, t.ID, d); fail(err) {
+		return
+	}
 	var dbl *tickets.DoubleReplyError
 	if errors.As(formErr, &dbl) {
 		for i := range d.Posts {

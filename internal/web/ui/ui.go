@@ -304,6 +304,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.settingsRoutes()...)
 	rs = append(rs, u.ticketRoutes()...)
 	rs = append(rs, u.ticketAttachRoutes()...)
+	rs = append(rs, u.ticketMailRoutes()...)
 	rs = append(rs, u.attachSettingsRoutes()...)
 	rs = append(rs, u.ticketAdminRoutes()...)
 	rs = append(rs, u.ticketControlRoutes()...)
