@@ -292,8 +292,12 @@ func (s *Store) Messages(ctx context.Context, p *identity.Principal, ticketID in
 	return out, s.messageFiles(ctx, out)
 }
 
-// Notes returns a ticket's internal notes, oldest first (staff only).
+// Notes returns a ticket's internal notes, oldest first (staff only: a
+// portal caller is told the ticket is not found).
 func (s *Store) Notes(ctx context.Context, p *identity.Principal, ticketID int64) ([]Note, error) {
+	if p.IsPortal() {
+		return nil, fmt.Errorf("ticket %d notes: %w", ticketID, domain.ErrNotFound)
+	}
 	if err := s.Visible(ctx, p, ticketID); err != nil {
 		return nil, err
 	}
