@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/attachments"
+	"github.com/careloop/careloop/internal/demo"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/portal"
@@ -53,7 +54,7 @@ type Deps struct {
 }
 
 // DemoEmail is the demo customer's portal address (internal/demo).
-const DemoEmail = "customer@demo.careloop.cn"
+const DemoEmail = demo.PortalEmail
 
 // UI renders the portal's pages.
 type UI struct {
