@@ -13,6 +13,8 @@ import (
 
 	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/customers"
+	"github.com/careloop/careloop/internal/db/dbtest"
+	"github.com/careloop/careloop/internal/demo"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
@@ -741,4 +743,38 @@ func mustAccount(t *testing.T, k *testkit.Kit, email string) portal.Account {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestPortalDemoSignIn: a --demo server's portal sign-in offers the demo
+// customer at once; any other server neither shows nor accepts it.
+func TestPortalDemoSignIn(t *testing.T) {
+	for _, tg := range dbtest.Targets(t) {
+		t.Run(string(tg.Dialect), func(t *testing.T) {
+			for _, on := range []bool{true, false} {
+				k := testkit.StartWith(t, tg, testkit.Options{Demo: on})
+				name, email := demo.PortalName, demo.PortalEmail
+				if _, err := k.App.Customers.Create(context.Background(), customers.Input{Name: &name, Email: &email}); err != nil {
+					t.Fatal(err)
+				}
+				c := k.Browserless()
+				page := k.DoWith(c, testkit.Request{Method: "GET", Path: "/portal/signin"})
+				if shown := strings.Contains(string(page.Body), `id="demo-signin"`); shown != on {
+					t.Errorf("demo %v: the demo sign-in shows: %v", on, shown)
+				}
+				r := form(k, c, "/portal/signin/demo", nil)
+				if !on {
+					if r.Status != http.StatusNotFound {
+						t.Errorf("the demo sign-in on a real server: %d", r.Status)
+					}
+					continue
+				}
+				if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/portal" {
+					t.Fatalf("the demo sign-in: %d %q", r.Status, r.Header.Get("Location"))
+				}
+				if r := k.DoWith(c, testkit.Request{Method: "GET", Path: "/portal"}); r.Status != http.StatusOK || !strings.Contains(string(r.Body), demo.PortalName) {
+					t.Errorf("after the demo sign-in: %d", r.Status)
+				}
+			}
+		})
+	}
 }
