@@ -504,3 +504,47 @@ func TestWebFormFindsOrRegistersTheCustomer(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestMergeAndErasureReachPortalAccounts: a merged customer's portal
+// sign-in opens the kept customer; an erased customer's account, sessions
+// and tokens are gone.
+func TestMergeAndErasureReachPortalAccounts(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		ctx := context.Background()
+		st := k.App.Portal
+		keep := customer(t, k, "留下的", "keep@example.com", "")
+		gone := customer(t, k, "合并掉的", "gone@example.com", "")
+		acc, err := st.EnsureEmailAccount(ctx, "gone@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid, err := st.DemoSignIn(ctx, "gone@example.com", "192.0.2.1", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.App.Customers.Merge(ctx, keep.ID, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.SessionPrincipal(ctx, sid)
+		if err != nil || p.CustomerID != keep.ID || p.PortalAccountID != acc.ID {
+			t.Fatalf("after the merge the session is %+v (%v), want customer %d", p, err, keep.ID)
+		}
+		_, token, err := st.CreateToken(ctx, acc.ID, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.App.Customers.Erase(ctx, keep.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SessionPrincipal(ctx, sid); !errors.Is(err, identity.ErrNoSession) {
+			t.Errorf("an erased customer's session: %v", err)
+		}
+		if _, err := st.TokenPrincipal(ctx, token); !errors.Is(err, identity.ErrNoSession) {
+			t.Errorf("an erased customer's token: %v", err)
+		}
+		var n int
+		if err := k.App.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM portal_accounts WHERE customer_id = $1`, keep.ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d portal accounts left after erasure (%v)", n, err)
+		}
+	})
+}
