@@ -778,3 +778,46 @@ func TestPortalDemoSignIn(t *testing.T) {
 		})
 	}
 }
+
+// TestPortalUploadsAreChecked: files on the portal pass the attachment
+// limits: a type no one may attach is refused naming the field, with the
+// typed text kept and nothing recorded; an allowed file arrives on the
+// staff side with the customer's message.
+func TestPortalUploadsAreChecked(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		ik := startIsolation(t, k)
+		ctx := context.Background()
+		c, _ := portalClient(t, k, "a@example.com")
+		post := func(path string, fields []string, files ...upFile) *testkit.Response {
+			body, ct := multipartPost(t, fields, files...)
+			return k.DoWith(c, testkit.Request{Method: "POST", Path: path, Body: body, Header: map[string]string{"Content-Type": ct, "Origin": k.URL}})
+		}
+		before := k.Snapshot()
+		r := post("/portal/tickets", []string{"type", "fault", "subject", "打不开了", "description", "请看附件"},
+			upFile{"说明.html", []byte("<html><script>alert(1)</script></html>")})
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `id="attachments-err"`) || !strings.Contains(string(r.Body), "打不开了") {
+			t.Fatalf("an HTML file on a new request: %d %s", r.Status, r.Body)
+		}
+		if after := k.Snapshot(); after != before {
+			t.Errorf("a refused file changed the database:\n%s", diffLines(before, after))
+		}
+		r = post("/portal/tickets/"+itoa(ik.a.ticket.ID)+"/reply", []string{"body", "这是故障照片"}, upFile{"照片.png", attachPNG(t)})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("a reply with a photo: %d %s", r.Status, r.Body)
+		}
+		msgs, _ := k.App.Tickets.Messages(ctx, ik.staff, ik.a.ticket.ID)
+		last := msgs[len(msgs)-1]
+		if !last.FromCustomer || len(last.Attachments) != 1 || last.Attachments[0].Filename != "照片.png" {
+			t.Fatalf("the staff thread's last message: %+v", last)
+		}
+		r = post("/portal/tickets", []string{"type", "repair", "subject", "再报一次", "description", "照片见附件",
+			"owned_product_id", itoa(ik.a.owned.ID)}, upFile{"外观.png", attachPNG(t)})
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/portal/tickets/") {
+			t.Fatalf("a new request with a photo: %d %s", r.Status, r.Body)
+		}
+		page := k.DoWith(c, testkit.Request{Method: "GET", Path: strings.Split(r.Header.Get("Location"), "?")[0]})
+		if !strings.Contains(string(page.Body), "外观.png") || !strings.Contains(string(page.Body), "变频空调") {
+			t.Errorf("the new request's page lacks its file or product")
+		}
+	})
+}

@@ -164,7 +164,7 @@ func (p *Page) Time(t any) string {
 func (p *Page) Size(n int64) string { return attachments.FormatSize(n) }
 
 func (u *UI) page(r *http.Request, titleKey string, data any) *Page {
-	p := &Page{u: u, Lang: httpx.Lang(r), User: httpx.Principal(r), TitleKey: titleKey, Data: data, Path: r.URL.RequestURI(),
+	p := &Page{u: u, Lang: httpx.Lang(r), User: httpx.Principal(r), TitleKey: titleKey, Data: data, Path: here(r),
 		Fields: map[string]string{}, RequestID: httpx.RequestID(r.Context())}
 	if !p.User.IsPortal() {
 		p.User = nil // a staff token on a public portal page is nobody here
@@ -173,6 +173,28 @@ func (u *UI) page(r *http.Request, titleKey string, data any) *Page {
 		p.Flash = "portal.flash." + f
 	}
 	return p
+}
+
+// here is the page's address to come back to after switching the
+// language: a GET's own (without its one-time flash), a post's page.
+func here(r *http.Request) string {
+	if r.Method != http.MethodGet {
+		switch path := r.URL.Path; {
+		case path == "/portal/tickets":
+			return "/portal/tickets/new"
+		case strings.HasPrefix(path, "/portal/tickets/"):
+			return path[:strings.LastIndex(path, "/")]
+		case strings.HasPrefix(path, "/portal/signin"), path == "/portal/auth":
+			return "/portal/signin"
+		}
+		return "/portal"
+	}
+	q := r.URL.Query()
+	q.Del("done")
+	if len(q) == 0 {
+		return r.URL.Path
+	}
+	return r.URL.Path + "?" + q.Encode()
 }
 
 // render executes a page into a buffer first, so a template error becomes
