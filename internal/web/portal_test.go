@@ -468,6 +468,9 @@ func TestPortalMagicLinkPages(t *testing.T) {
 				}
 			}
 		}
+		if after := k.Snapshot(); after != before {
+			t.Errorf("a used or unknown link changed the database:\n%s", diffLines(before, after))
+		}
 		// Expired.
 		form(k, c, "/portal/signin", url.Values{"email": {"a@example.com"}})
 		late := mailedToken(t, k, "a@example.com")
