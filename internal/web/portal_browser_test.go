@@ -12,6 +12,7 @@ import (
 
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db/dbtest"
+	"github.com/careloop/careloop/internal/demo"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/testkit"
@@ -295,4 +296,46 @@ func TestPortalBrowserSupportForm(t *testing.T) {
 			b.NoJSErrors()
 		})
 	}
+}
+
+// TestPortalBrowserDemo: on a --demo server a first visitor signs in as the
+// demo customer with one click and sees her requests in every part of the
+// loop, at 360 px.
+func TestPortalBrowserDemo(t *testing.T) {
+	k := testkit.StartWith(t, dbtest.Targets(t)[0], testkit.Options{Demo: true})
+	ctx := context.Background()
+	if err := demo.Seed(ctx, k.App.Identity); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"家用净水器", "智能门锁"} {
+		name, model, months := name, "RO-500", 24
+		if _, err := k.App.Products.Create(ctx, customers.ProductInput{Name: &name, Model: &model, WarrantyMonths: &months}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := demo.SeedPortal(ctx, k.App.DB, k.App.Identity, k.App.Products, k.App.Portal, k.Clock.Now(), k.App.Attachments); err != nil {
+		t.Fatal(err)
+	}
+	b := browser.Shared(t)
+	b.SetPhone(360, 740)
+	b.Visit(k.URL + "/portal/signin")
+	portalLang(t, b, "zh-CN")
+	fitsWidth(t, b, "demo sign-in", 360)
+	b.Screenshot("signin-demo-zh-360")
+	b.Click("#demo-signin")
+	if got := b.Text("#tickets"); !strings.Contains(got, "门锁指纹识别失灵") || !strings.Contains(got, "已解决，待您确认") {
+		t.Fatalf("the demo customer's requests: %q", got)
+	}
+	oneLine(t, b, "demo list", "#tickets .state, #tickets .num")
+	b.Screenshot("demo-tickets-zh-360")
+	b.Eval(`document.querySelectorAll('#tickets a')[1].click()`, nil)
+	b.WaitVisible("#ticket-number")
+	if !b.Exists("#confirm-solved") {
+		t.Errorf("the resolved demo request offers no confirmation: %q", b.Text("main"))
+	}
+	fitsWidth(t, b, "demo ticket", 360)
+	b.Screenshot("demo-resolved-zh-360")
+	b.Visit(k.URL + "/portal/products")
+	b.Screenshot("demo-products-zh-360")
+	b.NoJSErrors()
 }
