@@ -244,6 +244,10 @@ func (s *Store) AddCustomerMessage(ctx context.Context, p *identity.Principal, t
 		if err := s.reindex(ctx, t.ID); err != nil {
 			return err
 		}
+		if err := s.audit.Record(ctx, "ticket.customer_message", "ticket", fmt.Sprint(t.ID), map[string]audit.Change{
+			"message_id": {After: m.ID}, "channel": {After: channel}}); err != nil {
+			return err
+		}
 		if err := s.emit(ctx, t, EventCustomerMessage, map[string]any{"message_id": m.ID, "channel": channel}); err != nil {
 			return err
 		}
