@@ -12,8 +12,6 @@ import (
 // The public web form, embeddable in any site: this route alone may be
 // framed by any origin (frame-ancestors *); everything else keeps 'none'.
 
-// embeddableCSP is the site's policy with framing allowed.
-const embeddableCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *"
 
 // HoneypotField is the form field people never see and bots fill in.
 const HoneypotField = "website"
@@ -24,9 +22,16 @@ type supportData struct {
 	Result                                   *portal.SupportResult
 }
 
+// embeddable lets any site frame the answer: the site's policy (set on
+// every answer before the handler runs) with frame-ancestors * instead of
+// 'none', and no X-Frame-Options.
 func embeddable(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", embeddableCSP)
+	csp := h.Get("Content-Security-Policy")
+	if csp == "" {
+		csp = "default-src 'self'; frame-ancestors 'none'"
+	}
+	h.Set("Content-Security-Policy", strings.Replace(csp, "frame-ancestors 'none'", "frame-ancestors *", 1))
 	h.Del("X-Frame-Options")
 }
 
