@@ -3,6 +3,9 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -338,4 +341,38 @@ func TestPortalBrowserDemo(t *testing.T) {
 	b.Visit(k.URL + "/portal/products")
 	b.Screenshot("demo-products-zh-360")
 	b.NoJSErrors()
+}
+
+// TestPortalBrowserFormInAFrame: another site frames the web form and the
+// browser shows it (frame-ancestors *); framing a portal page is refused.
+func TestPortalBrowserFormInAFrame(t *testing.T) {
+	pk := startPortal(t, dbtest.Targets(t)[0])
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><body><iframe id="f" onload="window.framed = true" src="%s%s" style="width:360px;height:900px;border:0"></iframe></body></html>`,
+			pk.URL, r.URL.Query().Get("path"))
+	}))
+	defer site.Close()
+	b := browser.Shared(t)
+	b.SetViewport(400, 960)
+	var loaded bool
+	for _, c := range []struct {
+		path   string
+		framed bool
+	}{{"/support/new?lang=zh-CN", true}, {"/portal/signin", false}} {
+		b.ClearJSErrors()
+		b.Visit(site.URL + "/?path=" + url.QueryEscape(c.path))
+		waitFor(t, b, "the frame's load", `window.framed === true`)
+		errs := strings.Join(b.JSErrors(), "\n")
+		refused := strings.Contains(errs, "frame-ancestors") || strings.Contains(errs, "Refused to frame")
+		if refused == c.framed {
+			t.Errorf("%s in a frame: refused %v (%s)", c.path, refused, errs)
+		}
+		loaded = true
+		b.Screenshot("framed-" + strings.Trim(strings.ReplaceAll(strings.Split(c.path, "?")[0], "/", "-"), "-"))
+	}
+	if !loaded {
+		t.Fatal("nothing framed")
+	}
+	b.ClearJSErrors()
 }
