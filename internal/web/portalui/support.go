@@ -12,7 +12,6 @@ import (
 // The public web form, embeddable in any site: this route alone may be
 // framed by any origin (frame-ancestors *); everything else keeps 'none'.
 
-
 // HoneypotField is the form field people never see and bots fill in.
 const HoneypotField = "website"
 
