@@ -54,6 +54,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err := demo.SeedTickets(ctx, a.DB, a.Identity, a.Clock.Now(), a.Attachments); err != nil {
 			return fmt.Errorf("demo tickets: %w", err)
 		}
+		if err := demo.SeedPortal(ctx, a.DB, a.Identity, a.Products, a.Portal, a.Clock.Now(), a.Attachments); err != nil {
+			return fmt.Errorf("demo portal: %w", err)
+		}
 		a.Setup = nil
 	}
 	if err := a.Listen(); err != nil {
@@ -74,6 +77,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		for _, acc := range demo.Accounts {
 			fmt.Fprintf(e.stdout, "  %-12s %s\n", acc.Role, acc.Email)
 		}
+		fmt.Fprintln(e.stdout, e.T("cli.demo_portal", "URL", url+"/portal/signin", "Email", demo.PortalEmail))
 	} else if a.Setup != nil {
 		if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
 			a.Log.Warn("first run: open the setup page and enter the one-time setup code", "url", url+"/setup", "setup_code", a.Setup.Code())

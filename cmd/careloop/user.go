@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/careloop/careloop/internal/app"
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 )
 
@@ -144,15 +146,19 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
 		return e.usage("cli.token_usage")
 	}
-	var email, name string
+	var email, portalEmail, name string
 	c, _, err := flags(e, "token create", false, args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", e.T("cli.flag.email_token"))
+		fs.StringVar(&portalEmail, "portal-email", "", e.T("cli.flag.portal_email"))
 		fs.StringVar(&name, "name", "", e.T("cli.flag.name_token"))
 	})
 	if err != nil {
 		return err
 	}
-	if email == "" {
+	switch {
+	case email != "" && portalEmail != "":
+		return e.usage("cli.token_email_or_portal")
+	case email == "" && portalEmail == "":
 		return e.usage("cli.email_required")
 	}
 	a, err := app.OpenStore(ctx, c, app.Options{LogOutput: e.stderr})
@@ -160,11 +166,36 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if portalEmail != "" {
+		return portalToken(ctx, e, a, portalEmail, name)
+	}
 	u, err := a.Identity.GetUserByEmail(ctx, email)
 	if err != nil {
 		return e.usage("cli.no_user", "Email", email)
 	}
 	_, secret, err := a.Identity.CreateToken(cliContext(ctx), u.ID, name)
+	if err != nil {
+		return e.explain(err, userFlags)
+	}
+	fmt.Fprintln(e.stdout, secret)
+	return nil
+}
+
+// portalToken prints a new portal API token for the customer of an email
+// address (opening their portal account when they have none yet): with it
+// the ticket endpoints answer for that customer only.
+func portalToken(ctx context.Context, e env, a *app.App, email, name string) error {
+	acc, err := a.Portal.EnsureEmailAccount(cliContext(ctx), email)
+	if errors.Is(err, domain.ErrNotFound) {
+		return e.usage("cli.no_portal_customer", "Email", email)
+	}
+	if err != nil {
+		return e.explain(err, map[string]string{"email": "portal-email"})
+	}
+	if strings.TrimSpace(name) == "" {
+		name = "API"
+	}
+	_, secret, err := a.Portal.CreateToken(cliContext(ctx), acc.ID, name)
 	if err != nil {
 		return e.explain(err, userFlags)
 	}

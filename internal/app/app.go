@@ -23,6 +23,7 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/notify"
+	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
@@ -64,6 +65,8 @@ type App struct {
 	// Notices turns ticket events and due commitments into staff
 	// notifications (in-app, email) through the outbox.
 	Notices *notify.Staff
+	// Portal is the customer portal and the public web form.
+	Portal *portal.Store
 
 	http     *http.Server
 	listener net.Listener
@@ -179,6 +182,15 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
 		Catalog: a.Catalog, BaseURL: c.BaseURL}
 	a.Tickets.Listen(a.Notices.Listen)
+	// Links in customers' mails need the public address; without
+	// --base-url, the server's own (never the request's Host, which a
+	// caller chooses: a sign-in link must not point elsewhere).
+	base := c.BaseURL
+	if base == "" {
+		base = "http://" + c.Addr
+	}
+	a.Portal = portal.NewStore(portal.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Outbox: a.Outbox, Tickets: a.Tickets,
+		Customers: a.Customers, Catalog: a.Catalog}, portal.Options{BaseURL: base})
 	return a, nil
 }
 
@@ -189,7 +201,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs()}
+		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs()}
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}
@@ -207,7 +219,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes}
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
+		Portal: a.Portal}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

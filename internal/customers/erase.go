@@ -35,7 +35,10 @@ func (s *Store) Erase(ctx context.Context, id int64) error {
 			return err
 		}
 		for _, stmt := range []string{`DELETE FROM customer_phones WHERE customer_id = $1`, `DELETE FROM customer_contacts WHERE customer_id = $1`,
-			`DELETE FROM customer_consents WHERE customer_id = $1`, `UPDATE customer_products SET install_address = '' WHERE customer_id = $1`} {
+			`DELETE FROM customer_consents WHERE customer_id = $1`, `UPDATE customer_products SET install_address = '' WHERE customer_id = $1`,
+			// Portal accounts hold an address and a phone; their links,
+			// codes, sessions and tokens go with them (ON DELETE CASCADE).
+			`DELETE FROM portal_accounts WHERE customer_id = $1`} {
 			if _, err := q.ExecContext(ctx, stmt, id); err != nil {
 				return err
 			}

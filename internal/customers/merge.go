@@ -112,6 +112,8 @@ func (s *Store) Merge(ctx context.Context, keep, gone int64) (Customer, error) {
 				SELECT $1, channel, opted_out, at, source FROM customer_consents WHERE customer_id = $2
 				ON CONFLICT (customer_id, channel) DO NOTHING`,
 			`UPDATE customer_number_redirects SET customer_id = $1 WHERE customer_id = $2`,
+			// The merged customer's portal sign-ins now open the kept one.
+			`UPDATE portal_accounts SET customer_id = $1 WHERE customer_id = $2`,
 		} {
 			if _, err := q.ExecContext(ctx, stmt, keep, gone); err != nil {
 				return fmt.Errorf("merge: %w", err)

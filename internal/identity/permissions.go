@@ -14,6 +14,9 @@ const (
 	Public Permission = "public"
 	// Authenticated routes need a signed-in user and nothing more.
 	Authenticated Permission = "authenticated"
+	// Portal routes are for portal callers only (a customer signed in to
+	// the portal, or holding a portal API token); staff never hold it.
+	Portal Permission = "portal"
 )
 
 // Real permissions, granted through roles.
@@ -116,6 +119,12 @@ type Principal struct {
 	SessionHash string
 	// TokenID is set when the caller used an API token.
 	TokenID int64
+	// PortalAccountID and CustomerID are set for a portal caller (a
+	// customer, not staff: UserID is 0, no role, no permission). The guard
+	// lets such a principal through only on routes flagged Portal, and the
+	// stores scope everything it reads to CustomerID (portal.go).
+	PortalAccountID int64
+	CustomerID      int64
 	// authVersion is users.auth_version when roles and permissions were read.
 	authVersion int64
 }
@@ -125,6 +134,9 @@ type Principal struct {
 func (p *Principal) Can(perm Permission) bool {
 	if p == nil {
 		return perm == Public
+	}
+	if perm == Portal {
+		return p.IsPortal()
 	}
 	if perm == Public || perm == Authenticated {
 		return true

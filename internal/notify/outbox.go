@@ -22,6 +22,9 @@ import (
 const (
 	ChannelEmail = "email"
 	ChannelInApp = "inapp"
+	// ChannelSMS is the text-message channel; its gateway adapter comes
+	// with the messaging issue, and what needs it asks HasChannel first.
+	ChannelSMS = "sms"
 )
 
 // States of an outbox row.
@@ -175,6 +178,10 @@ func (o *Outbox) UseConsent(c Consent) {
 	o.consent = c
 	o.mu.Unlock()
 }
+
+// HasChannel tells whether a channel of that name is registered, so that a
+// feature needing it (the portal's SMS sign-in) shows only when it can work.
+func (o *Outbox) HasChannel(name string) bool { return o.channel(name) != nil }
 
 func (o *Outbox) channel(name string) Channel {
 	o.mu.RLock()

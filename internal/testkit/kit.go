@@ -280,7 +280,8 @@ func (k *Kit) Snapshot() string {
 		"tickets", "ticket_messages", "ticket_notes", "ticket_events", "ticket_commitments", "ticket_mentions", "ticket_followers",
 		"ticket_links", "reply_templates", "ticket_macros", "ticket_saved_views", "settings", "attachments", "text_index_backfill",
 		"outbox", "mailboxes", "email_threads", "email_inbound", "email_bodies", "staff_signatures",
-		"notifications", "notification_settings"}
+		"notifications", "notification_settings",
+		"portal_accounts", "portal_links", "portal_codes", "portal_sessions", "portal_tokens"}
 	var b strings.Builder
 	for _, t := range tables {
 		rows, err := k.App.DB.R.QueryContext(ctx, "SELECT * FROM "+t+" ORDER BY 1, 2")

@@ -180,7 +180,7 @@ func (s *Store) Attachment(ctx context.Context, p *identity.Principal, ticketID,
 	if err := s.Visible(ctx, p, ticketID); err != nil {
 		return attachments.Attachment{}, err
 	}
-	return s.attachment(ctx, ticketID, id, true)
+	return s.attachment(ctx, ticketID, id, !p.IsPortal())
 }
 
 // OpenAttachment returns a file of a ticket p may see and its bytes, which
@@ -197,6 +197,7 @@ func (s *Store) OpenReplyAttachment(ctx context.Context, p *identity.Principal, 
 }
 
 func (s *Store) open(ctx context.Context, p *identity.Principal, ticketID, id int64, notes bool) (attachments.Attachment, io.ReadSeekCloser, error) {
+	notes = notes && !p.IsPortal() // a customer never opens a note's file
 	if err := s.Visible(ctx, p, ticketID); err != nil {
 		return attachments.Attachment{}, nil, err
 	}

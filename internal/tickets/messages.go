@@ -244,6 +244,10 @@ func (s *Store) AddCustomerMessage(ctx context.Context, p *identity.Principal, t
 		if err := s.reindex(ctx, t.ID); err != nil {
 			return err
 		}
+		if err := s.audit.Record(ctx, "ticket.customer_message", "ticket", fmt.Sprint(t.ID), map[string]audit.Change{
+			"message_id": {After: m.ID}, "channel": {After: channel}}); err != nil {
+			return err
+		}
 		if err := s.emit(ctx, t, EventCustomerMessage, map[string]any{"message_id": m.ID, "channel": channel}); err != nil {
 			return err
 		}
@@ -292,8 +296,12 @@ func (s *Store) Messages(ctx context.Context, p *identity.Principal, ticketID in
 	return out, s.messageFiles(ctx, out)
 }
 
-// Notes returns a ticket's internal notes, oldest first (staff only).
+// Notes returns a ticket's internal notes, oldest first (staff only: a
+// portal caller is told the ticket is not found).
 func (s *Store) Notes(ctx context.Context, p *identity.Principal, ticketID int64) ([]Note, error) {
+	if p.IsPortal() {
+		return nil, fmt.Errorf("ticket %d notes: %w", ticketID, domain.ErrNotFound)
+	}
 	if err := s.Visible(ctx, p, ticketID); err != nil {
 		return nil, err
 	}

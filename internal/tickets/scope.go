@@ -12,13 +12,17 @@ import (
 // scopeSQL is the condition a ticket row t must meet for p to see it, with
 // its arguments numbered from next. Without tickets.view_all a user sees the
 // tickets of their teams and those they own, created, follow or are
-// mentioned on. Nil p (the system) sees everything.
+// mentioned on. A portal caller (a customer) sees its customer's tickets and
+// nothing else, whatever else it holds. Nil p (the system) sees everything.
 //
 // "LIMIT 1 OFFSET 0" keeps each EXISTS a probe of the row's own ticket:
 // without it PostgreSQL turned it into a hash of every ticket the person
 // follows or was mentioned on, built anew for every list (33,000 mentions:
 // 15 ms a page).
 func scopeSQL(p *identity.Principal, next int) (string, []any) {
+	if p.IsPortal() {
+		return `t.customer_id = $` + strconv.Itoa(next), []any{p.CustomerID}
+	}
 	if p == nil || p.Can(identity.TicketsViewAll) {
 		return "TRUE", nil
 	}
@@ -31,7 +35,7 @@ func scopeSQL(p *identity.Principal, next int) (string, []any) {
 
 type seenKey struct{}
 
-type seen struct{ user, ticket int64 }
+type seen struct{ user, customer, ticket int64 }
 
 // WithSeen returns ctx remembering that p may see ticket id, which the
 // caller has just read through the scope (Get): the reads of the same
@@ -41,14 +45,14 @@ func WithSeen(ctx context.Context, p *identity.Principal, id int64) context.Cont
 	if p == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, seenKey{}, seen{p.UserID, id})
+	return context.WithValue(ctx, seenKey{}, seen{p.UserID, p.CustomerID, id})
 }
 
 // Visible tells whether p may see ticket id; an invisible ticket is not
 // found, so its existence does not leak.
 func (s *Store) Visible(ctx context.Context, p *identity.Principal, id int64) error {
 	if p != nil {
-		if v, ok := ctx.Value(seenKey{}).(seen); ok && v == (seen{p.UserID, id}) {
+		if v, ok := ctx.Value(seenKey{}).(seen); ok && v == (seen{p.UserID, p.CustomerID, id}) {
 			return nil
 		}
 	}

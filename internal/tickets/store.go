@@ -118,6 +118,10 @@ func (s *Store) CreateInTx(ctx context.Context, p *identity.Principal, in Input)
 }
 
 func (s *Store) create(ctx context.Context, p *identity.Principal, in Input) (int64, error) {
+	if p.IsPortal() && in.CustomerID != p.CustomerID {
+		// A customer opens requests for themself only.
+		return 0, domain.Invalid("customer_id", "validation.unknown_customer", nil)
+	}
 	q := s.db.Q(ctx)
 	now := db.Now(s.clock.Now())
 	cust, err := s.customer(ctx, in.CustomerID)

@@ -18,11 +18,16 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
 // SessionCookie names the sign-in cookie.
 const SessionCookie = "careloop_session"
+
+// PortalCookie names the portal's sign-in cookie (customers), apart from
+// the staff one.
+const PortalCookie = "careloop_portal"
 
 // LangCookie remembers the language of visitors who are not signed in.
 const LangCookie = "careloop_lang"
@@ -217,7 +222,7 @@ func (s *Server) langFromRequest(r *http.Request) string {
 func (s *Server) guard(rt *httpx.Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := httpx.WithRoute(r.Context(), rt)
-		p, bearer, err := s.authenticate(r)
+		p, bearer, err := s.authenticate(r, rt)
 		if err != nil && !errors.Is(err, identity.ErrNoSession) {
 			s.log.ErrorContext(ctx, "authenticate", "error", err, "request_id", httpx.RequestID(ctx))
 			s.fail(w, r.WithContext(ctx), http.StatusServiceUnavailable, "error.unavailable")
@@ -229,13 +234,23 @@ func (s *Server) guard(rt *httpx.Route) http.Handler {
 			s.fail(w, r.WithContext(ctx), http.StatusUnauthorized, "error.bad_token")
 			return
 		}
+		if p.IsPortal() && !rt.Portal {
+			// A customer's credentials on a staff route: refused before
+			// anything else, whatever the route asks for.
+			s.fail(w, r.WithContext(ctx), http.StatusForbidden, "error.forbidden")
+			return
+		}
 		if p != nil {
 			ctx = httpx.WithPrincipal(ctx, p)
 			// The language a user chose is remembered on their account.
 			if l := i18n.Normalize(p.Locale); l != "" {
 				ctx = httpx.WithLang(ctx, l)
 			}
-			ctx = audit.WithActor(ctx, audit.Actor{UserID: p.UserID, Label: p.Email, IP: httpx.ClientIP(ctx), RequestID: httpx.RequestID(ctx)})
+			label := p.Email
+			if p.IsPortal() {
+				label = "portal:" + p.Email
+			}
+			ctx = audit.WithActor(ctx, audit.Actor{UserID: p.UserID, Label: label, IP: httpx.ClientIP(ctx), RequestID: httpx.RequestID(ctx)})
 		} else {
 			ctx = audit.WithActor(ctx, audit.Actor{Label: "anonymous", IP: httpx.ClientIP(ctx), RequestID: httpx.RequestID(ctx)})
 		}
@@ -246,6 +261,9 @@ func (s *Server) guard(rt *httpx.Route) http.Handler {
 					// Only a page can be returned to; a form post is not
 					// replayed after sign-in.
 					next := "/login"
+					if rt.Portal {
+						next = "/portal/signin"
+					}
 					if r.Method == http.MethodGet {
 						next += "?next=" + url.QueryEscape(r.URL.RequestURI())
 					}
@@ -256,7 +274,10 @@ func (s *Server) guard(rt *httpx.Route) http.Handler {
 				s.fail(w, r, http.StatusUnauthorized, "error.unauthenticated")
 				return
 			}
-			if !p.Can(rt.Perm) {
+			// A portal caller passes a Portal route whatever its staff
+			// permission (its handler serves the customer's view);
+			// everyone else needs the permission.
+			if !(p.IsPortal() && rt.Portal) && !p.Can(rt.Perm) {
 				s.fail(w, r, http.StatusForbidden, "error.forbidden")
 				return
 			}
@@ -279,16 +300,31 @@ func (s *Server) guard(rt *httpx.Route) http.Handler {
 	})
 }
 
-// authenticate finds the caller from a bearer token or the session cookie.
-// bearer reports that an Authorization header was sent.
-func (s *Server) authenticate(r *http.Request) (p *identity.Principal, bearer bool, err error) {
+// authenticate finds the caller from a bearer token (a portal token by its
+// prefix, else a staff one) or a session cookie: the portal's on portal
+// pages, the staff one everywhere else. bearer reports that an
+// Authorization header was sent.
+func (s *Server) authenticate(r *http.Request, rt *httpx.Route) (p *identity.Principal, bearer bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
 			return nil, true, identity.ErrNoSession
 		}
-		p, err = s.ident.TokenPrincipal(r.Context(), strings.TrimSpace(token))
+		token = strings.TrimSpace(token)
+		if portal.IsToken(token) {
+			p, err = s.portal.TokenPrincipal(r.Context(), token)
+		} else {
+			p, err = s.ident.TokenPrincipal(r.Context(), token)
+		}
 		return p, true, err
+	}
+	if rt.Portal && rt.Kind == httpx.HTML {
+		c, err := r.Cookie(PortalCookie)
+		if err != nil {
+			return nil, false, identity.ErrNoSession
+		}
+		p, err = s.portal.SessionPrincipal(r.Context(), c.Value)
+		return p, false, err
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
@@ -305,6 +341,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, key st
 	api := strings.HasPrefix(r.URL.Path, "/api/") || (rt != nil && rt.Kind == httpx.API)
 	if api {
 		s.kit.Problem(w, r, status, key, nil, nil)
+		return
+	}
+	if (rt != nil && rt.Portal) || (rt == nil && strings.HasPrefix(r.URL.Path, "/portal/")) {
+		s.portalUI.ErrorPage(w, r, status, key)
 		return
 	}
 	s.ui.ErrorPage(w, r, status, key)

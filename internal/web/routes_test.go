@@ -26,7 +26,7 @@ func TestEveryRouteDeclaresAKnownPermission(t *testing.T) {
 		switch {
 		case rt.Perm == "":
 			t.Errorf("route %s declares no permission", rt.Pattern())
-		case rt.Perm != identity.Public && rt.Perm != identity.Authenticated && !identity.Known(rt.Perm):
+		case rt.Perm != identity.Public && rt.Perm != identity.Authenticated && rt.Perm != identity.Portal && !identity.Known(rt.Perm):
 			t.Errorf("route %s needs unknown permission %q", rt.Pattern(), rt.Perm)
 		}
 		if rt.Handler == nil {
@@ -48,6 +48,15 @@ func fill(path string, ids map[string]string) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// signInPage is where a page sends those not signed in: the portal's own
+// sign-in for portal pages, the staff one for every other.
+func signInPage(rt httpx.Route) string {
+	if rt.Portal {
+		return "/portal/signin"
+	}
+	return "/login"
+}
+
 func TestRoutesRefuseCallersWithoutPermission(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
 		tech, techToken := k.User("tech@example.com", "technician")
@@ -68,9 +77,9 @@ func TestRoutesRefuseCallersWithoutPermission(t *testing.T) {
 				} else {
 					r.Problem(t)
 				}
-			} else if want := "/login?next="; r.Status != http.StatusSeeOther || (rt.Method == "GET" && !strings.HasPrefix(r.Header.Get("Location"), want)) ||
-				(rt.Method != "GET" && r.Header.Get("Location") != "/login") {
-				t.Errorf("%s without a session: %d %s, want 303 to /login (with next only for pages)", rt.Pattern(), r.Status, r.Header.Get("Location"))
+			} else if login := signInPage(rt); r.Status != http.StatusSeeOther || (rt.Method == "GET" && !strings.HasPrefix(r.Header.Get("Location"), login+"?next=")) ||
+				(rt.Method != "GET" && r.Header.Get("Location") != login) {
+				t.Errorf("%s without a session: %d %s, want 303 to %s (with next only for pages)", rt.Pattern(), r.Status, r.Header.Get("Location"), login)
 			}
 			// A technician lacks every admin permission.
 			if rt.Perm != identity.Authenticated && rt.Kind == httpx.API && !techP.Can(rt.Perm) {

@@ -22,11 +22,13 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
+	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/api"
 	"github.com/careloop/careloop/internal/web/httpx"
+	"github.com/careloop/careloop/internal/web/portalui"
 	"github.com/careloop/careloop/internal/web/ui"
 )
 
@@ -50,6 +52,9 @@ type Deps struct {
 	Tickets   *tickets.Store
 	Outbox    *notify.Outbox
 	Mailboxes *email.Mailboxes
+	// Portal is the customer portal (its accounts, sessions, tokens and
+	// views) and the web form.
+	Portal *portal.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -61,6 +66,8 @@ type Server struct {
 	kit        httpx.Kit
 	ident      *identity.Store
 	ui         *ui.UI
+	portal     *portal.Store
+	portalUI   *portalui.UI
 	metrics    *metrics
 	routes     []httpx.Route
 	handler    http.Handler
@@ -72,7 +79,7 @@ type Server struct {
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
 	kit := httpx.Kit{Cat: d.Catalog, Log: d.Log}
-	s := &Server{cfg: d.Config, log: d.Log, db: d.DB, cat: d.Catalog, kit: kit, ident: d.Identity,
+	s := &Server{cfg: d.Config, log: d.Log, db: d.DB, cat: d.Catalog, kit: kit, ident: d.Identity, portal: d.Portal,
 		quietPaths: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}}
 	var err error
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
@@ -83,14 +90,21 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.portalUI, err = portalui.New(portalui.Deps{Kit: kit, Portal: d.Portal, Tickets: d.Tickets, SecureCookies: d.Config.SecureCookies(),
+		Demo: d.Config.Demo, Cookie: PortalCookie, LangCookie: LangCookie})
+	if err != nil {
+		return nil, err
+	}
 	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars,
-		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes})
+		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes,
+		Portal: d.Portal})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)
 	s.routes = append(s.routes, s.ui.Routes()...)
+	s.routes = append(s.routes, s.portalUI.Routes()...)
 	s.routes = append(s.routes, httpx.Route{Method: "GET", Path: "/api/v1/openapi.json", Perm: identity.Public, Kind: httpx.API,
-		Handler: s.openAPI, Summary: "This OpenAPI document", Response: map[string]any{}})
+		Handler: s.openAPI, Summary: "This OpenAPI document", Response: map[string]any{}, Portal: true})
 
 	mux := http.NewServeMux()
 	for i := range s.routes {

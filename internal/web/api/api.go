@@ -13,6 +13,7 @@ import (
 	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
+	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
@@ -34,6 +35,8 @@ type Deps struct {
 	Tickets   *tickets.Store
 	Outbox    *notify.Outbox
 	Mailboxes *email.Mailboxes
+	// Portal answers the ticket routes flagged Portal for portal tokens.
+	Portal *portal.Store
 }
 
 // API is the set of JSON handlers.

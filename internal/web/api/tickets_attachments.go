@@ -63,8 +63,8 @@ func attachmentItems(ticketID int64, list []attachments.Attachment) []Attachment
 
 func (a *API) ticketAttachmentRoutes() []httpx.Route {
 	return []httpx.Route{
-		{Method: "GET", Path: "/api/v1/tickets/{id}/attachments/{aid}", Perm: identity.Authenticated, Handler: a.ticketAttachment,
-			Summary: "A file of a reply or note: always Content-Disposition attachment, nosniff and a sandbox CSP; ?preview=1 shows PNG, JPEG, GIF and WebP images inline",
+		{Method: "GET", Path: "/api/v1/tickets/{id}/attachments/{aid}", Perm: identity.Authenticated, Handler: a.portalOr(a.ticketAttachment, a.portalFile), Portal: true,
+			Summary: "A file of a reply or note (with a portal token: of a message of the customer's ticket, never a note's): always Content-Disposition attachment, nosniff and a sandbox CSP; ?preview=1 shows PNG, JPEG, GIF and WebP images inline",
 			Query:   []string{"preview"}},
 		{Method: "DELETE", Path: "/api/v1/tickets/{id}/attachments/{aid}", Perm: identity.TicketsEdit, Handler: a.deleteTicketAttachment,
 			Summary: "Delete a file of a reply or note (audited; 204)"},

@@ -74,10 +74,10 @@ type MentionsRead struct {
 
 func (a *API) ticketThreadRoutes() []httpx.Route {
 	return []httpx.Route{
-		{Method: "GET", Path: "/api/v1/tickets/{id}/messages", Perm: identity.Authenticated, Handler: a.ticketThread,
-			Summary: "The staff thread, oldest first: replies, customer messages and internal notes, each marked internal true or false", Response: Thread{}},
-		{Method: "POST", Path: "/api/v1/tickets/{id}/messages", Perm: identity.TicketsEdit, Handler: a.postTicketMessage,
-			Summary: "Reply to the customer, or add an internal note (internal: true) with mentions, as JSON or as multipart/form-data with the same fields and files under attachments; a reply after seen_message_id from a colleague is refused (409 showing it); a reply on a closed ticket is 409 (reopen first)",
+		{Method: "GET", Path: "/api/v1/tickets/{id}/messages", Perm: identity.Authenticated, Handler: a.portalOr(a.ticketThread, a.portalThread), Portal: true,
+			Summary: "With a portal token: the public thread (replies and the customer's messages, never a note). For staff: the staff thread, oldest first: replies, customer messages and internal notes, each marked internal true or false", Response: Thread{}},
+		{Method: "POST", Path: "/api/v1/tickets/{id}/messages", Perm: identity.TicketsEdit, Handler: a.portalOr(a.postTicketMessage, a.portalReply), Portal: true,
+			Summary: "With a portal token: the customer writes on their ticket ({\"body\"} as JSON, or multipart with files under attachments; a resolved ticket reopens). For staff: reply to the customer, or add an internal note (internal: true) with mentions, as JSON or as multipart/form-data with the same fields and files under attachments; a reply after seen_message_id from a colleague is refused (409 showing it); a reply on a closed ticket is 409 (reopen first)",
 			Request: tickets.Post{}, Response: ThreadItem{}},
 		{Method: "POST", Path: "/api/v1/tickets/{id}/transitions", Perm: identity.TicketsEdit, Handler: a.transitionTicket,
 			Summary: "Move a ticket to another state (409 naming the current state when not allowed); closing needs the customer's confirmation", Request: tickets.TransitionInput{}, Response: TicketDetail{}},

@@ -40,6 +40,14 @@ type Route struct {
 	// upload form); the handler then checks its multipart fields itself,
 	// since only urlencoded bodies are checked for clean text by the guard.
 	MaxBody int64
+	// Portal marks a route that serves portal callers too: customers
+	// signed in to the portal or holding a portal API token
+	// (identity.Principal.IsPortal). The guard refuses a portal caller on
+	// every route without it, so a staff route is safe by construction; a
+	// Portal route's handler scopes every query by the caller's customer.
+	// Portal pages (Kind HTML) read the portal's session cookie instead of
+	// the staff one, and send those not signed in to /portal/signin.
+	Portal bool
 }
 
 // Pattern is the ServeMux pattern of the route.
