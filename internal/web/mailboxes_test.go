@@ -233,3 +233,82 @@ func TestMailboxAPIGetAndPatch(t *testing.T) {
 		}
 	})
 }
+
+func TestMailboxesPageAddsAMailboxAndNeverShowsItsPasswords(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		k.User("admin@example.com", "admin")
+		k.User("agent@example.com", "agent")
+		c := k.Login("admin@example.com", testkit.Password)
+		get := func(path string) (int, string) {
+			t.Helper()
+			res, err := c.Get(k.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return res.StatusCode, string(b)
+		}
+		if st, b := get("/admin/mailboxes"); st != http.StatusOK || !strings.Contains(b, "还没有邮箱") || !strings.Contains(b, `id="new-mailbox" open`) {
+			t.Fatalf("empty page: %d\n%s", st, b)
+		}
+		form := map[string][]string{
+			"name": {"售后服务"}, "address": {"service@example.cn"},
+			"smtp.host": {"smtp.exmail.qq.com"}, "smtp.port": {"四六五"}, "smtp.security": {"tls"}, "smtp.username": {"service@example.cn"},
+			"smtp_password": {"s3cret-smtp"}, "imap.host": {""}, "imap.port": {"993"}, "imap.security": {"tls"}, "folder": {"INBOX"},
+		}
+		res, err := c.PostForm(k.URL+"/admin/mailboxes", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "应为 1 到 65535 之间的端口号") || !strings.Contains(string(b), `value="售后服务"`) {
+			t.Fatalf("a port in words: %d\n%s", res.StatusCode, b)
+		}
+		if strings.Contains(string(b), "s3cret-smtp") {
+			t.Fatal("the page echoed the password back")
+		}
+		if list, _ := k.App.Mailboxes.List(context.Background()); len(list) != 0 {
+			t.Fatalf("a refused form saved %d mailboxes", len(list))
+		}
+		form["smtp.port"] = []string{"465"}
+		res, err = c.PostForm(k.URL+"/admin/mailboxes", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/mailboxes?done=mailbox_created" {
+			t.Fatalf("create: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		st, page := get("/admin/mailboxes?done=mailbox_created")
+		for _, want := range []string{"邮箱已添加", "售后服务", "service@example.cn", "smtp.exmail.qq.com:465", "默认发件", "只发信，不收信"} {
+			if st != http.StatusOK || !strings.Contains(page, want) {
+				t.Fatalf("the list lacks %q: %d\n%s", want, st, page)
+			}
+		}
+		if strings.Contains(page, "s3cret-smtp") || strings.Contains(page, `id="new-mailbox" open`) {
+			t.Fatalf("after adding: a password shown or the form still open\n%s", page)
+		}
+		m, err := k.App.Mailboxes.ForSending(context.Background(), 0)
+		if err != nil || m.SMTP.Password != "s3cret-smtp" || m.IMAP.Host != "" {
+			t.Fatalf("stored: %+v %v", m, err)
+		}
+		agent := k.Login("agent@example.com", testkit.Password)
+		for _, method := range []string{"GET", "POST"} {
+			var res *http.Response
+			if method == "GET" {
+				res, err = agent.Get(k.URL + "/admin/mailboxes")
+			} else {
+				res, err = agent.PostForm(k.URL+"/admin/mailboxes", form)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden {
+				t.Fatalf("an agent %s: %d", method, res.StatusCode)
+			}
+		}
+	})
+}
