@@ -294,20 +294,60 @@ func TestMailboxesPageAddsAMailboxAndNeverShowsItsPasswords(t *testing.T) {
 		if err != nil || m.SMTP.Password != "s3cret-smtp" || m.IMAP.Host != "" {
 			t.Fatalf("stored: %+v %v", m, err)
 		}
+		edit := fmt.Sprintf("/admin/mailboxes/%d", m.ID)
+		if st, b := get(edit); st != http.StatusOK || !strings.Contains(b, `value="smtp.exmail.qq.com"`) || strings.Contains(b, "s3cret-smtp") || !strings.Contains(b, "这是默认发件邮箱") {
+			t.Fatalf("the mailbox's page: %d\n%s", st, b)
+		}
+		form["name"] = []string{"售后服务部"}
+		form["imap.host"], form["imap_password"], form["smtp_password"] = []string{"imap.exmail.qq.com"}, []string{"s3cret-imap"}, []string{""}
+		form["active"], form["poll_interval_seconds"] = []string{"on"}, []string{"1"}
+		res, err = c.PostForm(k.URL+edit, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `value="售后服务部"`) || strings.Contains(string(b), "s3cret-imap") {
+			t.Fatalf("a one-second interval: %d\n%s", res.StatusCode, b)
+		}
+		if got, _ := k.App.Mailboxes.Get(context.Background(), m.ID); got.Name != "售后服务" || got.IMAP.Host != "" {
+			t.Fatalf("a refused edit changed the mailbox: %+v", got)
+		}
+		form["poll_interval_seconds"] = []string{"120"}
+		res, err = c.PostForm(k.URL+edit, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save: %d", res.StatusCode)
+		}
+		m, err = k.App.Mailboxes.ForSending(context.Background(), m.ID)
+		if err != nil || m.Name != "售后服务部" || m.IMAP.Host != "imap.exmail.qq.com" || m.IMAP.Password != "s3cret-imap" || m.SMTP.Password != "s3cret-smtp" || m.PollInterval != 120 {
+			t.Fatalf("after the edit (an empty SMTP password keeps the stored one): %+v %v", m, err)
+		}
+		if st, b := get(edit + "?done=mailbox_saved"); st != http.StatusOK || !strings.Contains(b, "邮箱设置已保存") || !strings.Contains(b, "尚未收信") {
+			t.Fatalf("after saving: %d\n%s", st, b)
+		}
+		if st, _ := get("/admin/mailboxes/999999"); st != http.StatusNotFound {
+			t.Fatalf("an unknown mailbox: %d", st)
+		}
 		agent := k.Login("agent@example.com", testkit.Password)
-		for _, method := range []string{"GET", "POST"} {
-			var res *http.Response
-			if method == "GET" {
-				res, err = agent.Get(k.URL + "/admin/mailboxes")
-			} else {
-				res, err = agent.PostForm(k.URL+"/admin/mailboxes", form)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusForbidden {
-				t.Fatalf("an agent %s: %d", method, res.StatusCode)
+		for _, path := range []string{"/admin/mailboxes", edit} {
+			for _, method := range []string{"GET", "POST"} {
+				var res *http.Response
+				if method == "GET" {
+					res, err = agent.Get(k.URL + path)
+				} else {
+					res, err = agent.PostForm(k.URL+path, form)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusForbidden {
+					t.Fatalf("an agent %s %s: %d", method, path, res.StatusCode)
+				}
 			}
 		}
 	})

@@ -19,6 +19,8 @@ func (u *UI) mailboxRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "GET", Path: "/admin/mailboxes", Perm: identity.SettingsManage, Handler: u.mailboxes},
 		{Method: "POST", Path: "/admin/mailboxes", Perm: identity.SettingsManage, Handler: u.createMailbox},
+		{Method: "GET", Path: "/admin/mailboxes/{id}", Perm: identity.SettingsManage, Handler: u.mailbox},
+		{Method: "POST", Path: "/admin/mailboxes/{id}", Perm: identity.SettingsManage, Handler: u.updateMailbox},
 	}
 }
 
@@ -27,9 +29,15 @@ type mailboxesPage struct {
 	Teams      map[int64]string
 	TeamList   []teamOption
 	Securities []string
-	Form       email.MailboxInput
+	Form       email.Mailbox // what the form shows: defaults, what was typed, or the mailbox being edited
 	FormTeam   int64
 	Servers    []serverForm
+	// Editing is one mailbox's page; WasDefault hides the default switch
+	// there, since a mailbox stops being the default only when another
+	// one becomes it.
+	Editing    bool
+	WasDefault bool
+	Status     *email.PollStatus
 	// Open keeps the new-mailbox form unfolded: no mailbox yet, or the
 	// form came back with errors.
 	Open bool
@@ -46,7 +54,7 @@ type teamOption struct {
 	Name string
 }
 
-func (u *UI) mailboxesPage(w http.ResponseWriter, r *http.Request, status int, form email.MailboxInput, formErr error) {
+func (u *UI) mailboxesPage(w http.ResponseWriter, r *http.Request, status int, form email.Mailbox, formErr error) {
 	list, err := u.Mailboxes.List(r.Context())
 	if err != nil {
 		u.fail(w, r, err)
@@ -76,7 +84,7 @@ func (u *UI) mailboxesPage(w http.ResponseWriter, r *http.Request, status int, f
 }
 
 func (u *UI) mailboxes(w http.ResponseWriter, r *http.Request) {
-	u.mailboxesPage(w, r, http.StatusOK, email.MailboxInput{
+	u.mailboxesPage(w, r, http.StatusOK, email.Mailbox{
 		IMAP:   email.Server{Port: 993, Security: "tls"},
 		SMTP:   email.Server{Port: 465, Security: "tls"},
 		Folder: "INBOX",
@@ -115,8 +123,9 @@ func (u *UI) createMailbox(w http.ResponseWriter, r *http.Request) {
 		in.IMAP.Port, in.IMAP.Security = 0, ""
 	}
 	if _, err := u.Mailboxes.Create(r.Context(), in); err != nil {
-		in.SMTPPassword, in.IMAPPassword = "", "" // never echoed back into the page
-		u.mailboxesPage(w, r, http.StatusBadRequest, in, err)
+		// Passwords are never echoed back into the page.
+		u.mailboxesPage(w, r, http.StatusBadRequest, email.Mailbox{Name: in.Name, Address: in.Address, SMTP: in.SMTP, IMAP: in.IMAP,
+			Folder: in.Folder, TeamID: in.TeamID, IsDefault: in.IsDefault}, err)
 		return
 	}
 	redirect(w, r, "/admin/mailboxes?done=mailbox_created")
