@@ -25,8 +25,7 @@ func (u *UI) mailboxRoutes() []httpx.Route {
 }
 
 type mailboxesPage struct {
-	Mailboxes  []email.Mailbox
-	Teams      map[int64]string
+	Mailboxes  []mailboxCard
 	TeamList   []teamOption
 	Securities []string
 	Form       email.Mailbox // what the form shows: defaults, what was typed, or the mailbox being edited
@@ -49,6 +48,12 @@ type serverForm struct {
 	Server email.Server
 }
 
+// mailboxCard is a mailbox of the list with its team's name.
+type mailboxCard struct {
+	email.Mailbox
+	TeamName string
+}
+
 type teamOption struct {
 	ID   int64
 	Name string
@@ -65,15 +70,23 @@ func (u *UI) mailboxesPage(w http.ResponseWriter, r *http.Request, status int, f
 		u.fail(w, r, err)
 		return
 	}
-	d := &mailboxesPage{Mailboxes: list, Teams: map[int64]string{}, Securities: email.Securities, Form: form,
+	d := &mailboxesPage{Securities: email.Securities, Form: form,
 		Open:    len(list) == 0 || formErr != nil,
 		Servers: []serverForm{{"smtp", form.SMTP}, {"imap", form.IMAP}}}
 	if form.TeamID != nil {
 		d.FormTeam = *form.TeamID
 	}
+	names := map[int64]string{}
 	for _, t := range teams {
-		d.Teams[t.ID] = t.Name
+		names[t.ID] = t.Name
 		d.TeamList = append(d.TeamList, teamOption{ID: t.ID, Name: t.Name})
+	}
+	for _, m := range list {
+		c := mailboxCard{Mailbox: m}
+		if m.TeamID != nil {
+			c.TeamName = names[*m.TeamID]
+		}
+		d.Mailboxes = append(d.Mailboxes, c)
 	}
 	p := u.page(r, "mailboxes.title", d)
 	if formErr != nil && !u.fieldErrors(p, formErr) {
