@@ -174,14 +174,6 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Mailboxes = email.NewMailboxes(a.DB, a.Clock, a.Audit, sealer)
 	a.Outbox.Register(email.NewChannel(a.Mailboxes.ForSending, &email.Sender{}, a.Clock))
-	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog).Listen)
-	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
-	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})
-	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
-	a.Outbox.Register(inbox.Channel())
-	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
-		Catalog: a.Catalog, BaseURL: c.BaseURL}
-	a.Tickets.Listen(a.Notices.Listen)
 	// Links in customers' mails need the public address; without
 	// --base-url, the server's own (never the request's Host, which a
 	// caller chooses: a sign-in link must not point elsewhere).
@@ -189,6 +181,14 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	if base == "" {
 		base = "http://" + c.Addr
 	}
+	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, base).Listen)
+	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
+	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})
+	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
+	a.Outbox.Register(inbox.Channel())
+	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
+		Catalog: a.Catalog, BaseURL: c.BaseURL}
+	a.Tickets.Listen(a.Notices.Listen)
 	a.Portal = portal.NewStore(portal.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Outbox: a.Outbox, Tickets: a.Tickets,
 		Customers: a.Customers, Catalog: a.Catalog}, portal.Options{BaseURL: base})
 	return a, nil

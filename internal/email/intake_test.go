@@ -478,3 +478,48 @@ func TestIMAPMailboxTeamAndCategoryGetItsTickets(t *testing.T) {
 		}
 	})
 }
+
+// The answer to a mail goes out from the mailbox the customer wrote to,
+// not the default one, and links to the ticket on the portal.
+func TestRepliesComeFromTheMailboxTheCustomerWroteTo(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, tk *testkit.Kit) {
+		k := startIntake(t, tk)
+		ctx := context.Background()
+		// A second mailbox becomes the default sender; it only sends.
+		if _, err := k.App.Mailboxes.Create(ctx, email.MailboxInput{Name: "华强通知", Address: "notice@huaqiang.cn", IsDefault: true,
+			SMTP: email.Server{Host: "127.0.0.1", Port: k.relay.port, Security: "none"}}); err != nil {
+			t.Fatal(err)
+		}
+		k.box.deliver(t, textMail("张三 <zhang@example.cn>", "打印机黑屏", "<r1@example.cn>", "开机后一直黑屏。"))
+		k.poll(t)
+		_, _, id := k.inbound(t, "<r1@example.cn>")
+		r := k.Do(testkit.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/tickets/%d/messages", id), Token: k.admin,
+			Body: map[string]any{"body": "您好，工程师明天上午上门。"}})
+		if r.Status != http.StatusCreated && r.Status != http.StatusOK {
+			t.Fatalf("reply: %d %s", r.Status, r.Body)
+		}
+		out := sentTo(t, k, "zhang@example.cn")
+		if out.From != "service@huaqiang.cn" {
+			t.Fatalf("the answer came from %s, want the mailbox the customer wrote to", out.From)
+		}
+		if want := fmt.Sprintf("/portal/tickets/%d", id); !strings.Contains(out.Text, want) {
+			t.Fatalf("no portal link %s in:\n%s", want, out.Text)
+		}
+		// When that mailbox is switched off, the default one answers.
+		off := false
+		if _, err := k.App.Mailboxes.Update(ctx, k.mailbox.ID, email.MailboxPatch{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		k.relay.mu.Lock()
+		k.relay.mails = nil
+		k.relay.mu.Unlock()
+		r = k.Do(testkit.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/tickets/%d/messages", id), Token: k.admin,
+			Body: map[string]any{"body": "工程师已出发。"}})
+		if r.Status != http.StatusCreated && r.Status != http.StatusOK {
+			t.Fatalf("second reply: %d %s", r.Status, r.Body)
+		}
+		if out := sentTo(t, k, "zhang@example.cn"); out.From != "notice@huaqiang.cn" {
+			t.Fatalf("with the mailbox off the answer came from %s, want the default", out.From)
+		}
+	})
+}

@@ -26,11 +26,15 @@ type Replies struct {
 	outbox    *notify.Outbox
 	mailboxes *Mailboxes
 	cat       *i18n.Catalog
+	// portalBase is the public address for the portal link ("" for none).
+	portalBase string
 }
 
 // NewReplies builds the listener; hand Listen to tickets.Store.Listen.
-func NewReplies(d *db.DB, c clock.Clock, o *notify.Outbox, m *Mailboxes, cat *i18n.Catalog) *Replies {
-	return &Replies{db: d, clock: c, outbox: o, mailboxes: m, cat: cat}
+// portalBase, when set, is the public address the reply links to for
+// following the ticket on the customer portal.
+func NewReplies(d *db.DB, c clock.Clock, o *notify.Outbox, m *Mailboxes, cat *i18n.Catalog, portalBase string) *Replies {
+	return &Replies{db: d, clock: c, outbox: o, mailboxes: m, cat: cat, portalBase: strings.TrimRight(portalBase, "/")}
 }
 
 // Listen is the tickets listener (it runs in the reply's transaction).
@@ -66,8 +70,19 @@ func (r *Replies) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event)
 	if err != nil {
 		return err
 	}
+	mailboxID, err := r.mailboxOf(ctx, t.ID)
+	if err != nil {
+		return err
+	}
 	from := "careloop.invalid"
-	if mb, err := r.mailboxes.ForSending(ctx, 0); err == nil {
+	mb, err := r.mailboxes.ForSending(ctx, mailboxID)
+	if errors.Is(err, ErrNoMailbox) && mailboxID != 0 {
+		// The mailbox the customer wrote to was switched off or removed:
+		// the default one answers.
+		mailboxID = 0
+		mb, err = r.mailboxes.ForSending(ctx, 0)
+	}
+	if err == nil {
 		from = mb.Address
 	} else if !errors.Is(err, ErrNoMailbox) {
 		return err
@@ -85,7 +100,10 @@ func (r *Replies) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event)
 		text += "\n\n-- \n" + agent
 	}
 	text += "\n\n" + r.cat.T(lang, "email.reply.footer", map[string]any{"Number": t.Number})
-	data, _ := json.Marshal(Data{MessageID: id, InReplyTo: inReplyTo, References: refs, ToName: name})
+	if r.portalBase != "" {
+		text += "\n" + r.cat.T(lang, "email.reply.portal", map[string]any{"URL": fmt.Sprintf("%s/portal/tickets/%d", r.portalBase, t.ID)})
+	}
+	data, _ := json.Marshal(Data{MailboxID: mailboxID, MessageID: id, InReplyTo: inReplyTo, References: refs, ToName: name})
 	oid, err := r.outbox.Enqueue(ctx, notify.Message{Channel: notify.ChannelEmail, Kind: "ticket.reply", CustomerID: t.CustomerID,
 		Recipient: address, Subject: subject, Body: text, Data: data, Transactional: true, Entity: "ticket", EntityID: fmt.Sprint(t.ID),
 		DedupeKey: fmt.Sprintf("ticket_reply:%d", msgID)})
@@ -95,6 +113,19 @@ func (r *Replies) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event)
 	_, err = q.ExecContext(ctx, `INSERT INTO email_threads (message_id, ticket_id, customer_id, direction, outbox_id, created_at)
 		VALUES ($1, $2, $3, 'out', $4, $5)`, id, t.ID, t.CustomerID, oid, db.Now(r.clock.Now()))
 	return err
+}
+
+// mailboxOf is the mailbox the customer last wrote to about the ticket, so
+// the answer comes from the address they know; 0 (the default mailbox) when
+// the ticket did not come by mail.
+func (r *Replies) mailboxOf(ctx context.Context, ticketID int64) (int64, error) {
+	var id int64
+	err := r.db.Q(ctx).QueryRowContext(ctx, `SELECT mailbox_id FROM email_inbound WHERE ticket_id = $1 AND outcome IN ($2, $3)
+		ORDER BY id DESC LIMIT 1`, ticketID, OutcomeTicket, OutcomeAppend).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
 }
 
 // thread returns the ticket's Message-IDs, oldest first (at most the last
