@@ -57,6 +57,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err := demo.SeedPortal(ctx, a.DB, a.Identity, a.Products, a.Portal, a.Clock.Now(), a.Attachments); err != nil {
 			return fmt.Errorf("demo portal: %w", err)
 		}
+		if err := demo.SeedMail(ctx, a.Mailboxes, a.Intake); err != nil {
+			return fmt.Errorf("demo mail: %w", err)
+		}
 		a.Setup = nil
 	}
 	if err := a.Listen(); err != nil {
