@@ -38,7 +38,9 @@ func SeedMail(ctx context.Context, boxes *email.Mailboxes, intake *email.Intake)
 	return nil
 }
 
-func b64word(s string) string { return "=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(s)) + "?=" }
+func b64word(s string) string {
+	return "=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(s)) + "?="
+}
 
 // demoMails are what 陈志强 of a dealer sent: the first mail, his
 // follow-up, and his out-of-office answer.
