@@ -28,18 +28,28 @@ type Token struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
-// CreateToken makes an API token for user id and returns it with its secret.
-func (s *Store) CreateToken(ctx context.Context, userID int64, name string) (Token, string, error) {
+// TokenName checks an API token's label (staff and portal tokens alike):
+// required, at most 100 characters; it returns the label trimmed.
+func TokenName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
-		return Token{}, "", domain.Invalid("name", "validation.required", nil)
+		return "", domain.Invalid("name", "validation.required", nil)
 	case n > 100:
-		return Token{}, "", domain.Invalid("name", "validation.too_long", map[string]any{"Max": 100})
+		return "", domain.Invalid("name", "validation.too_long", map[string]any{"Max": 100})
+	}
+	return name, nil
+}
+
+// CreateToken makes an API token for user id and returns it with its secret.
+func (s *Store) CreateToken(ctx context.Context, userID int64, name string) (Token, string, error) {
+	name, err := TokenName(name)
+	if err != nil {
+		return Token{}, "", err
 	}
 	secret := randomToken(TokenPrefix)
 	var t Token
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		now := db.Now(s.clock.Now())
 		t = Token{UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: now}
 		err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
@@ -34,16 +33,13 @@ type Token struct {
 // CreateToken makes an API token for a portal account: with it, the ticket
 // endpoints answer for that account's customer only.
 func (s *Store) CreateToken(ctx context.Context, accountID int64, name string) (Token, string, error) {
-	name = strings.TrimSpace(name)
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		return Token{}, "", domain.Invalid("name", "validation.required", nil)
-	case n > 100:
-		return Token{}, "", domain.Invalid("name", "validation.too_long", map[string]any{"Max": 100})
+	name, err := identity.TokenName(name)
+	if err != nil {
+		return Token{}, "", err
 	}
 	secret := TokenPrefix + newSecret()
 	var t Token
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		a, err := s.account(ctx, `a.id = $1`, accountID)
 		if err != nil {
 			return err

@@ -12,7 +12,6 @@
 package portalui
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -206,19 +205,12 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 		u.ErrorPage(w, r, http.StatusInternalServerError, "")
 		return
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+	if err := httpx.WriteHTML(w, status, t, "layout.html", p); err != nil {
 		u.Log.ErrorContext(r.Context(), "render portal page", "template", name, "error", err, "request_id", p.RequestID)
 		if name != "error" {
 			u.ErrorPage(w, r, http.StatusInternalServerError, "")
 		}
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }
 
 // ErrorPage renders an error in the portal's layout and the caller's

@@ -4,7 +4,6 @@
 package ui
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -241,19 +240,12 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 		u.ErrorPage(w, r, http.StatusInternalServerError, "")
 		return
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+	if err := httpx.WriteHTML(w, status, t, "layout.html", p); err != nil {
 		u.Log.ErrorContext(r.Context(), "render", "template", name, "error", err, "request_id", p.RequestID)
 		if name != "error" {
 			u.ErrorPage(w, r, http.StatusInternalServerError, "")
 		}
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }
 
 // ErrorPage renders an error in the caller's language; internals never show.
