@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/careloop/careloop/internal/i18n"
 )
 
 var berlinTZ = berlin
@@ -369,9 +371,11 @@ func TestTimerBadInput(t *testing.T) {
 	if tm.MarkBreached(sh(2026, 3, 9, 11, 0)) {
 		t.Error("a met timer breached")
 	}
+	cat := i18n.MustLoad()
 	for _, err := range []error{ErrTimerTarget, ErrTimerWarning, ErrTimerTransition, ErrTimerTimeOrder} {
-		if ErrorCode(err) == "" {
-			t.Errorf("no code for %v", err)
+		code := ErrorCode(err)
+		if code == "" || !cat.Has(code) {
+			t.Errorf("no translated code for %v (%q)", err, code)
 		}
 	}
 }
