@@ -12,9 +12,7 @@ import (
 // A third of the timers have a finished pause, a tenth are paused.
 func BenchmarkRecomputeTimers20k(b *testing.B) {
 	old := Default()
-	def := DefaultDefinition()
-	def.Exceptions = MergeExceptions(def.Exceptions, []Exception{{Date: Date{2026, time.December, 24}, Off: true, Name: "公司年会"}})
-	changed := MustNew(def)
+	changed := withCompanyHoliday()
 	rng := rand.New(rand.NewPCG(7, 20000))
 	lo := sh(2026, 11, 1, 0, 0).Unix()
 	timers := make([]Timer, 20000)

@@ -22,6 +22,13 @@ func berlinOfficeCalendar() *Calendar {
 	return MustNew(Definition{Name: "berlin", TimeZone: "Europe/Berlin", Hours: w})
 }
 
+// withCompanyHoliday is the default calendar with 2026-12-24 (Thursday) off.
+func withCompanyHoliday() *Calendar {
+	def := DefaultDefinition()
+	def.Exceptions = MergeExceptions(def.Exceptions, []Exception{{Date: Date{2026, time.December, 24}, Off: true, Name: "公司年会"}})
+	return MustNew(def)
+}
+
 func newTimer(t *testing.T, spec TimerSpec) Timer {
 	t.Helper()
 	tm, err := NewTimer(spec)
@@ -175,6 +182,23 @@ func TestTimerScenarios(t *testing.T) {
 					breached: sh(2026, 3, 9, 9, 10), business: 10 * m},
 				{event: "cancel", at: sh(2026, 3, 9, 9, 30), reason: "ticket merged", state: TimerCancelled,
 					breached: sh(2026, 3, 9, 9, 10), business: 10 * m},
+			}},
+		{"recomputed when the calendar gains a holiday the timer runs over", Default(),
+			TimerSpec{Target: "resolution", Duration: 8 * h},
+			[]step{
+				{event: "start", at: sh(2026, 12, 23, 17, 0), state: TimerRunning, due: sh(2026, 12, 24, 17, 30)},
+				{event: "recompute", at: sh(2026, 12, 23, 17, 30), reason: "calendar default: holidays changed", cal: withCompanyHoliday(),
+					state: TimerRunning, due: sh(2026, 12, 25, 17, 30)},
+			}},
+		{"recomputed when the calendar gains a holiday inside a finished pause", Default(),
+			TimerSpec{Target: "resolution", Duration: 8 * h},
+			[]step{
+				{event: "start", at: sh(2026, 12, 23, 9, 0), state: TimerRunning, due: sh(2026, 12, 24, 9, 30)},
+				{event: "pause", at: sh(2026, 12, 23, 10, 0), state: TimerPaused},
+				{event: "resume", at: sh(2026, 12, 25, 10, 0), state: TimerRunning, due: sh(2026, 12, 28, 9, 30), paused: 15 * h},
+				{event: "recompute", at: sh(2026, 12, 25, 11, 0), reason: "calendar default: holidays changed", cal: withCompanyHoliday(),
+					state: TimerRunning, due: sh(2026, 12, 28, 9, 30), paused: 7*h + 30*m},
+				{event: "met", at: sh(2026, 12, 25, 12, 0), state: TimerMet, paused: 7*h + 30*m, business: 3 * h},
 			}},
 		{"Berlin office hours over the spring DST change", berlinOfficeCalendar(),
 			TimerSpec{Target: "urgent", Duration: 4 * h},
