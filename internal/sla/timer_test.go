@@ -433,9 +433,9 @@ func TestTimerJSONRoundTrip(t *testing.T) {
 // TestTimerRandomized drives timers through random pauses and resumes on
 // the default calendar (with its 2026 holidays) and a Berlin 24×7 one and
 // checks the invariants: a running timer's due time is exactly the target
-// plus the paused business time after its start, never earlier than start +
-// target in calendar time, and the business time taken at Met excludes every
-// pause.
+// plus the paused business time after its start (also after a recompute
+// onto another target and calendar), never earlier than start + target in
+// calendar time, and the business time taken at Met excludes every pause.
 func TestTimerRandomized(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 2026))
 	cals := []*Calendar{Default(), MustNew(TwentyFourSevenDefinition("b", "Europe/Berlin")), berlinOfficeCalendar()}
@@ -459,6 +459,19 @@ func TestTimerRandomized(t *testing.T) {
 			at = at.Add(time.Duration(1+rng.Int64N(72*3600)) * time.Second)
 			must(t, tm.Resume(c, at, ""))
 			checkRunning(t, c, &tm)
+			if rng.IntN(3) == 0 { // a severity or calendar change
+				c = cals[rng.IntN(len(cals))]
+				target = time.Duration(1+rng.Int64N(40*3600)) * time.Second
+				at = at.Add(time.Duration(rng.Int64N(3600)) * time.Second)
+				must(t, tm.Recompute(c, target, at, "changed"))
+				if tm.State == TimerBreached {
+					if tm.BreachedAt.After(at) || !tm.BreachedAt.Equal(tm.Due) {
+						t.Fatalf("breached at %v, due %v, recomputed at %v", tm.BreachedAt, tm.Due, at)
+					}
+					break
+				}
+				checkRunning(t, c, &tm)
+			}
 		}
 		if tm.State == TimerRunning {
 			checkRunning(t, c, &tm)
