@@ -87,10 +87,22 @@
 // when a requested leap month does not exist that year and to the 29th when
 // the month has no 30th.
 //
+// # Promises and timers
+//
+// Calendar.Promise computes when a customer will hear back and classifies
+// the due day (a make-up working day, the first working day after a named
+// holiday, today, tomorrow, a weekday, a date); Promise.Text says it in
+// zh-CN or en through the sla_promise catalog. Timer is one SLA target's
+// timer on one ticket: a JSON-serialisable state machine (running, paused,
+// met, breached, cancelled) whose due time is the instant at which business
+// time since the start, pauses excluded, reaches the target; it warns at a
+// share or a lead, re-arms recurring targets after each Met, and records
+// every transition with its reason. Both are pure; see docs/sla-timers.md.
+//
 // # Errors
 //
 // Sentinel errors (ErrNegativeDuration, ErrNoWorkingTime, ErrOutOfRange,
-// ErrYearOutOfRange, ErrBadLunarDate) have stable codes via ErrorCode;
+// ErrYearOutOfRange, ErrBadLunarDate, ErrTimer*) have stable codes via ErrorCode;
 // *ValidationError and *ImportError carry codes per field. Messages are
 // English; the web layer translates by code.
 package sla

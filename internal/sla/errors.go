@@ -45,6 +45,14 @@ func ErrorCode(err error) string {
 		return "sla.year_out_of_range"
 	case errors.Is(err, ErrBadLunarDate):
 		return "sla.bad_lunar_date"
+	case errors.Is(err, ErrTimerTarget):
+		return "sla.timer.target"
+	case errors.Is(err, ErrTimerWarning):
+		return "sla.timer.warning"
+	case errors.Is(err, ErrTimerTransition):
+		return "sla.timer.transition"
+	case errors.Is(err, ErrTimerTimeOrder):
+		return "sla.timer.time_order"
 	}
 	return ""
 }
