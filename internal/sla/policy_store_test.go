@@ -132,7 +132,6 @@ func TestPolicyStoreCreatePatchDelete(t *testing.T) {
 	})
 }
 
-
 func TestPolicyStoreValidation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()

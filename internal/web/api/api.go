@@ -28,7 +28,8 @@ type Deps struct {
 	Audit    *audit.Log
 	Clock    clock.Clock
 
-	Calendars *sla.Store
+	Calendars   *sla.Store
+	SLAPolicies *sla.PolicyStore
 	Customers *customers.Store
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
@@ -57,6 +58,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.tokenRoutes()...)
 	rs = append(rs, a.auditRoutes()...)
 	rs = append(rs, a.calendarRoutes()...)
+	rs = append(rs, a.slaPolicyRoutes()...)
 	rs = append(rs, a.customerImportRoutes()...)
 	rs = append(rs, a.customerRoutes()...)
 	rs = append(rs, a.customerMoreRoutes()...)

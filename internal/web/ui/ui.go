@@ -44,7 +44,8 @@ type Deps struct {
 	Audit     *audit.Log
 	Clock     clock.Clock
 	Setup     *SetupCode
-	Calendars *sla.Store
+	Calendars   *sla.Store
+	SLAPolicies *sla.PolicyStore
 	Customers *customers.Store
 	Products  *customers.Catalog
 	Timeline  *timeline.Log
