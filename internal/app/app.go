@@ -48,11 +48,11 @@ type App struct {
 	Calendars *sla.Store // business calendars (internal/sla)
 	// SLAPolicies are the SLA policies on those calendars (internal/sla).
 	SLAPolicies *sla.PolicyStore
-	Customers *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Settings  *settings.Store // the administrator's settings (internal/settings)
+	Customers   *customers.Store
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Settings    *settings.Store // the administrator's settings (internal/settings)
 	// Attachments keeps files under Config.DataDir/attachments (also with
 	// PostgreSQL); nil when no data directory is configured.
 	Attachments *attachments.Store

@@ -48,11 +48,11 @@ type Deps struct {
 	Calendars   *sla.Store
 	SLAPolicies *sla.PolicyStore
 	Customers   *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Outbox    *notify.Outbox
-	Mailboxes *email.Mailboxes
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Outbox      *notify.Outbox
+	Mailboxes   *email.Mailboxes
 	// Portal is the customer portal (its accounts, sessions, tokens and
 	// views) and the web form.
 	Portal *portal.Store

@@ -30,12 +30,12 @@ type Deps struct {
 
 	Calendars   *sla.Store
 	SLAPolicies *sla.PolicyStore
-	Customers *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Outbox    *notify.Outbox
-	Mailboxes *email.Mailboxes
+	Customers   *customers.Store
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Outbox      *notify.Outbox
+	Mailboxes   *email.Mailboxes
 	// Portal answers the ticket routes flagged Portal for portal tokens.
 	Portal *portal.Store
 }

@@ -40,18 +40,18 @@ func TemplateFS() fs.FS { return templateFS }
 // Deps are what the pages use.
 type Deps struct {
 	httpx.Kit
-	Identity  *identity.Store
-	Audit     *audit.Log
-	Clock     clock.Clock
-	Setup     *SetupCode
+	Identity    *identity.Store
+	Audit       *audit.Log
+	Clock       clock.Clock
+	Setup       *SetupCode
 	Calendars   *sla.Store
 	SLAPolicies *sla.PolicyStore
-	Customers *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Outbox    *notify.Outbox
-	Mailboxes *email.Mailboxes
+	Customers   *customers.Store
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Outbox      *notify.Outbox
+	Mailboxes   *email.Mailboxes
 	// DB lets a page put two stores' writes in one transaction (the
 	// intake form creating a customer with the ticket).
 	DB            *db.DB
