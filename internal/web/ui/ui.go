@@ -298,6 +298,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.roleTeamRoutes()...)
 	rs = append(rs, u.auditRoutes()...)
 	rs = append(rs, u.calendarRoutes()...)
+	rs = append(rs, u.slaPolicyRoutes()...)
 	rs = append(rs, u.customerImportRoutes()...)
 	rs = append(rs, u.customerRoutes()...)
 	rs = append(rs, u.customerRulesRoutes()...)
