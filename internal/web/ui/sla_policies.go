@@ -333,7 +333,14 @@ func (u *UI) slaEditPage(w http.ResponseWriter, r *http.Request, status int, pol
 		f.AppliesTo = strings.Join(applies, " · ")
 		var ov []string
 		for _, o := range t.Overrides {
-			ov = append(ov, strings.TrimSpace(p.slaLabel("severity", o.Severity)+" "+p.slaLabel("type", o.Type))+" "+string(o.Duration))
+			var who []string
+			if o.Severity != "" {
+				who = append(who, p.slaLabel("severity", o.Severity))
+			}
+			if o.Type != "" {
+				who = append(who, p.slaLabel("type", o.Type))
+			}
+			ov = append(ov, strings.Join(who, "+")+" "+string(o.Duration))
 		}
 		f.Overrides = strings.Join(ov, p.T("list.sep"))
 		switch {
