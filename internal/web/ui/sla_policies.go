@@ -502,7 +502,11 @@ func (u *UI) updateSLAPolicy(w http.ResponseWriter, r *http.Request) {
 	if _, err := u.SLAPolicies.Patch(r.Context(), id, patch, version); err != nil {
 		edited := cur
 		edited.Name, edited.Priority, edited.Active, edited.Calendar, edited.Conditions, edited.Targets = name, prio, active, cal, conds, targets
-		u.slaEditPage(w, r, http.StatusBadRequest, edited, err)
+		status := http.StatusBadRequest
+		if errors.Is(err, domain.ErrStale) {
+			status = http.StatusConflict
+		}
+		u.slaEditPage(w, r, status, edited, err)
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/admin/sla/%d?done=sla_saved", id))
