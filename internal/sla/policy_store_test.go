@@ -76,7 +76,7 @@ func TestPolicyStoreCreatePatchDelete(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2026, 9, 30, 9, 55, 0, 0, time.UTC))
-		ps, _ := newPolicies(t, d, clk)
+		ps, cals := newPolicies(t, d, clk)
 		var team int64
 		if err := d.W.QueryRow(`INSERT INTO teams (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, "VIP组", db.Now(clk.Now())).Scan(&team); err != nil {
 			t.Fatal(err)
@@ -120,11 +120,18 @@ func TestPolicyStoreCreatePatchDelete(t *testing.T) {
 		if _, err := ps.Create(ctx, in); fields(t, err)["name"] != "sla_policy.name.taken" {
 			t.Fatalf("duplicate name: %v", err)
 		}
+		// The policy's calendar cannot be deleted while it runs on it.
+		if err := cals.Delete(ctx, "24x7", 0); !errors.Is(err, sla.ErrCalendarInUse) || !errors.Is(err, domain.ErrConflict) {
+			t.Fatalf("deleting a policy's calendar: %v", err)
+		}
 		if err := ps.Delete(ctx, p.ID, 2); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ps.Get(ctx, p.ID); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("after delete: %v", err)
+		}
+		if err := cals.Delete(ctx, "24x7", 0); err != nil {
+			t.Fatalf("deleting a calendar no policy uses: %v", err)
 		}
 		if n := count(t, d, `SELECT COUNT(*) FROM audit_log WHERE action IN ('sla_policy.create', 'sla_policy.update', 'sla_policy.delete') AND entity_id = '`+strconv.FormatInt(p.ID, 10)+`'`); n != 3 {
 			t.Fatalf("%d audits", n)
