@@ -135,9 +135,9 @@ type Override struct {
 	Duration Span   `json:"duration"`
 }
 
-// Warning says when to warn before a target is due: at Percent of the
-// target's time, or Lead before it. Neither: no warning.
-type Warning struct {
+// TargetWarning says when to warn before a target is due: at Percent of
+// the target's time, or Lead before it. Neither: no warning.
+type TargetWarning struct {
 	Percent int  `json:"percent,omitempty"`
 	Lead    Span `json:"lead,omitempty"`
 }
@@ -161,7 +161,7 @@ type Target struct {
 	Overrides              []Override       `json:"overrides,omitempty"`
 	PauseWaitingCustomer   bool             `json:"pause_waiting_customer"`
 	PauseWaitingThirdParty bool             `json:"pause_waiting_third_party"`
-	Warning                Warning          `json:"warning"`
+	Warning                TargetWarning    `json:"warning"`
 	Escalation             []EscalationStep `json:"escalation,omitempty"`
 }
 
@@ -289,7 +289,7 @@ func Preview(p Policy, cal *Calendar, f TicketFacts, start time.Time) ([]Due, er
 }
 
 // warnAfter is the business time after the start at which to warn.
-func warnAfter(w Warning, d time.Duration) (time.Duration, bool) {
+func warnAfter(w TargetWarning, d time.Duration) (time.Duration, bool) {
 	switch {
 	case d <= 0:
 		return 0, false
@@ -456,19 +456,19 @@ const DefaultPriority = 1000
 // tickets' severities general / important / urgent (一般 / 重要 / 紧急重大)
 // map to the table's normal / urgent / critical (system down).
 func DefaultPolicy() Policy {
-	warn80 := Warning{Percent: 80}
+	warn80 := TargetWarning{Percent: 80}
 	chain := []EscalationStep{{After: "0", Action: ActionNotifyOwner}, {After: "30m", Action: ActionNotifySupervisor}, {After: "2h", Action: ActionNotifyManagement}}
 	problems := []string{"fault", "complaint", "return", "exchange", "repair", "other"}
 	return Policy{
 		Name: DefaultPolicyName, Priority: DefaultPriority, Active: true, Default: true, Calendar: DefaultName,
 		Targets: []Target{
-			{Kind: KindFirstResponse, Duration: "10m", Warning: Warning{Lead: "2m"}, Escalation: chain},
+			{Kind: KindFirstResponse, Duration: "10m", Warning: TargetWarning{Lead: "2m"}, Escalation: chain},
 			{Kind: KindResponse, Duration: "2h", Severities: []string{"important", "urgent"},
 				Overrides: []Override{{Severity: "urgent", Duration: "30m"}}, Warning: warn80, Escalation: chain},
 			{Kind: KindResolution, Duration: "1d", Types: problems, PauseWaitingCustomer: true, PauseWaitingThirdParty: true, Warning: warn80, Escalation: chain},
 			{Kind: KindInquiryReply, Duration: "1d", Types: []string{"consultation", "suggestion"}, PauseWaitingCustomer: true, Warning: warn80, Escalation: chain},
-			{Kind: KindOwnerUpdate, Duration: "1d", Warning: Warning{Lead: "2h"}, Escalation: chain[:2]},
-			{Kind: KindCustomerUpdate, Duration: "12h", Types: problems, PauseWaitingCustomer: true, PauseWaitingThirdParty: false, Warning: Warning{Lead: "1h"}, Escalation: chain[:2]},
+			{Kind: KindOwnerUpdate, Duration: "1d", Warning: TargetWarning{Lead: "2h"}, Escalation: chain[:2]},
+			{Kind: KindCustomerUpdate, Duration: "12h", Types: problems, PauseWaitingCustomer: true, PauseWaitingThirdParty: false, Warning: TargetWarning{Lead: "1h"}, Escalation: chain[:2]},
 			{Kind: KindCareRecord, Duration: "5m", Escalation: chain[:1]},
 			{Kind: KindSurveySend, Duration: "1d", Warning: warn80, Escalation: chain[:1]},
 			{Kind: KindComplaintCallback, Duration: "2d", Types: []string{"complaint"}, Warning: warn80, Escalation: chain},

@@ -83,7 +83,7 @@ func TestPolicyStoreCreatePatchDelete(t *testing.T) {
 		}
 		in := sla.Policy{Name: "VIP 投诉", Priority: 1, Active: true, Calendar: "24x7",
 			Conditions: sla.Conditions{Types: []string{"complaint"}, Tiers: []string{"vip"}, TeamIDs: []int64{team}},
-			Targets: []sla.Target{{Kind: sla.KindFirstResponse, Duration: "5", Warning: sla.Warning{Percent: 50},
+			Targets: []sla.Target{{Kind: sla.KindFirstResponse, Duration: "5", Warning: sla.TargetWarning{Percent: 50},
 				Escalation: []sla.EscalationStep{{After: "0", Action: sla.ActionNotifyOwner}, {After: "1h", Action: sla.ActionReassign, TeamID: team}}}}}
 		p, err := ps.Create(ctx, in)
 		if err != nil {
@@ -179,8 +179,8 @@ func TestPolicyStoreValidation(t *testing.T) {
 				Escalation: []sla.EscalationStep{{After: "0", Action: sla.ActionReassign, TeamID: 999}}}}}, "targets[0].escalation[0].team_id", "sla_policy.unknown_id"},
 			{"steps out of order", sla.Policy{Name: "a", Priority: 1, Targets: []sla.Target{{Kind: sla.KindResolution, Duration: "1h",
 				Escalation: []sla.EscalationStep{{After: "1h", Action: sla.ActionNotifyOwner}, {After: "30m", Action: sla.ActionNotifyManagement}}}}}, "targets[0].escalation[1].after", "sla_policy.escalation.order"},
-			{"lead longer than target", sla.Policy{Name: "a", Priority: 1, Targets: []sla.Target{{Kind: sla.KindResolution, Duration: "1h", Warning: sla.Warning{Lead: "2h"}}}}, "targets[0].warning.lead", "sla_policy.warning.lead_too_long"},
-			{"percent and lead", sla.Policy{Name: "a", Priority: 1, Targets: []sla.Target{{Kind: sla.KindResolution, Duration: "1h", Warning: sla.Warning{Percent: 80, Lead: "5m"}}}}, "targets[0].warning", "sla_policy.warning.both"},
+			{"lead longer than target", sla.Policy{Name: "a", Priority: 1, Targets: []sla.Target{{Kind: sla.KindResolution, Duration: "1h", Warning: sla.TargetWarning{Lead: "2h"}}}}, "targets[0].warning.lead", "sla_policy.warning.lead_too_long"},
+			{"percent and lead", sla.Policy{Name: "a", Priority: 1, Targets: []sla.Target{{Kind: sla.KindResolution, Duration: "1h", Warning: sla.TargetWarning{Percent: 80, Lead: "5m"}}}}, "targets[0].warning", "sla_policy.warning.both"},
 			{"override without condition", sla.Policy{Name: "a", Priority: 1, Targets: []sla.Target{{Kind: sla.KindResolution, Duration: "1h", Overrides: []sla.Override{{Duration: "2h"}}}}}, "targets[0].overrides[0].severity", "sla_policy.override.empty"},
 		} {
 			_, err := ps.Create(ctx, c.p)

@@ -454,19 +454,19 @@ func targetsFromForm(r *http.Request, cur []sla.Target) []sla.Target {
 
 // warningFromForm reads "80%" (a share) or "30m" (a lead); a share that is
 // not a number becomes -1 so that the store names the field.
-func warningFromForm(s string) sla.Warning {
+func warningFromForm(s string) sla.TargetWarning {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return sla.Warning{}
+		return sla.TargetWarning{}
 	case strings.HasSuffix(s, "%"):
 		n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(s, "%")))
 		if err != nil {
 			n = -1
 		}
-		return sla.Warning{Percent: n}
+		return sla.TargetWarning{Percent: n}
 	}
-	return sla.Warning{Lead: sla.Span(s)}
+	return sla.TargetWarning{Lead: sla.Span(s)}
 }
 
 func (u *UI) updateSLAPolicy(w http.ResponseWriter, r *http.Request) {
