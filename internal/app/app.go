@@ -46,11 +46,13 @@ type App struct {
 	Setup    *ui.SetupCode
 
 	Calendars *sla.Store // business calendars (internal/sla)
-	Customers *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Settings  *settings.Store // the administrator's settings (internal/settings)
+	// SLAPolicies are the SLA policies on those calendars (internal/sla).
+	SLAPolicies *sla.PolicyStore
+	Customers   *customers.Store
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Settings    *settings.Store // the administrator's settings (internal/settings)
 	// Attachments keeps files under Config.DataDir/attachments (also with
 	// PostgreSQL); nil when no data directory is configured.
 	Attachments *attachments.Store
@@ -165,6 +167,12 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.DB.Close()
 		return nil, err
 	}
+	a.SLAPolicies = sla.NewPolicyStore(a.DB, a.Clock, a.Audit, a.Calendars, sla.Vocabulary{
+		Types: tickets.Types, Severities: tickets.Severities, Channels: tickets.Channels, Tiers: customers.Tiers})
+	if err := a.SLAPolicies.EnsureDefault(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	a.Outbox = notify.New(a.DB, a.Clock, a.Audit, a.Timeline, notify.Options{})
 	a.Outbox.UseConsent(a.Customers.MayReceive)
 	sealer, err := email.NewSealer(c.SecretKey)
@@ -219,7 +227,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
 		Portal: a.Portal}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats

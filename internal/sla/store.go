@@ -39,6 +39,11 @@ const CacheTTL = 5 * time.Second
 // on it). It wraps domain.ErrConflict.
 var ErrDeleteDefault = fmt.Errorf("the default calendar cannot be deleted: %w", domain.ErrConflict)
 
+// ErrCalendarInUse: a calendar that an SLA policy runs on cannot be deleted
+// (move the policies to another calendar first). It wraps
+// domain.ErrConflict.
+var ErrCalendarInUse = fmt.Errorf("the calendar is used by SLA policies: %w", domain.ErrConflict)
+
 // Store keeps business calendars in the database (table calendars: the
 // definition as JSON text, its import labels and a version) and caches
 // their compiled form. It is safe for concurrent use.
@@ -308,7 +313,8 @@ func (s *Store) write(ctx context.Context, cur Record, def Definition) error {
 }
 
 // Delete removes a calendar (version 0: do not check). The default calendar
-// is refused with ErrDeleteDefault.
+// is refused with ErrDeleteDefault, one an SLA policy runs on with
+// ErrCalendarInUse.
 func (s *Store) Delete(ctx context.Context, name string, version int) error {
 	if name == DefaultName {
 		return ErrDeleteDefault
@@ -320,6 +326,13 @@ func (s *Store) Delete(ctx context.Context, name string, version int) error {
 		}
 		if version != 0 && version != cur.Version {
 			return fmt.Errorf("calendar %q: %w", name, domain.ErrStale)
+		}
+		var used int
+		if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM sla_policies WHERE calendar = $1`, name).Scan(&used); err != nil {
+			return err
+		}
+		if used > 0 {
+			return fmt.Errorf("calendar %q is the calendar of %d SLA policies: %w", name, used, ErrCalendarInUse)
 		}
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `DELETE FROM calendars WHERE name = $1`, name); err != nil {
 			return err

@@ -45,13 +45,14 @@ type Deps struct {
 	// JobStats, when set, reports queued jobs by state for /metrics.
 	JobStats func(ctx context.Context) (map[string]int64, error)
 
-	Calendars *sla.Store
-	Customers *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Outbox    *notify.Outbox
-	Mailboxes *email.Mailboxes
+	Calendars   *sla.Store
+	SLAPolicies *sla.PolicyStore
+	Customers   *customers.Store
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Outbox      *notify.Outbox
+	Mailboxes   *email.Mailboxes
 	// Portal is the customer portal (its accounts, sessions, tokens and
 	// views) and the web form.
 	Portal *portal.Store
@@ -85,7 +86,7 @@ func New(d Deps) (*Server, error) {
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, DB: d.DB,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, DB: d.DB,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars,
+	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes,
 		Portal: d.Portal})
 	s.metrics = newMetrics(d.DB, d.JobStats)

@@ -28,13 +28,14 @@ type Deps struct {
 	Audit    *audit.Log
 	Clock    clock.Clock
 
-	Calendars *sla.Store
-	Customers *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Outbox    *notify.Outbox
-	Mailboxes *email.Mailboxes
+	Calendars   *sla.Store
+	SLAPolicies *sla.PolicyStore
+	Customers   *customers.Store
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Outbox      *notify.Outbox
+	Mailboxes   *email.Mailboxes
 	// Portal answers the ticket routes flagged Portal for portal tokens.
 	Portal *portal.Store
 }
@@ -57,6 +58,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.tokenRoutes()...)
 	rs = append(rs, a.auditRoutes()...)
 	rs = append(rs, a.calendarRoutes()...)
+	rs = append(rs, a.slaPolicyRoutes()...)
 	rs = append(rs, a.customerImportRoutes()...)
 	rs = append(rs, a.customerRoutes()...)
 	rs = append(rs, a.customerMoreRoutes()...)

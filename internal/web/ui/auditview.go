@@ -31,6 +31,7 @@ var auditActions = []string{
 	"user.create", "user.update", "user.activate", "user.deactivate", "user.password", "user.password_rehash",
 	"role.update", "team.create", "team.update", "token.create", "token.revoke",
 	"calendar.create", "calendar.update", "calendar.import", "calendar.delete",
+	"sla_policy.create", "sla_policy.update", "sla_policy.delete",
 	"ticket.create", "ticket.assign", "ticket.transition", "ticket.reply", "ticket.note", "ticket.commitment",
 	"ticket.commitment_kept", "ticket_category.create", "ticket_category.update", "routing_rule.create", "routing_rule.update",
 	"setting.update", "attachment.delete", "ticket.attachment_delete",
@@ -43,7 +44,7 @@ var auditActions = []string{
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
-	"user", "role", "team", "api_token", "calendar", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
+	"user", "role", "team", "api_token", "calendar", "sla_policy", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
 	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token"}
 
 // auditRow is one entry as the page shows it.

@@ -45,6 +45,7 @@ var adminGroups = []adminGroup{
 	}},
 	{"settings.group_business", []adminArea{
 		{"/admin/calendars", "nav.calendars", "settings.desc_calendars", identity.CalendarsManage},
+		{"/admin/sla", "slapol.title", "slapol.desc", identity.SettingsManage},
 		{"/admin/customer-rules", "nav.customer_rules", "settings.desc_customer_rules", identity.SettingsManage},
 		{"/admin/tickets", "nav.ticket_settings", "settings.desc_tickets", identity.SettingsManage},
 		{"/admin/attachments", "nav.attachment_settings", "settings.desc_attachments", identity.SettingsManage},

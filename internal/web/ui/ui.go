@@ -39,17 +39,18 @@ func TemplateFS() fs.FS { return templateFS }
 // Deps are what the pages use.
 type Deps struct {
 	httpx.Kit
-	Identity  *identity.Store
-	Audit     *audit.Log
-	Clock     clock.Clock
-	Setup     *SetupCode
-	Calendars *sla.Store
-	Customers *customers.Store
-	Products  *customers.Catalog
-	Timeline  *timeline.Log
-	Tickets   *tickets.Store
-	Outbox    *notify.Outbox
-	Mailboxes *email.Mailboxes
+	Identity    *identity.Store
+	Audit       *audit.Log
+	Clock       clock.Clock
+	Setup       *SetupCode
+	Calendars   *sla.Store
+	SLAPolicies *sla.PolicyStore
+	Customers   *customers.Store
+	Products    *customers.Catalog
+	Timeline    *timeline.Log
+	Tickets     *tickets.Store
+	Outbox      *notify.Outbox
+	Mailboxes   *email.Mailboxes
 	// DB lets a page put two stores' writes in one transaction (the
 	// intake form creating a customer with the ticket).
 	DB            *db.DB
@@ -289,6 +290,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.roleTeamRoutes()...)
 	rs = append(rs, u.auditRoutes()...)
 	rs = append(rs, u.calendarRoutes()...)
+	rs = append(rs, u.slaPolicyRoutes()...)
 	rs = append(rs, u.customerImportRoutes()...)
 	rs = append(rs, u.customerRoutes()...)
 	rs = append(rs, u.customerRulesRoutes()...)
