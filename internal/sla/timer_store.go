@@ -203,59 +203,47 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 }
 
 // update writes the recomputed rows back: one statement per batch on
-// PostgreSQL (a JSON array unpacked by jsonb_to_recordset, saving a round
-// trip per row), one prepared statement per row on SQLite (in-process, no
-// round trip).
+// PostgreSQL (arrays unnested, saving a round trip per row), one prepared
+// statement per row on SQLite (in-process, no round trip).
 func (s *TimerStore) update(ctx context.Context, rows []StoredTimer, now time.Time) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	type row struct {
-		ID    int64      `json:"id"`
-		State string     `json:"state"`
-		Due   *time.Time `json:"due_at"`
-		Warn  *time.Time `json:"warn_at"`
-		Data  string     `json:"data"`
-	}
-	out := make([]row, 0, len(rows))
+	ids := make([]int64, len(rows))
+	states := make([]string, len(rows))
+	dues := make([]any, len(rows))
+	warns := make([]any, len(rows))
+	datas := make([]string, len(rows))
 	for i := range rows {
 		t := &rows[i].Timer
 		data, err := json.Marshal(t)
 		if err != nil {
 			return err
 		}
-		r := row{ID: rows[i].ID, State: string(t.State), Data: string(data)}
-		due, warn := timerTimes(t)
-		if v, ok := due.(time.Time); ok {
-			r.Due = &v
-		}
-		if v, ok := warn.(time.Time); ok {
-			r.Warn = &v
-		}
-		out = append(out, r)
+		ids[i], states[i], datas[i] = rows[i].ID, string(t.State), string(data)
+		dues[i], warns[i] = timerTimes(t)
 	}
 	q := s.db.Q(ctx)
 	if s.db.Dialect == db.Postgres {
-		payload, err := json.Marshal(out)
-		if err != nil {
-			return err
+		// Times travel as RFC 3339 text, '' for NULL.
+		text := func(vs []any) []string {
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				if t, ok := v.(time.Time); ok {
+					out[i] = t.Format(time.RFC3339Nano)
+				}
+			}
+			return out
 		}
-		_, err = q.ExecContext(ctx, `UPDATE sla_timers AS t SET state = v.state, due_at = v.due_at, warn_at = v.warn_at,
-			data = v.data, updated_at = $2
-			FROM jsonb_to_recordset($1::jsonb) AS v(id BIGINT, state TEXT, due_at TIMESTAMPTZ, warn_at TIMESTAMPTZ, data TEXT)
-			WHERE t.id = v.id`, string(payload), db.Now(now))
+		_, err := q.ExecContext(ctx, `UPDATE sla_timers AS t SET state = v.state,
+			due_at = NULLIF(v.due_at, '')::timestamptz, warn_at = NULLIF(v.warn_at, '')::timestamptz, data = v.data, updated_at = $6
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, state, due_at, warn_at, data)
+			WHERE t.id = v.id`, ids, states, text(dues), text(warns), datas, db.Now(now))
 		return err
 	}
-	for _, r := range out {
-		var due, warn any
-		if r.Due != nil {
-			due = *r.Due
-		}
-		if r.Warn != nil {
-			warn = *r.Warn
-		}
+	for i := range rows {
 		if _, err := q.ExecContext(ctx, `UPDATE sla_timers SET state = $1, due_at = $2, warn_at = $3, data = $4, updated_at = $5 WHERE id = $6`,
-			r.State, due, warn, r.Data, db.Now(now), r.ID); err != nil {
+			states[i], dues[i], warns[i], datas[i], db.Now(now), ids[i]); err != nil {
 			return err
 		}
 	}

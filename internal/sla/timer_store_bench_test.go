@@ -14,13 +14,14 @@ import (
 	"github.com/careloop/careloop/internal/db/dbtest"
 )
 
-// sweepSpread is the span over which the seeded timers' due times are
-// spread: 30 days, about 70 timers per minute with 3,000,000 of them.
-const sweepSpread = 30 * 24 * 3600
+// sweepSpread is the span (seconds) over which seedTimers spreads the due
+// times of tickets' timers: about 70 timers due per minute at any scale,
+// 30 days for 1,000,000 tickets (3,000,000 timers).
+func sweepSpread(tickets int) string { return strconv.Itoa(max(tickets*2592/1000, 60)) }
 
 // seedTimers makes tickets open tickets with three running timers each
 // (first_response, resolution, customer_update) on calendar calID, due at
-// times spread over the 30 days after base, warning 30 minutes before, in
+// times spread after base (sweepSpread), warning 30 minutes before, in
 // bulk SQL (generate_series on PostgreSQL, a recursive CTE on SQLite,
 // through insertTickets). Each row holds the JSON of a real started timer.
 func seedTimers(tb testing.TB, d *db.DB, tickets int, calID int64, base time.Time) {
@@ -38,8 +39,8 @@ func seedTimers(tb testing.TB, d *db.DB, tickets int, calID int64, base time.Tim
 	if d.Dialect == db.Postgres {
 		at = db.Now(base)
 		q = `INSERT INTO sla_timers (ticket_id, target, cycle, state, due_at, warn_at, calendar_id, data, updated_at)
-			SELECT t.id, g.name, 1, 'running', $1::timestamptz + (((t.id * 3 + g.k) * 7919) % ` + strconv.Itoa(sweepSpread) + `) * interval '1 second',
-				$1::timestamptz + (((t.id * 3 + g.k) * 7919) % ` + strconv.Itoa(sweepSpread) + ` - 1800) * interval '1 second', $2, $3, $1
+			SELECT t.id, g.name, 1, 'running', $1::timestamptz + (((t.id * 3 + g.k) * 7919) % ` + sweepSpread(tickets) + `) * interval '1 second',
+				$1::timestamptz + (((t.id * 3 + g.k) * 7919) % ` + sweepSpread(tickets) + ` - 1800) * interval '1 second', $2, $3, $1
 			FROM tickets t, ` + targets + ` g WHERE t.id BETWEEN $4 AND $5`
 	} else {
 		// The driver writes times as time.Time.String() in UTC; the seed
@@ -47,8 +48,8 @@ func seedTimers(tb testing.TB, d *db.DB, tickets int, calID int64, base time.Tim
 		at = base.Unix()
 		q = `INSERT INTO sla_timers (ticket_id, target, cycle, state, due_at, warn_at, calendar_id, data, updated_at)
 			SELECT t.id, g.name, 1, 'running',
-				strftime('%Y-%m-%d %H:%M:%S', $1 + ((t.id * 3 + g.k) * 7919) % ` + strconv.Itoa(sweepSpread) + `, 'unixepoch') || ' +0000 UTC',
-				strftime('%Y-%m-%d %H:%M:%S', $1 + ((t.id * 3 + g.k) * 7919) % ` + strconv.Itoa(sweepSpread) + ` - 1800, 'unixepoch') || ' +0000 UTC',
+				strftime('%Y-%m-%d %H:%M:%S', $1 + ((t.id * 3 + g.k) * 7919) % ` + sweepSpread(tickets) + `, 'unixepoch') || ' +0000 UTC',
+				strftime('%Y-%m-%d %H:%M:%S', $1 + ((t.id * 3 + g.k) * 7919) % ` + sweepSpread(tickets) + ` - 1800, 'unixepoch') || ' +0000 UTC',
 				$2, $3, strftime('%Y-%m-%d %H:%M:%S', $1, 'unixepoch') || ' +0000 UTC'
 			FROM tickets t, ` + targets + ` g WHERE t.id BETWEEN $4 AND $5`
 	}
@@ -156,7 +157,7 @@ func BenchmarkSLARecompute20000(b *testing.B) {
 				b.Fatal(err)
 			}
 			calID := calendarID(b, d, "default")
-			f.clock.Set(time.Date(2026, 12, 21, 2, 0, 0, 0, time.UTC))
+			f.clock.Set(time.Date(2026, 12, 21, 6, 0, 0, 0, time.UTC))
 			cals := []*Calendar{changed, old}
 			i := 0
 			b.ResetTimer()
