@@ -182,7 +182,9 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 				return err
 			}
 			n = len(rows)
+			before := make([]TimerState, n)
 			for i := range rows {
+				before[i] = rows[i].Timer.State
 				if err := rows[i].Timer.Recompute(cal, 0, now, RecomputeReason); err != nil {
 					return fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
 				}
@@ -190,7 +192,7 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 			if n > 0 {
 				after = rows[n-1].ID
 			}
-			return s.update(ctx, rows, now)
+			return s.update(ctx, rows, before, now)
 		})
 		if err != nil {
 			return total, fmt.Errorf("recompute timers of calendar %d: %w", calendarID, err)
@@ -205,7 +207,7 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 // update writes the recomputed rows back: one statement per batch on
 // PostgreSQL (arrays unnested, saving a round trip per row), one prepared
 // statement per row on SQLite (in-process, no round trip).
-func (s *TimerStore) update(ctx context.Context, rows []StoredTimer, now time.Time) error {
+func (s *TimerStore) update(ctx context.Context, rows []StoredTimer, before []TimerState, now time.Time) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -242,8 +244,18 @@ func (s *TimerStore) update(ctx context.Context, rows []StoredTimer, now time.Ti
 		return err
 	}
 	for i := range rows {
-		if _, err := q.ExecContext(ctx, `UPDATE sla_timers SET state = $1, due_at = $2, warn_at = $3, data = $4, updated_at = $5 WHERE id = $6`,
-			states[i], dues[i], warns[i], datas[i], db.Now(now), ids[i]); err != nil {
+		// Most recomputes keep the state; leaving the column out then
+		// spares SQLite the upkeep of sla_timers_calendar, whose
+		// condition reads it.
+		var err error
+		if states[i] == string(before[i]) {
+			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET due_at = $1, warn_at = $2, data = $3, updated_at = $4 WHERE id = $5`,
+				dues[i], warns[i], datas[i], db.Now(now), ids[i])
+		} else {
+			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET state = $1, due_at = $2, warn_at = $3, data = $4, updated_at = $5 WHERE id = $6`,
+				states[i], dues[i], warns[i], datas[i], db.Now(now), ids[i])
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -97,6 +97,9 @@ func BenchmarkSLASweep(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			if cached && have != 3*n {
+				b.Fatalf("%s holds %d timers, not %d (a seed cut short?): remove it", tg.SQLitePath, have, 3*n)
+			}
 			if have != 3*n {
 				start := time.Now()
 				seedTimers(b, d, n, calendarID(b, d, "default"), storeT0)

@@ -444,6 +444,15 @@ func TestRecomputeAllAfterAHoliday(t *testing.T) {
 		if _, err := f.timers.Save(ctx, first, "survey", 1, 0, other); err != nil {
 			t.Fatal(err)
 		}
+		// A 2-hour timer from the same start breached at Thursday 10:00;
+		// with the 24th off it is due on Friday and runs again.
+		short := startedTimer(t, cal, "first_response", 2*time.Hour, start)
+		if !short.MarkBreached(time.Date(2026, 12, 24, 3, 0, 0, 0, time.UTC)) {
+			t.Fatal("the short timer did not breach")
+		}
+		if _, err := f.timers.Save(ctx, first+1, "first_response", 1, 0, short); err != nil {
+			t.Fatal(err)
+		}
 		oldDue := time.Date(2026, 12, 24, 9, 30, 0, 0, time.UTC)
 		if got, _ := f.timers.ForTicket(ctx, first); got[0].Timer.Due != oldDue {
 			t.Fatalf("due before = %v", got[0].Timer.Due)
@@ -462,13 +471,20 @@ func TestRecomputeAllAfterAHoliday(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Set(time.Date(2026, 12, 24, 1, 0, 0, 0, time.UTC))
+		f.clock.Set(time.Date(2026, 12, 24, 3, 0, 0, 0, time.UTC))
 		got, err := f.timers.RecomputeAll(ctx, calendarID(t, d, "default"), newCal, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != n {
-			t.Fatalf("recomputed %d, want %d", got, n)
+		if got != n+1 {
+			t.Fatalf("recomputed %d, want %d", got, n+1)
+		}
+		if ts, _ := f.timers.ForTicket(ctx, first+1); ts[0].Target != "first_response" || ts[0].Timer.State != TimerRunning ||
+			!ts[0].Timer.Due.Equal(time.Date(2026, 12, 25, 2, 0, 0, 0, time.UTC)) {
+			t.Fatalf("the breached timer after the holiday: %+v", ts[0].Timer)
+		}
+		if due, err := f.timers.Due(ctx, time.Date(2026, 12, 25, 2, 0, 0, 0, time.UTC), 0, 100); err != nil || len(due) != 2 || due[0].Target != "survey" || due[1].Target != "first_response" {
+			t.Fatalf("Due at Friday 10:00 = %v, %v (the overdue 24×7 timer and the one running again, by its state column)", due, err)
 		}
 		newDue := time.Date(2026, 12, 25, 9, 30, 0, 0, time.UTC)
 		for i := range n {
@@ -476,7 +492,12 @@ func TestRecomputeAllAfterAHoliday(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tm := ts[0].Timer
+			var tm Timer
+			for _, x := range ts {
+				if x.Target == "resolution" {
+					tm = x.Timer
+				}
+			}
 			last := tm.History[len(tm.History)-1]
 			if last.Event != EventRecompute || last.Reason != RecomputeReason {
 				t.Fatalf("ticket %d: last event %+v", i, last)
@@ -495,7 +516,7 @@ func TestRecomputeAllAfterAHoliday(t *testing.T) {
 		if due, err := f.timers.Due(ctx, oldDue, time.Minute, 100); err != nil || len(due) != 1 || due[0].Target != "survey" {
 			t.Fatalf("Due at the old time = %v, %v (only the 24×7 timer)", due, err)
 		}
-		if due, err := f.timers.Due(ctx, newDue, 0, 100); err != nil || len(due) != n-1+1 {
+		if due, err := f.timers.Due(ctx, newDue, 0, 100); err != nil || len(due) != n-1+2 { // the running ones, the 24×7 and the short one
 			t.Fatalf("Due at the new time = %d, %v", len(due), err)
 		}
 	})
