@@ -222,9 +222,9 @@ func TestTimerStoreSaveUpdatesTheOneRow(t *testing.T) {
 		ticket2 := ticket
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
+		fresh := startedTimer(t, cal, "customer_update", 12*time.Hour, storeT0)
 		for range 8 {
 			wg.Go(func() {
-				fresh := startedTimer(t, cal, "customer_update", 12*time.Hour, storeT0)
 				_, err := f.timers.Save(ctx, ticket2, "customer_update", 1, 0, fresh)
 				errs <- err
 			})
