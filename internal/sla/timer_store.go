@@ -1,0 +1,287 @@
+package sla
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/careloop/careloop/internal/clock"
+	"github.com/careloop/careloop/internal/db"
+)
+
+// TimerStore keeps SLA timers in the database (table sla_timers: one row per
+// ticket, target and cycle, the Timer as JSON plus copies of its state, due
+// and warning times for the sweeps' partial indexes) and the claims of
+// warnings and escalation steps (table sla_escalations). It is safe for
+// concurrent use, by several servers on one PostgreSQL too: the unique keys
+// make a timer exist once and each step be claimed once.
+type TimerStore struct {
+	db    *db.DB
+	clock clock.Clock
+}
+
+// NewTimerStore returns a TimerStore over d.
+func NewTimerStore(d *db.DB, c clock.Clock) *TimerStore {
+	return &TimerStore{db: d, clock: c}
+}
+
+// StoredTimer is a timer row.
+type StoredTimer struct {
+	ID       int64
+	TicketID int64
+	Target   string
+	Cycle    int
+	// CalendarID is the calendar the timer was last computed on (0 when
+	// its name is not a stored calendar); PolicyID 0 means none.
+	CalendarID int64
+	PolicyID   int64
+	// Warned: the warning sweep has handled the timer's warning.
+	Warned    bool
+	UpdatedAt time.Time
+	Timer     Timer
+}
+
+// ErrTimerKey: a timer is saved without a ticket, target or positive cycle.
+var ErrTimerKey = errors.New("sla: a stored timer needs a ticket, a target and a cycle ≥ 1")
+
+const timerCols = `id, ticket_id, target, cycle, calendar_id, policy_id, warned, updated_at, data`
+
+// The sweeps' statements: the states are literals so that the partial
+// indexes sla_timers_due and sla_timers_warn match every plan, generic ones
+// included.
+const (
+	dueQuery = `SELECT ` + timerCols + ` FROM sla_timers
+		WHERE state = 'running' AND due_at <= $1 ORDER BY due_at, id LIMIT $2`
+	warnQuery = `SELECT ` + timerCols + ` FROM sla_timers
+		WHERE state = 'running' AND warned = FALSE AND warn_at <= $1 ORDER BY warn_at, id LIMIT $2`
+)
+
+// Save inserts or updates the timer of (ticketID, target, cycle) in ctx's
+// transaction, if any: saving the same key again updates the one row, also
+// when two servers save it at once. The row's calendar is the stored
+// calendar named t.Calendar; policyID 0 stores none. The warned flag is
+// kept on update (a warning once handled is not handled again; a new cycle
+// is a new row). It returns the row's id.
+func (s *TimerStore) Save(ctx context.Context, ticketID int64, target string, cycle int, policyID int64, t Timer) (int64, error) {
+	if ticketID <= 0 || target == "" || cycle < 1 {
+		return 0, ErrTimerKey
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return 0, fmt.Errorf("save timer: %w", err)
+	}
+	due, warn := timerTimes(&t)
+	var id int64
+	err = s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO sla_timers
+		(ticket_id, target, cycle, state, due_at, warn_at, calendar_id, policy_id, data, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM calendars WHERE name = $7), $8, $9, $10)
+		ON CONFLICT (ticket_id, target, cycle) DO UPDATE SET state = excluded.state, due_at = excluded.due_at,
+			warn_at = excluded.warn_at, calendar_id = excluded.calendar_id, policy_id = excluded.policy_id,
+			data = excluded.data, updated_at = excluded.updated_at
+		RETURNING id`,
+		ticketID, target, cycle, string(t.State), due, warn, t.Calendar, nullID(policyID), string(data), db.Now(s.clock.Now())).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("save timer %d/%s/%d: %w", ticketID, target, cycle, err)
+	}
+	return id, nil
+}
+
+// timerTimes are the due_at and warn_at columns of t: its due time while it
+// runs or has breached (NULL while paused, met or cancelled) and its warning
+// time while it runs.
+func timerTimes(t *Timer) (due, warn any) {
+	if d, ok := t.DueAt(); ok {
+		due = db.Now(d)
+	}
+	if t.State == TimerRunning && !t.WarnAt.IsZero() {
+		warn = db.Now(t.WarnAt)
+	}
+	return due, warn
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// ForTicket returns the ticket's timers by target and cycle.
+func (s *TimerStore) ForTicket(ctx context.Context, ticketID int64) ([]StoredTimer, error) {
+	return s.query(ctx, s.db.RQ(ctx), `SELECT `+timerCols+` FROM sla_timers WHERE ticket_id = $1 ORDER BY target, cycle`, ticketID)
+}
+
+// Due returns up to limit running timers due at or before now+window,
+// soonest first (index sla_timers_due; the state is a literal so that the
+// partial index matches every plan).
+func (s *TimerStore) Due(ctx context.Context, now time.Time, window time.Duration, limit int) ([]StoredTimer, error) {
+	return s.query(ctx, s.db.ShapedQ(ctx), dueQuery, db.Now(now.Add(window)), limit)
+}
+
+// Warnings returns up to limit running timers whose warning time has come
+// (at or before now) and whose warning is not yet handled, earliest first
+// (index sla_timers_warn). The sweep claims step 0 and calls MarkWarned.
+func (s *TimerStore) Warnings(ctx context.Context, now time.Time, limit int) ([]StoredTimer, error) {
+	return s.query(ctx, s.db.ShapedQ(ctx), warnQuery, db.Now(now), limit)
+}
+
+// MarkWarned takes the timer out of the warning sweep, in ctx's transaction.
+func (s *TimerStore) MarkWarned(ctx context.Context, id int64) error {
+	if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE sla_timers SET warned = TRUE WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("mark timer %d warned: %w", id, err)
+	}
+	return nil
+}
+
+// ClaimStep claims step of the timer's cycle (0 = the warning, 1… the
+// escalation steps) for claimedBy (a server's name), in ctx's transaction:
+// true for the one caller whose row lands, false for every other, on any
+// number of servers — the primary key of sla_escalations decides. The
+// caller sends the step only on true (and, in the same transaction,
+// enqueues it in the outbox, so that a rollback frees the claim).
+func (s *TimerStore) ClaimStep(ctx context.Context, ticketID int64, target string, cycle, step int, claimedBy string) (bool, error) {
+	res, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO sla_escalations (ticket_id, target, cycle, step, claimed_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, ticketID, target, cycle, step, claimedBy, db.Now(s.clock.Now()))
+	if err != nil {
+		return false, fmt.Errorf("claim step %d of %d/%s/%d: %w", step, ticketID, target, cycle, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim step: %w", err)
+	}
+	return n == 1, nil
+}
+
+// RecomputeReason is the history's reason of RecomputeAll.
+const RecomputeReason = "calendar changed"
+
+// RecomputeAll recomputes every open (running, paused or breached) timer
+// computed on calendar calendarID with cal, its new form, at the clock's
+// now, batch timers at a time (keyset by id, index sla_timers_calendar).
+// Each batch is its own transaction, so requests wait at most one batch for
+// the write lock; a timer saved between batches is read at its newest. A
+// timer that cannot be recomputed (its calendar has no working time left)
+// stops the run with the error; the batches before it stay done. It returns
+// how many timers it recomputed.
+func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Calendar, batch int) (int, error) {
+	if batch <= 0 {
+		batch = 500
+	}
+	after, total := int64(0), 0
+	for {
+		n := 0
+		err := s.db.WithTx(ctx, func(ctx context.Context) error {
+			now := s.clock.Now()
+			rows, err := s.query(ctx, s.db.Q(ctx), `SELECT `+timerCols+` FROM sla_timers
+				WHERE calendar_id = $1 AND state IN ('running', 'paused', 'breached') AND id > $2 ORDER BY id LIMIT $3`,
+				calendarID, after, batch)
+			if err != nil {
+				return err
+			}
+			n = len(rows)
+			before := make([]TimerState, n)
+			for i := range rows {
+				before[i] = rows[i].Timer.State
+				if err := rows[i].Timer.Recompute(cal, 0, now, RecomputeReason); err != nil {
+					return fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
+				}
+			}
+			if n > 0 {
+				after = rows[n-1].ID
+			}
+			return s.update(ctx, rows, before, now)
+		})
+		if err != nil {
+			return total, fmt.Errorf("recompute timers of calendar %d: %w", calendarID, err)
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
+// update writes the recomputed rows back: one statement per batch on
+// PostgreSQL (arrays unnested, saving a round trip per row), one prepared
+// statement per row on SQLite (in-process, no round trip).
+func (s *TimerStore) update(ctx context.Context, rows []StoredTimer, before []TimerState, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	states := make([]string, len(rows))
+	dues := make([]any, len(rows))
+	warns := make([]any, len(rows))
+	datas := make([]string, len(rows))
+	for i := range rows {
+		t := &rows[i].Timer
+		data, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		ids[i], states[i], datas[i] = rows[i].ID, string(t.State), string(data)
+		dues[i], warns[i] = timerTimes(t)
+	}
+	q := s.db.Q(ctx)
+	if s.db.Dialect == db.Postgres {
+		// Times travel as RFC 3339 text, '' for NULL.
+		text := func(vs []any) []string {
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				if t, ok := v.(time.Time); ok {
+					out[i] = t.Format(time.RFC3339Nano)
+				}
+			}
+			return out
+		}
+		_, err := q.ExecContext(ctx, `UPDATE sla_timers AS t SET state = v.state,
+			due_at = NULLIF(v.due_at, '')::timestamptz, warn_at = NULLIF(v.warn_at, '')::timestamptz, data = v.data, updated_at = $6
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, state, due_at, warn_at, data)
+			WHERE t.id = v.id`, ids, states, text(dues), text(warns), datas, db.Now(now))
+		return err
+	}
+	for i := range rows {
+		// Most recomputes keep the state; leaving the column out then
+		// spares SQLite the upkeep of sla_timers_calendar, whose
+		// condition reads it.
+		var err error
+		if states[i] == string(before[i]) {
+			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET due_at = $1, warn_at = $2, data = $3, updated_at = $4 WHERE id = $5`,
+				dues[i], warns[i], datas[i], db.Now(now), ids[i])
+		} else {
+			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET state = $1, due_at = $2, warn_at = $3, data = $4, updated_at = $5 WHERE id = $6`,
+				states[i], dues[i], warns[i], datas[i], db.Now(now), ids[i])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *TimerStore) query(ctx context.Context, q db.Querier, query string, args ...any) ([]StoredTimer, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("timers: %w", err)
+	}
+	defer rows.Close()
+	out := []StoredTimer{}
+	for rows.Next() {
+		var st StoredTimer
+		var cal, pol sql.NullInt64
+		var data string
+		if err := rows.Scan(&st.ID, &st.TicketID, &st.Target, &st.Cycle, &cal, &pol, &st.Warned, &st.UpdatedAt, &data); err != nil {
+			return nil, fmt.Errorf("timers: %w", err)
+		}
+		st.CalendarID, st.PolicyID = cal.Int64, pol.Int64
+		st.UpdatedAt = st.UpdatedAt.UTC()
+		if err := json.Unmarshal([]byte(data), &st.Timer); err != nil {
+			return nil, fmt.Errorf("timer %d: %w", st.ID, err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
