@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -227,6 +228,41 @@ func (s *PolicyStore) List(ctx context.Context) ([]Policy, error) {
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// Move moves a policy one place up (or down) in matching order and
+// renumbers the priorities 10, 20, 30, … in one transaction, so a
+// concurrent edit or a failure never leaves the order half changed. At the
+// top (or bottom) already, nothing changes.
+func (s *PolicyStore) Move(ctx context.Context, id int64, down bool) error {
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		list, err := s.List(ctx)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(list, func(p Policy) bool { return p.ID == id })
+		if i < 0 {
+			return domain.ErrNotFound
+		}
+		j := i - 1
+		if down {
+			j = i + 1
+		}
+		if j < 0 || j >= len(list) {
+			return nil
+		}
+		list[i], list[j] = list[j], list[i]
+		for k, p := range list {
+			prio := (k + 1) * 10
+			if p.Priority == prio {
+				continue
+			}
+			if _, err := s.Patch(ctx, p.ID, PolicyPatch{Priority: &prio}, p.Version); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Patch changes the fields patch names. version is the version the caller

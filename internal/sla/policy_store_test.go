@@ -202,3 +202,51 @@ func TestPolicyStoreValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestPolicyStoreMove: moving a policy swaps it with its neighbour and
+// renumbers the order 10, 20, 30 in one go; at the top it stays.
+func TestPolicyStoreMove(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2026, 9, 30, 9, 55, 0, 0, time.UTC))
+		ps, _ := newPolicies(t, d, clk)
+		for i, name := range []string{"VIP", "投诉"} {
+			if _, err := ps.Create(ctx, sla.Policy{Name: name, Priority: i + 1, Active: true, Calendar: "24x7",
+				Targets: []sla.Target{{Kind: sla.KindFirstResponse, Duration: "5m"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		names := func() []string {
+			list, err := ps.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for k, p := range list {
+				if p.Priority != (k+1)*10 {
+					t.Fatalf("priorities not renumbered: %+v", list)
+				}
+				out = append(out, p.Name)
+			}
+			return out
+		}
+		list, _ := ps.List(ctx)
+		first, second := list[0], list[1]
+		if err := ps.Move(ctx, second.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		got := names()
+		if got[0] != second.Name || got[1] != first.Name {
+			t.Fatalf("after moving %q up: %v", second.Name, got)
+		}
+		if err := ps.Move(ctx, second.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if again := names(); again[0] != second.Name {
+			t.Fatalf("moving the top one up changed the order: %v", again)
+		}
+		if err := ps.Move(ctx, 999999, true); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("an unknown policy: %v", err)
+		}
+	})
+}

@@ -233,32 +233,9 @@ func (u *UI) moveSLAPolicy(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	list, err := u.SLAPolicies.List(r.Context())
-	if err != nil {
+	if err := u.SLAPolicies.Move(r.Context(), id, r.PostFormValue("dir") == "down"); err != nil {
 		u.fail(w, r, err)
 		return
-	}
-	i := slices.IndexFunc(list, func(p sla.Policy) bool { return p.ID == id })
-	if i < 0 {
-		u.fail(w, r, domain.ErrNotFound)
-		return
-	}
-	j := i - 1
-	if r.PostFormValue("dir") == "down" {
-		j = i + 1
-	}
-	if j >= 0 && j < len(list) {
-		list[i], list[j] = list[j], list[i]
-		for k, p := range list {
-			prio := (k + 1) * 10
-			if p.Priority == prio {
-				continue
-			}
-			if _, err := u.SLAPolicies.Patch(r.Context(), p.ID, sla.PolicyPatch{Priority: &prio}, p.Version); err != nil {
-				u.fail(w, r, err)
-				return
-			}
-		}
 	}
 	redirect(w, r, "/admin/sla?done=sla_moved")
 }
