@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -48,41 +47,16 @@ func TestMailboxesPageInBrowser(t *testing.T) {
 		if got := b.Text("#flash"); !strings.Contains(got, c.flash) {
 			t.Fatalf("%s: flash %q", c.lang, got)
 		}
-		card := ".mailbox "
 		if got := b.Text("#mailboxes"); !strings.Contains(got, c.name) || !strings.Contains(got, "华东售后组") || strings.Contains(b.HTML(), "app-password") {
 			t.Fatalf("%s: the list: %q", c.lang, got)
 		}
-		for _, w := range []int{1366, 375} {
-			if w == 375 {
-				b.SetPhone(375, 812)
-			} else {
-				b.SetViewport(1366, 900)
-			}
-			var overflow bool
-			b.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
-			if overflow {
-				t.Errorf("%s at %d px: the list scrolls sideways", c.lang, w)
-			}
-			oneLine(t, b, fmt.Sprintf("%s list at %d px", c.lang, w), card+".name, .mailbox .badge, .mailbox dt")
-			b.Screenshot(fmt.Sprintf("mailboxes-%s-%d", c.lang, w))
-		}
-		b.SetViewport(1366, 900)
+		atDesktopAndPhone(t, b, c.lang, "mailboxes-"+c.lang, func(where string) {
+			oneLine(t, b, where, ".mailbox .name, .mailbox .badge, .mailbox dt")
+		})
 		b.Click(`.mailbox:last-child a.button`)
 		b.WaitVisible("#poll-status")
-		for _, w := range []int{1366, 375} {
-			if w == 375 {
-				b.SetPhone(375, 812)
-			} else {
-				b.SetViewport(1366, 900)
-			}
-			var overflow bool
-			b.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
-			if overflow {
-				t.Errorf("%s at %d px: the mailbox page scrolls sideways", c.lang, w)
-			}
-			oneLine(t, b, fmt.Sprintf("%s mailbox at %d px", c.lang, w), ".mailbox-form label:not(.check), .mailbox-form legend, #poll-status dt")
-			b.Screenshot(fmt.Sprintf("mailbox-%s-%d", c.lang, w))
-		}
-		b.SetViewport(1366, 900)
+		atDesktopAndPhone(t, b, c.lang, "mailbox-"+c.lang, func(where string) {
+			oneLine(t, b, where, ".mailbox-form label:not(.check), .mailbox-form legend, #poll-status dt")
+		})
 	}
 }

@@ -41,20 +41,7 @@ func TestOutboxPageInBrowser(t *testing.T) {
 		if got := b.Text(`#outbox-rows tr[data-state="dead"] .last-error`); !strings.Contains(got, "550 5.1.1") {
 			t.Fatalf("%s: the failure is not shown: %q", lang, got)
 		}
-		for _, w := range []int{1366, 375} {
-			if w == 375 {
-				b.SetPhone(375, 812)
-			} else {
-				b.SetViewport(1366, 900)
-			}
-			var overflow bool
-			b.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
-			if overflow {
-				t.Errorf("%s at %d px: the page scrolls sideways", lang, w)
-			}
-			b.Screenshot(fmt.Sprintf("outbox-%s-%d", lang, w))
-		}
-		b.SetViewport(1366, 900)
+		atDesktopAndPhone(t, b, lang, "outbox-"+lang, nil)
 		id := dead[0]
 		if lang == "en" {
 			id = dead[1]
@@ -68,4 +55,30 @@ func TestOutboxPageInBrowser(t *testing.T) {
 			t.Fatalf("%s: the row was not queued again: %s", lang, m.State)
 		}
 	}
+}
+
+// atDesktopAndPhone shows the page at 1366 px and as a 375 px phone: it
+// fails when the page scrolls sideways, runs check (nil: none) with where
+// naming the language and width, takes a screenshot named name-WIDTH, and
+// leaves the browser at 1366 px.
+func atDesktopAndPhone(t *testing.T, b *browser.Browser, lang, name string, check func(where string)) {
+	t.Helper()
+	for _, w := range []int{1366, 375} {
+		if w == 375 {
+			b.SetPhone(375, 812)
+		} else {
+			b.SetViewport(1366, 900)
+		}
+		where := fmt.Sprintf("%s %s at %d px", lang, name, w)
+		var overflow bool
+		b.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
+		if overflow {
+			t.Errorf("%s: the page scrolls sideways", where)
+		}
+		if check != nil {
+			check(where)
+		}
+		b.Screenshot(fmt.Sprintf("%s-%d", name, w))
+	}
+	b.SetViewport(1366, 900)
 }
