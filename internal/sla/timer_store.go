@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/careloop/careloop/internal/clock"
@@ -163,14 +164,20 @@ const RecomputeReason = "calendar changed"
 // now, batch timers at a time (keyset by id, index sla_timers_calendar).
 // Each batch is its own transaction, so requests wait at most one batch for
 // the write lock; a timer saved between batches is read at its newest. A
-// timer that cannot be recomputed (its calendar has no working time left)
-// stops the run with the error; the batches before it stay done. It returns
-// how many timers it recomputed.
+// running or breached timer whose recompute changes nothing (state, due and
+// warning times, paused time) is left as stored, without a history entry: a
+// holiday after its due time does not concern it. A paused timer is always
+// written, its history saying that the calendar its due time will be
+// computed on when it resumes has changed. A timer that cannot be
+// recomputed (its calendar has no working time left) stops the run with
+// the error; the batches before it stay done. It returns how many timers it
+// recomputed, those left unchanged included.
 func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Calendar, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 500
 	}
 	after, total := int64(0), 0
+	var w timerWrites
 	for {
 		n := 0
 		err := s.db.WithTx(ctx, func(ctx context.Context) error {
@@ -182,17 +189,23 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 				return err
 			}
 			n = len(rows)
-			before := make([]TimerState, n)
+			w.reset()
 			for i := range rows {
-				before[i] = rows[i].Timer.State
-				if err := rows[i].Timer.Recompute(cal, 0, now, RecomputeReason); err != nil {
+				t := &rows[i].Timer
+				before := recomputeMarkOf(t)
+				if err := t.Recompute(cal, 0, now, RecomputeReason); err != nil {
 					return fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
+				}
+				if t.State == TimerPaused || recomputeMarkOf(t) != before {
+					if err := w.add(rows[i].ID, t, before.state); err != nil {
+						return fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
+					}
 				}
 			}
 			if n > 0 {
 				after = rows[n-1].ID
 			}
-			return s.update(ctx, rows, before, now)
+			return s.update(ctx, &w, now)
 		})
 		if err != nil {
 			return total, fmt.Errorf("recompute timers of calendar %d: %w", calendarID, err)
@@ -204,56 +217,110 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 	}
 }
 
+// recomputeMark is what Timer.Recompute can change besides the history; a
+// timer whose mark is the same after it needs no write. The instants are
+// Unix nanoseconds so that the mark compares with == (time.Time's == also
+// compares locations).
+type recomputeMark struct {
+	state                            TimerState
+	calendar                         string
+	duration, paused, business       time.Duration
+	due, warn, breached, lastPauseTo int64
+	pauses                           int
+}
+
+func recomputeMarkOf(t *Timer) recomputeMark {
+	m := recomputeMark{state: t.State, calendar: t.Calendar, duration: t.Duration, paused: t.PausedTotal,
+		business: t.BusinessTime, due: unixNano(t.Due), warn: unixNano(t.WarnAt), breached: unixNano(t.BreachedAt),
+		pauses: len(t.Pauses)}
+	if m.pauses > 0 {
+		m.lastPauseTo = unixNano(t.Pauses[m.pauses-1].To)
+	}
+	return m
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// timerWrites are a batch's rows to write back, column by column, their
+// JSON in one buffer; reused from batch to batch.
+type timerWrites struct {
+	ids       []int64
+	states    []string
+	sameState []bool // the state did not change (SQLite leaves the column alone)
+	dues      []*time.Time
+	warns     []*time.Time
+	datas     []string
+	buf       []byte
+}
+
+func (w *timerWrites) reset() {
+	w.ids, w.states, w.sameState = w.ids[:0], w.states[:0], w.sameState[:0]
+	w.dues, w.warns, w.datas = w.dues[:0], w.warns[:0], w.datas[:0]
+}
+
+func (w *timerWrites) add(id int64, t *Timer, was TimerState) error {
+	var err error
+	w.buf, err = appendTimerJSON(w.buf[:0], t)
+	if err != nil {
+		return err
+	}
+	w.ids = append(w.ids, id)
+	w.states = append(w.states, string(t.State))
+	w.sameState = append(w.sameState, t.State == was)
+	w.datas = append(w.datas, string(w.buf))
+	due, warn := timerTimes(t)
+	w.dues = append(w.dues, timePtr(due))
+	w.warns = append(w.warns, timePtr(warn))
+	return nil
+}
+
+// timePtr is a column value of timerTimes as a pointer, nil for NULL.
+func timePtr(v any) *time.Time {
+	if t, ok := v.(time.Time); ok {
+		return &t
+	}
+	return nil
+}
+
+// nullTime is the driver value of a *time.Time.
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
 // update writes the recomputed rows back: one statement per batch on
 // PostgreSQL (arrays unnested, saving a round trip per row), one prepared
 // statement per row on SQLite (in-process, no round trip).
-func (s *TimerStore) update(ctx context.Context, rows []StoredTimer, before []TimerState, now time.Time) error {
-	if len(rows) == 0 {
+func (s *TimerStore) update(ctx context.Context, w *timerWrites, now time.Time) error {
+	if len(w.ids) == 0 {
 		return nil
-	}
-	ids := make([]int64, len(rows))
-	states := make([]string, len(rows))
-	dues := make([]any, len(rows))
-	warns := make([]any, len(rows))
-	datas := make([]string, len(rows))
-	for i := range rows {
-		t := &rows[i].Timer
-		data, err := json.Marshal(t)
-		if err != nil {
-			return err
-		}
-		ids[i], states[i], datas[i] = rows[i].ID, string(t.State), string(data)
-		dues[i], warns[i] = timerTimes(t)
 	}
 	q := s.db.Q(ctx)
 	if s.db.Dialect == db.Postgres {
-		// Times travel as RFC 3339 text, '' for NULL.
-		text := func(vs []any) []string {
-			out := make([]string, len(vs))
-			for i, v := range vs {
-				if t, ok := v.(time.Time); ok {
-					out[i] = t.Format(time.RFC3339Nano)
-				}
-			}
-			return out
-		}
 		_, err := q.ExecContext(ctx, `UPDATE sla_timers AS t SET state = v.state,
-			due_at = NULLIF(v.due_at, '')::timestamptz, warn_at = NULLIF(v.warn_at, '')::timestamptz, data = v.data, updated_at = $6
-			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, state, due_at, warn_at, data)
-			WHERE t.id = v.id`, ids, states, text(dues), text(warns), datas, db.Now(now))
+			due_at = v.due_at, warn_at = v.warn_at, data = v.data, updated_at = $6
+			FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS v(id, state, due_at, warn_at, data)
+			WHERE t.id = v.id`, w.ids, w.states, w.dues, w.warns, w.datas, db.Now(now))
 		return err
 	}
-	for i := range rows {
+	for i, id := range w.ids {
 		// Most recomputes keep the state; leaving the column out then
 		// spares SQLite the upkeep of sla_timers_calendar, whose
 		// condition reads it.
 		var err error
-		if states[i] == string(before[i]) {
+		if w.sameState[i] {
 			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET due_at = $1, warn_at = $2, data = $3, updated_at = $4 WHERE id = $5`,
-				dues[i], warns[i], datas[i], db.Now(now), ids[i])
+				nullTime(w.dues[i]), nullTime(w.warns[i]), w.datas[i], db.Now(now), id)
 		} else {
 			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET state = $1, due_at = $2, warn_at = $3, data = $4, updated_at = $5 WHERE id = $6`,
-				states[i], dues[i], warns[i], datas[i], db.Now(now), ids[i])
+				w.states[i], nullTime(w.dues[i]), nullTime(w.warns[i]), w.datas[i], db.Now(now), id)
 		}
 		if err != nil {
 			return err
@@ -269,16 +336,18 @@ func (s *TimerStore) query(ctx context.Context, q db.Querier, query string, args
 	}
 	defer rows.Close()
 	out := []StoredTimer{}
+	var data sql.RawBytes
 	for rows.Next() {
 		var st StoredTimer
 		var cal, pol sql.NullInt64
-		var data string
 		if err := rows.Scan(&st.ID, &st.TicketID, &st.Target, &st.Cycle, &cal, &pol, &st.Warned, &st.UpdatedAt, &data); err != nil {
 			return nil, fmt.Errorf("timers: %w", err)
 		}
 		st.CalendarID, st.PolicyID = cal.Int64, pol.Int64
 		st.UpdatedAt = st.UpdatedAt.UTC()
-		if err := json.Unmarshal([]byte(data), &st.Timer); err != nil {
+		// data is the driver's buffer until the next row: the decoder
+		// copies what it keeps.
+		if err := decodeTimerJSON(data, &st.Timer); err != nil {
 			return nil, fmt.Errorf("timer %d: %w", st.ID, err)
 		}
 		out = append(out, st)
