@@ -266,7 +266,8 @@ func (r *jsonReader) raw() []byte {
 }
 
 // string reads a string; the words the timers repeat (states, events, the
-// recompute's reason) come without an allocation.
+// recompute's reason, the built-in targets and calendar) come without an
+// allocation.
 func (r *jsonReader) string() string {
 	s := r.raw()
 	switch string(s) {
@@ -298,6 +299,16 @@ func (r *jsonReader) string() string {
 		return "rearm"
 	case RecomputeReason:
 		return RecomputeReason
+	case "default":
+		return "default"
+	case KindFirstResponse:
+		return KindFirstResponse
+	case KindResolution:
+		return KindResolution
+	case KindCustomerUpdate:
+		return KindCustomerUpdate
+	case KindOwnerUpdate:
+		return KindOwnerUpdate
 	}
 	return string(s)
 }

@@ -182,9 +182,7 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 		n := 0
 		err := s.db.WithTx(ctx, func(ctx context.Context) error {
 			now := s.clock.Now()
-			rows, err := s.query(ctx, s.db.Q(ctx), `SELECT `+timerCols+` FROM sla_timers
-				WHERE calendar_id = $1 AND state IN ('running', 'paused', 'breached') AND id > $2 ORDER BY id LIMIT $3`,
-				calendarID, after, batch)
+			rows, err := s.query(ctx, s.db.Q(ctx), s.recomputeQuery(), calendarID, after, batch)
 			if err != nil {
 				return err
 			}
@@ -215,6 +213,21 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 			return total, nil
 		}
 	}
+}
+
+// recomputeQuery reads a batch. On PostgreSQL it locks the rows: a timer
+// saved (paused, met) between this read and the batch's UPDATE would
+// otherwise be overwritten by its recompute from the version read before,
+// READ COMMITTED re-checking only the UPDATE's condition on the newer row;
+// with the lock, the save waits or this read waits for the save and reads
+// it. On SQLite the transaction already holds the one write lock.
+func (s *TimerStore) recomputeQuery() string {
+	q := `SELECT ` + timerCols + ` FROM sla_timers
+		WHERE calendar_id = $1 AND state IN ('running', 'paused', 'breached') AND id > $2 ORDER BY id LIMIT $3`
+	if s.db.Dialect == db.Postgres {
+		q += ` FOR UPDATE`
+	}
+	return q
 }
 
 // recomputeMark is what Timer.Recompute can change besides the history; a
@@ -297,7 +310,10 @@ func nullTime(t *time.Time) any {
 
 // update writes the recomputed rows back: one statement per batch on
 // PostgreSQL (arrays unnested, saving a round trip per row), one prepared
-// statement per row on SQLite (in-process, no round trip).
+// statement per row on SQLite (in process, no round trip). One
+// UPDATE … FROM (VALUES …) per 128 rows was slower on SQLite: it
+// materialises the joined rows, JSON included, before writing them
+// (docs/performance.md).
 func (s *TimerStore) update(ctx context.Context, w *timerWrites, now time.Time) error {
 	if len(w.ids) == 0 {
 		return nil
@@ -310,6 +326,7 @@ func (s *TimerStore) update(ctx context.Context, w *timerWrites, now time.Time) 
 			WHERE t.id = v.id`, w.ids, w.states, w.dues, w.warns, w.datas, db.Now(now))
 		return err
 	}
+	at := db.Now(now)
 	for i, id := range w.ids {
 		// Most recomputes keep the state; leaving the column out then
 		// spares SQLite the upkeep of sla_timers_calendar, whose
@@ -317,10 +334,10 @@ func (s *TimerStore) update(ctx context.Context, w *timerWrites, now time.Time) 
 		var err error
 		if w.sameState[i] {
 			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET due_at = $1, warn_at = $2, data = $3, updated_at = $4 WHERE id = $5`,
-				nullTime(w.dues[i]), nullTime(w.warns[i]), w.datas[i], db.Now(now), id)
+				nullTime(w.dues[i]), nullTime(w.warns[i]), w.datas[i], at, id)
 		} else {
 			_, err = q.ExecContext(ctx, `UPDATE sla_timers SET state = $1, due_at = $2, warn_at = $3, data = $4, updated_at = $5 WHERE id = $6`,
-				w.states[i], nullTime(w.dues[i]), nullTime(w.warns[i]), w.datas[i], db.Now(now), id)
+				w.states[i], nullTime(w.dues[i]), nullTime(w.warns[i]), w.datas[i], at, id)
 		}
 		if err != nil {
 			return err
