@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"time"
@@ -88,8 +89,10 @@ func (r *jsonReader) timer(t *Timer) bool {
 			if r.null() {
 				break
 			}
-			// Room for the entry a recompute appends.
-			t.History = make([]Transition, 0, 8)
+			// As many as there are (only a transition's object starts
+			// with "at"; in a string the quotes would be escaped), and
+			// room for the entry a recompute appends.
+			t.History = make([]Transition, 0, bytes.Count(r.b[r.i:], []byte(`{"at":`))+1)
 			r.array(func() {
 				t.History = append(t.History, Transition{})
 				r.transition(&t.History[len(t.History)-1])

@@ -178,11 +178,13 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 	}
 	after, total := int64(0), 0
 	var w timerWrites
+	var rows []recomputeRow
 	for {
 		n := 0
 		err := s.db.WithTx(ctx, func(ctx context.Context) error {
 			now := s.clock.Now()
-			rows, err := s.query(ctx, s.db.Q(ctx), s.recomputeQuery(), calendarID, after, batch)
+			var err error
+			rows, err = s.readBatch(ctx, rows[:0], calendarID, after, batch)
 			if err != nil {
 				return err
 			}
@@ -215,19 +217,43 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 	}
 }
 
-// recomputeQuery reads a batch. On PostgreSQL it locks the rows: a timer
-// saved (paused, met) between this read and the batch's UPDATE would
-// otherwise be overwritten by its recompute from the version read before,
-// READ COMMITTED re-checking only the UPDATE's condition on the newer row;
-// with the lock, the save waits or this read waits for the save and reads
-// it. On SQLite the transaction already holds the one write lock.
-func (s *TimerStore) recomputeQuery() string {
-	q := `SELECT ` + timerCols + ` FROM sla_timers
+// recomputeRow is a timer as RecomputeAll reads it: the rest of the row
+// stays as it is.
+type recomputeRow struct {
+	ID    int64
+	Timer Timer
+}
+
+// readBatch appends the batch after id after to out (reused from batch to
+// batch). On PostgreSQL it locks the rows: a timer saved (paused, met)
+// between this read and the batch's UPDATE would otherwise be overwritten
+// by its recompute from the version read before, READ COMMITTED
+// re-checking only the UPDATE's condition on the newer row; with the lock,
+// the save waits, or this read waits for the save and reads it. On SQLite
+// the transaction already holds the one write lock.
+func (s *TimerStore) readBatch(ctx context.Context, out []recomputeRow, calendarID, after int64, batch int) ([]recomputeRow, error) {
+	q := `SELECT id, data FROM sla_timers
 		WHERE calendar_id = $1 AND state IN ('running', 'paused', 'breached') AND id > $2 ORDER BY id LIMIT $3`
 	if s.db.Dialect == db.Postgres {
 		q += ` FOR UPDATE`
 	}
-	return q
+	rows, err := s.db.Q(ctx).QueryContext(ctx, q, calendarID, after, batch)
+	if err != nil {
+		return out, fmt.Errorf("timers: %w", err)
+	}
+	defer rows.Close()
+	var data sql.RawBytes
+	for rows.Next() {
+		out = append(out, recomputeRow{})
+		r := &out[len(out)-1]
+		if err := rows.Scan(&r.ID, &data); err != nil {
+			return out, fmt.Errorf("timers: %w", err)
+		}
+		if err := decodeTimerJSON(data, &r.Timer); err != nil {
+			return out, fmt.Errorf("timer %d: %w", r.ID, err)
+		}
+	}
+	return out, rows.Err()
 }
 
 // recomputeMark is what Timer.Recompute can change besides the history; a
