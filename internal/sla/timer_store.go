@@ -184,28 +184,30 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 		err := s.db.WithTx(ctx, func(ctx context.Context) error {
 			now := s.clock.Now()
 			var err error
-			rows, err = s.readBatch(ctx, rows[:0], calendarID, after, batch)
+			rows, err = s.readRows(ctx, rows[:0], `WHERE calendar_id = $1 AND state IN ('running', 'paused', 'breached') AND id > $2
+				ORDER BY id LIMIT $3`, calendarID, after, batch)
 			if err != nil {
 				return err
 			}
 			n = len(rows)
-			w.reset()
-			for i := range rows {
-				t := &rows[i].Timer
-				before := recomputeMarkOf(t)
-				if err := t.Recompute(cal, 0, now, RecomputeReason); err != nil {
-					return fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
-				}
-				if t.State == TimerPaused || recomputeMarkOf(t) != before {
-					if err := w.add(rows[i].ID, t, before.state); err != nil {
-						return fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
-					}
-				}
-			}
 			if n > 0 {
 				after = rows[n-1].ID
 			}
-			return s.update(ctx, &w, now)
+			missed, err := s.recomputeRows(ctx, rows, cal, now, &w)
+			if len(missed) == 0 || err != nil {
+				return err
+			}
+			// Saved since they were read: again, locked this time (and
+			// only if still open on this calendar).
+			rows, err = s.readRows(ctx, rows[:0], `WHERE id = ANY($1) AND calendar_id = $2 AND state IN ('running', 'paused', 'breached')
+				FOR UPDATE`, missed, calendarID)
+			if err != nil {
+				return err
+			}
+			if missed, err = s.recomputeRows(ctx, rows, cal, now, &w); err == nil && len(missed) > 0 {
+				err = fmt.Errorf("timers %v changed while locked", missed)
+			}
+			return err
 		})
 		if err != nil {
 			return total, fmt.Errorf("recompute timers of calendar %d: %w", calendarID, err)
@@ -217,27 +219,43 @@ func (s *TimerStore) RecomputeAll(ctx context.Context, calendarID int64, cal *Ca
 	}
 }
 
-// recomputeRow is a timer as RecomputeAll reads it: the rest of the row
-// stays as it is.
-type recomputeRow struct {
-	ID    int64
-	Timer Timer
+// recomputeRows recomputes rows and writes those that changed (update),
+// returning the ids of those not written because they were saved since
+// they were read.
+func (s *TimerStore) recomputeRows(ctx context.Context, rows []recomputeRow, cal *Calendar, now time.Time, w *timerWrites) ([]int64, error) {
+	w.reset()
+	for i := range rows {
+		t := &rows[i].Timer
+		before := recomputeMarkOf(t)
+		if err := t.Recompute(cal, 0, now, RecomputeReason); err != nil {
+			return nil, fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
+		}
+		if t.State == TimerPaused || recomputeMarkOf(t) != before {
+			if err := w.add(&rows[i], before.state); err != nil {
+				return nil, fmt.Errorf("recompute timer %d: %w", rows[i].ID, err)
+			}
+		}
+	}
+	return s.update(ctx, w, now)
 }
 
-// readBatch appends the batch after id after to out (reused from batch to
-// batch). On PostgreSQL it locks the rows: a timer saved (paused, met)
-// between this read and the batch's UPDATE would otherwise be overwritten
-// by its recompute from the version read before, READ COMMITTED
-// re-checking only the UPDATE's condition on the newer row; with the lock,
-// the save waits, or this read waits for the save and reads it. On SQLite
-// the transaction already holds the one write lock.
-func (s *TimerStore) readBatch(ctx context.Context, out []recomputeRow, calendarID, after int64, batch int) ([]recomputeRow, error) {
-	q := `SELECT id, data FROM sla_timers
-		WHERE calendar_id = $1 AND state IN ('running', 'paused', 'breached') AND id > $2 ORDER BY id LIMIT $3`
+// recomputeRow is a timer as RecomputeAll reads it: the rest of the row
+// stays as it is. Version is PostgreSQL's xmin of the row read, which any
+// later update of the row changes.
+type recomputeRow struct {
+	ID      int64
+	Version string
+	Timer   Timer
+}
+
+// readRows appends the rows of sla_timers where (a condition and its
+// arguments) to out, reused from batch to batch.
+func (s *TimerStore) readRows(ctx context.Context, out []recomputeRow, where string, args ...any) ([]recomputeRow, error) {
+	cols := `id, '', data`
 	if s.db.Dialect == db.Postgres {
-		q += ` FOR UPDATE`
+		cols = `id, xmin::text, data`
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, q, calendarID, after, batch)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+cols+` FROM sla_timers `+where, args...)
 	if err != nil {
 		return out, fmt.Errorf("timers: %w", err)
 	}
@@ -246,7 +264,7 @@ func (s *TimerStore) readBatch(ctx context.Context, out []recomputeRow, calendar
 	for rows.Next() {
 		out = append(out, recomputeRow{})
 		r := &out[len(out)-1]
-		if err := rows.Scan(&r.ID, &data); err != nil {
+		if err := rows.Scan(&r.ID, &r.Version, &data); err != nil {
 			return out, fmt.Errorf("timers: %w", err)
 		}
 		if err := decodeTimerJSON(data, &r.Timer); err != nil {
@@ -294,21 +312,24 @@ type timerWrites struct {
 	dues      []*time.Time
 	warns     []*time.Time
 	datas     []string
+	versions  []string // PostgreSQL's xmin as read
 	buf       []byte
 }
 
 func (w *timerWrites) reset() {
 	w.ids, w.states, w.sameState = w.ids[:0], w.states[:0], w.sameState[:0]
-	w.dues, w.warns, w.datas = w.dues[:0], w.warns[:0], w.datas[:0]
+	w.dues, w.warns, w.datas, w.versions = w.dues[:0], w.warns[:0], w.datas[:0], w.versions[:0]
 }
 
-func (w *timerWrites) add(id int64, t *Timer, was TimerState) error {
+func (w *timerWrites) add(r *recomputeRow, was TimerState) error {
+	t := &r.Timer
 	var err error
 	w.buf, err = appendTimerJSON(w.buf[:0], t)
 	if err != nil {
 		return err
 	}
-	w.ids = append(w.ids, id)
+	w.ids = append(w.ids, r.ID)
+	w.versions = append(w.versions, r.Version)
 	w.states = append(w.states, string(t.State))
 	w.sameState = append(w.sameState, t.State == was)
 	w.datas = append(w.datas, string(w.buf))
@@ -334,23 +355,53 @@ func nullTime(t *time.Time) any {
 	return *t
 }
 
-// update writes the recomputed rows back: one statement per batch on
-// PostgreSQL (arrays unnested, saving a round trip per row), one prepared
-// statement per row on SQLite (in process, no round trip). One
-// UPDATE … FROM (VALUES …) per 128 rows was slower on SQLite: it
-// materialises the joined rows, JSON included, before writing them
-// (docs/performance.md).
-func (s *TimerStore) update(ctx context.Context, w *timerWrites, now time.Time) error {
+// update writes the recomputed rows back and returns the ids of those it
+// did not write. On PostgreSQL: one statement per batch (arrays unnested,
+// saving a round trip per row) that writes a row only if its xmin is still
+// the one read. Writers run side by side there, and a timer saved (paused,
+// met) after the read would otherwise be overwritten by a recompute of its
+// older version, READ COMMITTED re-checking only the UPDATE's condition on
+// the newer row; RecomputeAll reads those again, locked. Locking every
+// row as it is read would do too, but costs a WAL record and a dirtied
+// page per row, also for the rows that need no write. On SQLite the
+// transaction holds the one write lock from its read on; one prepared
+// statement per row (in process, no round trip). One UPDATE … FROM
+// (VALUES …) per 128 rows was slower there: it materialises the joined
+// rows, JSON included, before writing them (docs/performance.md).
+func (s *TimerStore) update(ctx context.Context, w *timerWrites, now time.Time) ([]int64, error) {
 	if len(w.ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	q := s.db.Q(ctx)
 	if s.db.Dialect == db.Postgres {
-		_, err := q.ExecContext(ctx, `UPDATE sla_timers AS t SET state = v.state,
-			due_at = v.due_at, warn_at = v.warn_at, data = v.data, updated_at = $6
-			FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS v(id, state, due_at, warn_at, data)
-			WHERE t.id = v.id`, w.ids, w.states, w.dues, w.warns, w.datas, db.Now(now))
-		return err
+		rows, err := q.QueryContext(ctx, `UPDATE sla_timers AS t SET state = v.state,
+			due_at = v.due_at, warn_at = v.warn_at, data = v.data, updated_at = $7
+			FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[])
+				AS v(id, state, due_at, warn_at, data, version)
+			WHERE t.id = v.id AND t.xmin = v.version::xid
+			RETURNING t.id`, w.ids, w.states, w.dues, w.warns, w.datas, w.versions, db.Now(now))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		written := make(map[int64]bool, len(w.ids))
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			written[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		var missed []int64
+		for _, id := range w.ids {
+			if !written[id] {
+				missed = append(missed, id)
+			}
+		}
+		return missed, nil
 	}
 	at := db.Now(now)
 	for i, id := range w.ids {
@@ -366,10 +417,10 @@ func (s *TimerStore) update(ctx context.Context, w *timerWrites, now time.Time) 
 				w.states[i], nullTime(w.dues[i]), nullTime(w.warns[i]), w.datas[i], at, id)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (s *TimerStore) query(ctx context.Context, q db.Querier, query string, args ...any) ([]StoredTimer, error) {
