@@ -15,6 +15,8 @@ CREATE INDEX tickets_sla_due ON tickets(sla_due_at, id) WHERE is_open = TRUE AND
 ALTER TABLE sla_timers ADD COLUMN escalate_at DATETIME;
 ALTER TABLE sla_timers ADD COLUMN next_step INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sla_timers_escalate ON sla_timers(escalate_at, id) WHERE escalate_at IS NOT NULL;
+-- Recomputing the open timers of a changed policy, ticket by ticket.
+CREATE INDEX sla_timers_policy ON sla_timers(policy_id, ticket_id) WHERE state IN ('running', 'paused', 'breached');
 
 -- The version of a calendar / policy whose change the timers have taken in:
 -- the sweeper recomputes the open timers of any whose version is newer.
