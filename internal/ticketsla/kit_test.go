@@ -25,7 +25,9 @@ func mustZone(name string) *time.Location {
 }
 
 // cst is a wall-clock time in Shanghai.
-func cst(y int, m time.Month, d, hh, mm int) time.Time { return time.Date(y, m, d, hh, mm, 0, 0, shanghai) }
+func cst(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, shanghai)
+}
 
 // slaKit is a Careloop with an agent (the owner) and a supervisor in one
 // team, a manager, and a customer.
