@@ -211,17 +211,23 @@ func targetOf(p sla.Policy, kind string, f sla.TicketFacts) (sla.Target, bool) {
 // flush saves the changed timers, records outcomes and the ticket's next
 // due target, in ctx's transaction.
 func (w *work) flush(ctx context.Context) error {
-	changed := false
+	var dirty []*row
+	var batch []sla.TimerToSave
 	for _, r := range w.all {
-		if !r.dirty {
-			continue
+		if r.dirty {
+			dirty = append(dirty, r)
+			batch = append(batch, sla.TimerToSave{TicketID: r.TicketID, Target: r.Target, Cycle: r.Cycle, PolicyID: r.PolicyID, Timer: r.Timer})
 		}
-		changed = true
-		id, err := w.s.timers.Save(ctx, r.TicketID, r.Target, r.Cycle, r.PolicyID, r.Timer)
-		if err != nil {
-			return err
-		}
-		r.ID, r.dirty = id, false
+	}
+	if len(dirty) == 0 {
+		return nil
+	}
+	ids, err := w.s.timers.SaveMany(ctx, batch)
+	if err != nil {
+		return err
+	}
+	for i, r := range dirty {
+		r.ID, r.dirty = ids[i], false
 		if err := w.s.recordOutcome(ctx, w.t, r); err != nil {
 			return err
 		}
@@ -234,9 +240,6 @@ func (w *work) flush(ctx context.Context) error {
 			}
 		}
 		r.before, r.metAtWas = r.Timer.State, r.Timer.MetAt
-	}
-	if !changed {
-		return nil
 	}
 	due, target := w.nextDue()
 	return w.s.tickets.SetSLADue(ctx, w.t.ID, due, target)
