@@ -20,6 +20,9 @@ const (
 // tell sends one notice per recipient in their language: the target's name
 // and the times are rendered for each (the catalog renders the rest).
 func (s *Service) tell(ctx context.Context, to []int64, w *work, r *row, event, key string, step int, moment, now time.Time, extra map[string]any) error {
+	if s.quiet {
+		return nil
+	}
 	cal, err := s.calendar(ctx, r.Timer.Calendar)
 	if err != nil {
 		cal = sla.CalendarTime()

@@ -31,6 +31,10 @@ type Service struct {
 	log       *slog.Logger
 	// Server names this process in the claims of sla_escalations.
 	server string
+	// quiet: warnings and steps are claimed and recorded but nobody is
+	// told (the demo's history, see For).
+	quiet bool
+	deps  Deps
 
 	mu       sync.Mutex
 	cached   []sla.Policy
@@ -59,7 +63,20 @@ func New(d Deps) *Service {
 		d.Log = slog.Default()
 	}
 	return &Service{db: d.DB, clock: d.Clock, policies: d.Policies, calendars: d.Calendars, timers: d.Timers,
-		tickets: d.Tickets, identity: d.Identity, staff: d.Staff, catalog: d.Catalog, log: d.Log, server: d.Server}
+		tickets: d.Tickets, identity: d.Identity, staff: d.Staff, catalog: d.Catalog, log: d.Log, server: d.Server, deps: d}
+}
+
+// For returns a service like s that reads the time from clk and listens to
+// store instead of s's ticket store; when quiet, its sweeps claim and
+// record warnings and steps without telling anyone. The demo plays a month
+// of tickets on a clock of its own with it: their past breaches are history
+// to show, not news to send.
+func (s *Service) For(clk clock.Clock, store *tickets.Store, quiet bool) *Service {
+	d := s.deps
+	d.Clock, d.Tickets = clk, store
+	n := New(d)
+	n.quiet = quiet
+	return n
 }
 
 // policyTTL is how long the policies read are used before they are read
