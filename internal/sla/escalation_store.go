@@ -58,6 +58,15 @@ func (s *TimerStore) EscalationsOf(ctx context.Context, ticketID int64) (map[int
 	return out, rows.Err()
 }
 
+// sweepQueries find the tickets of the sweep, each by its partial index
+// (sla_timers_due, sla_timers_warn, sla_timers_escalate; the literals in
+// the conditions make every plan match them, generic ones included).
+var sweepQueries = []string{
+	`SELECT ticket_id FROM sla_timers WHERE state = 'running' AND due_at <= $1 ORDER BY due_at, id LIMIT $2`,
+	`SELECT ticket_id FROM sla_timers WHERE state = 'running' AND warned = FALSE AND warn_at <= $1 ORDER BY warn_at, id LIMIT $2`,
+	`SELECT ticket_id FROM sla_timers WHERE escalate_at IS NOT NULL AND escalate_at <= $1 ORDER BY escalate_at, id LIMIT $2`,
+}
+
 // TicketsToSweep returns up to limit ids of tickets with a timer to look at
 // by now: running past due, a warning due and not handled, or an
 // escalation step due. Each of the three reads walks its partial index.
@@ -65,11 +74,7 @@ func (s *TimerStore) TicketsToSweep(ctx context.Context, now time.Time, limit in
 	at := db.Now(now)
 	seen := map[int64]bool{}
 	var out []int64
-	for _, q := range []string{
-		`SELECT ticket_id FROM sla_timers WHERE state = 'running' AND due_at <= $1 ORDER BY due_at, id LIMIT $2`,
-		`SELECT ticket_id FROM sla_timers WHERE state = 'running' AND warned = FALSE AND warn_at <= $1 ORDER BY warn_at, id LIMIT $2`,
-		`SELECT ticket_id FROM sla_timers WHERE escalate_at IS NOT NULL AND escalate_at <= $1 ORDER BY escalate_at, id LIMIT $2`,
-	} {
+	for _, q := range sweepQueries {
 		rows, err := s.db.ShapedQ(ctx).QueryContext(ctx, q, at, limit)
 		if err != nil {
 			return nil, fmt.Errorf("timers to sweep: %w", err)
