@@ -97,6 +97,15 @@ func (s *Service) recomputePolicies(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	// A deleted policy's leftovers are done like a changed policy's, and
+	// its row removed instead of its version moved.
+	gone, err := s.removedPolicies(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range gone {
+		ps = append(ps, pol{id: id, version: -1})
+	}
 	if len(ps) > 0 {
 		s.Forget()
 	}
@@ -119,8 +128,12 @@ func (s *Service) recomputePolicies(ctx context.Context) (int, error) {
 			}
 			last = ids[len(ids)-1]
 		}
-		if _, err := s.db.W.ExecContext(ctx, `UPDATE sla_policies SET timers_version = $1 WHERE id = $2 AND timers_version < $1`,
-			p.version, p.id); err != nil {
+		done := `UPDATE sla_policies SET timers_version = $1 WHERE id = $2 AND timers_version < $1`
+		args := []any{p.version, p.id}
+		if p.version < 0 {
+			done, args = `DELETE FROM sla_policies_removed WHERE policy_id = $1`, []any{p.id}
+		}
+		if _, err := s.db.W.ExecContext(ctx, done, args...); err != nil {
 			return total, err
 		}
 	}
@@ -170,4 +183,21 @@ func (s *Service) rematchTicket(ctx context.Context, ticketID int64, why string)
 		}
 		return w.flush(ctx)
 	})
+}
+
+func (s *Service) removedPolicies(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT policy_id FROM sla_policies_removed ORDER BY policy_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -177,3 +177,39 @@ func TestCommitmentsAreTimers(t *testing.T) {
 		}
 	})
 }
+
+// Deleting a policy moves its tickets' open timers to the policy that
+// matches them now (here the default one) at the next sweep.
+func TestDeletedPolicyHandsItsTimersOn(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, tk *testkit.Kit) {
+		k := newSLAKit(t, tk)
+		ctx := context.Background()
+		p, err := k.App.SLAPolicies.Create(ctx, sla.Policy{Name: "邮件", Priority: 1, Active: true, Calendar: sla.DefaultName,
+			Conditions: sla.Conditions{Channels: []string{"email"}},
+			Targets:    []sla.Target{{Kind: sla.KindFirstResponse, Duration: "1h"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.App.SLA.Forget()
+		ticket := k.create(t, cst(2026, 3, 2, 9, 0), tickets.Input{Channel: "email"})
+		fr := k.timers(t, ticket.ID)[sla.KindFirstResponse]
+		if fr.PolicyID != p.ID {
+			t.Fatalf("policy %d, want %d", fr.PolicyID, p.ID)
+		}
+		sameInstant(t, "under the email policy", dueOf(t, fr), cst(2026, 3, 2, 10, 0))
+		if err := k.App.SLAPolicies.Delete(ctx, p.ID, p.Version); err != nil {
+			t.Fatal(err)
+		}
+		k.Clock.Set(cst(2026, 3, 2, 9, 5))
+		k.sweep(t)
+		fr = k.timers(t, ticket.ID)[sla.KindFirstResponse]
+		if fr.PolicyID == p.ID || fr.PolicyID == 0 {
+			t.Fatalf("policy after the deletion: %d", fr.PolicyID)
+		}
+		sameInstant(t, "under the default policy", dueOf(t, fr), cst(2026, 3, 2, 9, 10))
+		var left int
+		if err := k.App.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM sla_policies_removed`).Scan(&left); err != nil || left != 0 {
+			t.Errorf("%d removal rows left (%v)", left, err)
+		}
+	})
+}

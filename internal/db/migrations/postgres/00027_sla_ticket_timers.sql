@@ -24,6 +24,13 @@ ALTER TABLE calendars ADD COLUMN timers_version INTEGER NOT NULL DEFAULT 0;
 UPDATE calendars SET timers_version = version;
 ALTER TABLE sla_policies ADD COLUMN timers_version INTEGER NOT NULL DEFAULT 0;
 UPDATE sla_policies SET timers_version = version;
+-- A deleted policy, written in its deletion's transaction: the sweeper
+-- moves the open timers it leaves behind to the policy that matches their
+-- ticket now, then removes the row.
+CREATE TABLE sla_policies_removed (
+    policy_id  BIGINT PRIMARY KEY,
+    removed_at TIMESTAMPTZ NOT NULL
+);
 
 -- The outcome of each finished or breached target, for reports: met on
 -- time or breached (and when met late), the business time taken with paused
@@ -55,5 +62,6 @@ CREATE INDEX sla_outcomes_ended ON sla_outcomes(ended_at);
 
 -- +goose Down
 DROP TABLE sla_outcomes;
+DROP TABLE sla_policies_removed;
 DROP INDEX sla_timers_escalate;
 DROP INDEX tickets_sla_due;
