@@ -241,3 +241,43 @@ func FuzzTimerJSON(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTimerJSON encodes and decodes a timer as RecomputeAll stores it
+// (started, paused and resumed, recomputed twice: five history entries),
+// by hand and with encoding/json's reflection.
+func BenchmarkTimerJSON(b *testing.B) {
+	c := Default()
+	tm, err := NewTimer(TimerSpec{Target: KindResolution, Duration: 72 * time.Hour, Warning: Warning{Share: 0.8}})
+	must(b, err)
+	at := sh(2026, 12, 16, 10, 0)
+	must(b, tm.Start(c, at))
+	must(b, tm.Pause(c, at.Add(time.Minute), "waiting on the customer"))
+	must(b, tm.Resume(c, at.Add(3*time.Hour), ""))
+	must(b, tm.Recompute(withCompanyHoliday(), 0, at.Add(5*time.Hour), RecomputeReason))
+	must(b, tm.Recompute(c, 0, at.Add(6*time.Hour), RecomputeReason))
+	data, err := appendTimerJSON(nil, &tm)
+	must(b, err)
+	b.Run("encode/by-hand", func(b *testing.B) {
+		var buf []byte
+		for b.Loop() {
+			buf, _ = appendTimerJSON(buf[:0], &tm)
+		}
+	})
+	b.Run("encode/encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = json.Marshal((*plainTimer)(&tm))
+		}
+	})
+	b.Run("decode/by-hand", func(b *testing.B) {
+		for b.Loop() {
+			var t Timer
+			must(b, decodeTimerJSON(data, &t))
+		}
+	})
+	b.Run("decode/encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var t Timer
+			must(b, json.Unmarshal(data, (*plainTimer)(&t)))
+		}
+	})
+}
