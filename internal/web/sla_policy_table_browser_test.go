@@ -74,6 +74,12 @@ func TestSLAPolicyTargetsTableInBrowser(t *testing.T) {
 					t.Errorf("%s: the default policy's page is %d px tall, want under 2,600", where, h)
 				}
 				t.Logf("%s: page height %d px", where, h)
+				// At a glance: the whole table, without scrolling inside its box.
+				var hidden int
+				b.Eval(`(() => { const w = document.querySelector('.sla-targets-wrap'); return w.scrollWidth - w.clientWidth; })()`, &hidden)
+				if hidden > 1 {
+					t.Errorf("%s: the targets table is %d px wider than its box", where, hidden)
+				}
 			}
 			oneLine(t, b, where, "#sla-targets-table thead th, #sla-targets-table th.c-name .name, #sla-targets-table .c-pause label.check, "+
 				"#sla-targets-table .c-warn .lbl, #sla-targets-table summary .item, .sla-fields label, .sla-conditions legend, "+

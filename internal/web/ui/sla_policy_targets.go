@@ -47,10 +47,10 @@ type slaTargetRow struct {
 	Recurring bool
 	Duration  string
 	// Which tickets: the summary's items and the editor's checkboxes.
-	Applies           []string
+	Applies           []slaSummaryGroup
 	Types, Sevs       []slaOption
 	Overrides         []slaOverrideForm
-	OverrideSummary   []string
+	OverrideSummary   [][2]string // who, how long
 	PauseCustomer     bool
 	PauseThirdParty   bool
 	WarnPercent       string
@@ -64,13 +64,23 @@ type slaTargetRow struct {
 	HasErr            bool
 }
 
-// slaSummary shows at most two items of a list and how many more there are,
-// so a summary cell stays one or two words wide.
-func (p *Page) slaSummary(kind string, vs []string) string {
-	if len(vs) <= 2 {
-		return p.slaList(kind, vs)
+// slaSummaryGroup is one list of a summary cell: at most two names (each
+// kept on one line) and how many more there are, so the cell stays narrow.
+type slaSummaryGroup struct {
+	Items []string
+	More  string
+}
+
+func (p *Page) slaSummary(kind string, vs []string) slaSummaryGroup {
+	var g slaSummaryGroup
+	for i, v := range vs {
+		if i == 2 {
+			g.More = p.T("slapol.summary_more", "N", len(vs), "More", len(vs)-2)
+			break
+		}
+		g.Items = append(g.Items, p.slaLabel(kind, v))
 	}
-	return p.T("slapol.summary_more", "List", p.slaList(kind, vs[:2]), "N", len(vs), "More", len(vs)-2)
+	return g
 }
 
 // slaTargetRows builds the table for targets (the policy's, or the ones
@@ -144,7 +154,7 @@ func (p *Page) slaTargetRow(i int, t sla.Target, on bool, v sla.Vocabulary, team
 			if x.Type != "" {
 				who = append(who, p.slaLabel("type", x.Type))
 			}
-			row.OverrideSummary = append(row.OverrideSummary, strings.Join(who, "+")+" "+p.slaSpan(x.Duration))
+			row.OverrideSummary = append(row.OverrideSummary, [2]string{strings.Join(who, "+"), p.slaSpan(x.Duration)})
 		}
 		of := fmt.Sprintf(".overrides[%d]", j)
 		o.Err = errs(of+".severity", of+".type", of+".duration")
