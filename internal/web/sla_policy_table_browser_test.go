@@ -81,6 +81,18 @@ func TestSLAPolicyTargetsTableInBrowser(t *testing.T) {
 					t.Errorf("%s: the targets table is %d px wider than its box", where, hidden)
 				}
 			}
+			if strings.HasSuffix(where, "375 px") {
+				// The table scrolls in its box; the target's name stays in view.
+				var inView bool
+				b.Eval(`(() => { const w = document.querySelector('.sla-targets-wrap'); w.scrollLeft = w.scrollWidth;
+				  const n = document.querySelector('#sla-targets-table tbody th.c-name').getBoundingClientRect();
+				  const ok = w.scrollLeft > 0 && n.left >= w.getBoundingClientRect().left - 1; return ok; })()`, &inView)
+				if !inView {
+					t.Errorf("%s: scrolled to the table's end, the target names are out of view", where)
+				}
+				b.Screenshot(fmt.Sprintf("sla-policy-table-%s-375-scrolled", c.lang))
+				b.Eval(`(() => { document.querySelector('.sla-targets-wrap').scrollLeft = 0; return true; })()`, new(bool))
+			}
 			oneLine(t, b, where, "#sla-targets-table thead th, #sla-targets-table th.c-name .name, #sla-targets-table .c-pause label.check, "+
 				"#sla-targets-table .c-warn .lbl, #sla-targets-table summary .item, .sla-fields label, .sla-conditions legend, "+
 				".sla-conditions label.check, .sla-form h2 .ttl, .sla-preview .lbl, #preview-rows th, #preview-rows .due, #preview-rows td.primary")
@@ -152,7 +164,19 @@ func TestSLAPolicyTargetsTableInBrowser(t *testing.T) {
 		}
 
 		// An exception edited in its cell's editor.
-		b.Click(row(sla.KindResponse) + " .c-over summary")
+		// One editor open at a time, over the rows below it.
+		for _, e := range []struct{ kind, cell string }{{sla.KindFirstResponse, "c-chain"}, {sla.KindResolution, "c-applies"}, {sla.KindResponse, "c-over"}} {
+			b.Click(row(e.kind) + " ." + e.cell + " summary")
+			var open int
+			b.Eval(`document.querySelectorAll('#sla-targets-table details[open]').length`, &open)
+			if open != 1 {
+				t.Errorf("%s: %d editors open after opening %s's", c.lang, open, e.kind)
+			}
+			b.Screenshot(fmt.Sprintf("sla-policy-editor-%s-%s", e.cell, c.lang))
+		}
+		atDesktopAndPhone(t, b, c.lang, "sla-policy-editors-"+c.lang, func(where string) {
+			oneLine(t, b, where, "#sla-targets-table details[open] label.check, #sla-targets-table details[open] legend, #sla-targets-table details[open] .lbl")
+		})
 		b.Fill(row(sla.KindResponse)+" .c-over input[name$='ov0.duration']", "20m")
 		b.Submit("#sla-form")
 		b.WaitVisible("#flash")

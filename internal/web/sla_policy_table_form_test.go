@@ -141,7 +141,7 @@ func TestSLAPolicyTableForm(t *testing.T) {
 		before := stored()
 		if r := post(t, k, admin, path, v); r.Status != 400 || !strings.Contains(rowHTML(t, string(r.Body), sla.KindFirstResponse), "请选择改派到的团队") {
 			t.Fatalf("reassign without a team: %d", r.Status)
-		} else if row := rowHTML(t, string(r.Body), sla.KindFirstResponse); !strings.Contains(row, `class="cell-edit" open`) || !strings.Contains(row, "has-err") {
+		} else if row := rowHTML(t, string(r.Body), sla.KindFirstResponse); !strings.Contains(row, `class="cell-edit err" open`) || !strings.Contains(row, "has-err") {
 			t.Errorf("the first response's chain editor is not open on its error: %s", row)
 		}
 		if got := stored(); got.Version != before.Version {
