@@ -190,6 +190,7 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		base = "http://" + c.Addr
 	}
 	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, base).Listen)
+	a.Tickets.Listen(email.NewAcknowledger(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, a.Settings, a.SLAPolicies.Promise, base).Listen)
 	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
 	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})
 	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
