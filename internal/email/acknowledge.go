@@ -160,10 +160,13 @@ func (a *Acknowledger) Listen(ctx context.Context, t tickets.Ticket, e tickets.E
 		return nil
 	}
 	var name, address, tier string
-	var category sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT c.name, c.email, c.tier, t.category_id FROM tickets t JOIN customers c ON c.id = t.customer_id
-		WHERE t.id = $1`, t.ID).Scan(&name, &address, &tier, &category); err != nil {
+	var category, createdBy sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT c.name, c.email, c.tier, t.category_id, t.created_by FROM tickets t
+		JOIN customers c ON c.id = t.customer_id WHERE t.id = $1`, t.ID).Scan(&name, &address, &tier, &category, &createdBy); err != nil {
 		return fmt.Errorf("acknowledge: customer: %w", err)
+	}
+	if createdBy.Valid {
+		return nil // recorded by a staff member, who is talking to the customer
 	}
 	if fromMail {
 		address = in.from // the one who wrote, also when it is a contact's address
