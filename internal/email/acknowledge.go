@@ -11,6 +11,7 @@ import (
 
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/settings"
@@ -197,6 +198,11 @@ func (a *Acknowledger) Listen(ctx context.Context, t tickets.Ticket, e tickets.E
 	promised := a.cat.T(lang, "email.ack.no_promise", nil)
 	if a.promise != nil {
 		p, ok, err := a.promise(ctx, facts, t.CreatedAt)
+		if errors.Is(err, domain.ErrNotFound) {
+			// The policy's calendar is gone: acknowledge without a time
+			// rather than refuse the customer's request.
+			ok, err = false, nil
+		}
 		if err != nil {
 			return fmt.Errorf("acknowledge: promise: %w", err)
 		}

@@ -2,6 +2,7 @@ package sla
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -27,6 +28,11 @@ func (s *PolicyStore) Promise(ctx context.Context, f TicketFacts, received time.
 		return Promise{}, false, fmt.Errorf("promise: calendar of policy %d: %w", p.ID, err)
 	}
 	pr, err := cal.Promise(received, target.For(f))
+	if errors.Is(err, ErrNoWorkingTime) || errors.Is(err, ErrOutOfRange) {
+		// No time can be promised on that calendar: say nothing rather
+		// than fail the request that asked.
+		return Promise{}, false, nil
+	}
 	if err != nil {
 		return Promise{}, false, fmt.Errorf("promise: policy %d: %w", p.ID, err)
 	}

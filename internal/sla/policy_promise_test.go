@@ -87,3 +87,35 @@ func TestPolicyStorePromiseFallsBackToResponse(t *testing.T) {
 		}
 	})
 }
+
+// A calendar edited so that it never opens again promises nothing (and
+// fails nothing): the policy was saved while it had working time.
+func TestPolicyStorePromiseWithoutWorkingTime(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+		ps, cals := newPolicies(t, d, clk)
+		once := sla.Definition{Name: "展会", TimeZone: "Asia/Shanghai", Exceptions: []sla.Exception{
+			{Date: sla.Date{Year: 2026, Month: time.March, Day: 5}, Hours: sla.MustHours("09:00", "17:00")}}}
+		rec, err := cals.Create(ctx, once)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ps.Create(ctx, sla.Policy{Name: "展会咨询", Priority: 1, Active: true, Calendar: "展会",
+			Conditions: sla.Conditions{Channels: []string{"web"}},
+			Targets:    []sla.Target{{Kind: sla.KindFirstResponse, Duration: "10m"}}}); err != nil {
+			t.Fatal(err)
+		}
+		facts := sla.TicketFacts{Type: "consultation", Channel: "web"}
+		if p, ok, err := ps.Promise(ctx, facts, clk.Now()); err != nil || !ok || p.Due.Day() != 5 {
+			t.Fatalf("before the edit: %+v %v %v", p, ok, err)
+		}
+		once.Exceptions[0].Date.Month = time.January
+		if _, err := cals.Update(ctx, "展会", once, rec.Version); err != nil {
+			t.Fatal(err)
+		}
+		if p, ok, err := ps.Promise(ctx, facts, clk.Now()); err != nil || ok {
+			t.Fatalf("promised %+v on a calendar without working time (%v)", p, err)
+		}
+	})
+}
