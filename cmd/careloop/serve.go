@@ -51,7 +51,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err := demo.SeedCustomers(ctx, a.DB, a.Customers, a.Products, a.Clock.Now()); err != nil {
 			return fmt.Errorf("demo customers: %w", err)
 		}
-		if err := demo.SeedTickets(ctx, a.DB, a.Identity, a.Clock.Now(), a.Attachments); err != nil {
+		if err := demo.SeedTickets(ctx, a.DB, a.Identity, a.Clock.Now(), a.SLA, a.Attachments); err != nil {
 			return fmt.Errorf("demo tickets: %w", err)
 		}
 		if err := demo.SeedPortal(ctx, a.DB, a.Identity, a.Products, a.Portal, a.Clock.Now(), a.Attachments); err != nil {

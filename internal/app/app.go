@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/careloop/careloop/internal/attachments"
@@ -27,6 +28,7 @@ import (
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
+	"github.com/careloop/careloop/internal/ticketsla"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web"
 	"github.com/careloop/careloop/internal/web/ui"
@@ -69,6 +71,10 @@ type App struct {
 	Notices *notify.Staff
 	// Portal is the customer portal and the public web form.
 	Portal *portal.Store
+	// SLATimers keeps the tickets' SLA timers; SLA starts and moves them
+	// on ticket events and sweeps their warnings and escalations.
+	SLATimers *sla.TimerStore
+	SLA       *ticketsla.Service
 
 	http     *http.Server
 	listener net.Listener
@@ -198,6 +204,12 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
 		Catalog: a.Catalog, BaseURL: c.BaseURL}
 	a.Tickets.Listen(a.Notices.Listen)
+	a.SLATimers = sla.NewTimerStore(a.DB, a.Clock)
+	host, _ := os.Hostname()
+	a.SLA = ticketsla.New(ticketsla.Deps{DB: a.DB, Clock: a.Clock, Policies: a.SLAPolicies, Calendars: a.Calendars,
+		Timers: a.SLATimers, Tickets: a.Tickets, Identity: a.Identity, Staff: a.Notices, Catalog: a.Catalog, Log: a.Log,
+		Server: fmt.Sprintf("%s:%d", host, os.Getpid())})
+	a.Tickets.Listen(a.SLA.Listen)
 	a.Portal = portal.NewStore(portal.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Outbox: a.Outbox, Tickets: a.Tickets,
 		Customers: a.Customers, Catalog: a.Catalog}, portal.Options{BaseURL: base})
 	return a, nil
@@ -210,7 +222,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs()}
+		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs()}
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}

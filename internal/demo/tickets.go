@@ -12,6 +12,7 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/tickets"
+	"github.com/careloop/careloop/internal/ticketsla"
 	"github.com/careloop/careloop/internal/timeline"
 )
 
@@ -45,7 +46,10 @@ var noteLines = []string{"客户比较着急，优先处理。", "已和仓库�
 // and a few major ones. It runs the real ticket store on a clock moved
 // through the month, so numbers, events, audit and timeline agree. With an
 // attachment store (files, optional) a few replies carry a photo or a PDF.
-func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, now time.Time, files ...*attachments.Store) error {
+// With the SLA (optional) the tickets get their timers as they go, and a
+// quiet sweep at the end records the breaches of the month (the running
+// server's sweeps then warn and escalate what falls due from now on).
+func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, now time.Time, slaSvc *ticketsla.Service, files ...*attachments.Store) error {
 	var n int
 	if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets`).Scan(&n); err != nil || n > 0 {
 		return err
@@ -59,6 +63,11 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, now time.Ti
 	store := tickets.NewStore(d, clk, al, timeline.New(d, clk))
 	if len(files) > 0 && files[0] != nil {
 		store.UseAttachments(files[0])
+	}
+	var timers *ticketsla.Service
+	if slaSvc != nil {
+		timers = slaSvc.For(clk, store, true)
+		store.Listen(timers.Listen)
 	}
 	if err := seedRouting(ctx, store, ids); err != nil {
 		return err
@@ -108,6 +117,12 @@ func SeedTickets(ctx context.Context, d *db.DB, ids *identity.Store, now time.Ti
 		}
 		if err := progress(ctx, store, clk, r, t, staff, admin, now); err != nil {
 			return fmt.Errorf("demo ticket %s: %w", t.Number, err)
+		}
+	}
+	if timers != nil {
+		clk.Set(now)
+		if _, err := timers.Sweep(ctx); err != nil {
+			return fmt.Errorf("demo SLA sweep: %w", err)
 		}
 	}
 	return nil

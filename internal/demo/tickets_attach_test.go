@@ -22,7 +22,7 @@ func TestDemoTicketsCarryFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.SeedTickets(ctx, d, ids, now, files); err != nil {
+	if err := demo.SeedTickets(ctx, d, ids, now, nil, files); err != nil {
 		t.Fatal(err)
 	}
 	for _, ct := range []string{"image/png", "application/pdf"} {

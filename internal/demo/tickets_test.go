@@ -25,7 +25,7 @@ func TestDemoTicketsShowEveryPartOfTheWorkspace(t *testing.T) {
 		ctx := context.Background()
 		now, _, _, ids := seedForTickets(t, d)
 		for range 2 {
-			if err := demo.SeedTickets(ctx, d, ids, now); err != nil {
+			if err := demo.SeedTickets(ctx, d, ids, now, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

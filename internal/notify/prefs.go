@@ -20,10 +20,13 @@ const (
 	EventCustomerReply  = "customer_reply"  // the customer wrote on their ticket (or one they follow)
 	EventCommitmentDue  = "commitment_due"  // their promise to a customer is due soon or overdue
 	EventMajorComplaint = "major_complaint" // managers: a major complaint was reported
+	EventSLAWarning     = "sla_warning"     // an SLA target of their ticket is about to be due
+	EventSLABreach      = "sla_breach"      // an SLA target was breached (owner, supervisor, management)
 )
 
 // NoticeEvents lists the events of the preferences.
-var NoticeEvents = []string{EventAssigned, EventMentioned, EventCustomerReply, EventCommitmentDue, EventMajorComplaint}
+var NoticeEvents = []string{EventAssigned, EventMentioned, EventCustomerReply, EventCommitmentDue, EventMajorComplaint,
+	EventSLAWarning, EventSLABreach}
 
 // NoticeChannels lists the channels a staff member can choose per event.
 // A new channel (sms, wecom, dingtalk) is a line here, a default in
@@ -35,14 +38,14 @@ var NoticeChannels = []string{ChannelInApp, ChannelEmail}
 // channel); a change may name only some.
 type Prefs map[string]map[string]bool
 
-// DefaultPrefs: in-app for everything; email for assignments, mentions and
-// major complaints.
+// DefaultPrefs: in-app for everything; email for assignments, mentions,
+// major complaints and SLA breaches.
 func DefaultPrefs() Prefs {
 	p := Prefs{}
 	for _, e := range NoticeEvents {
 		p[e] = map[string]bool{ChannelInApp: true, ChannelEmail: false}
 	}
-	for _, e := range []string{EventAssigned, EventMentioned, EventMajorComplaint} {
+	for _, e := range []string{EventAssigned, EventMentioned, EventMajorComplaint, EventSLABreach} {
 		p[e][ChannelEmail] = true
 	}
 	return p

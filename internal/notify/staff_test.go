@@ -442,7 +442,7 @@ func TestPrefsDefaultsAndValidation(t *testing.T) {
 			if !p[e]["inapp"] {
 				t.Errorf("%s: in-app off by default", e)
 			}
-			wantEmail := e == "assigned" || e == "mentioned" || e == "major_complaint"
+			wantEmail := e == "assigned" || e == "mentioned" || e == "major_complaint" || e == "sla_breach"
 			if p[e]["email"] != wantEmail {
 				t.Errorf("%s: email %v by default", e, p[e]["email"])
 			}

@@ -352,6 +352,12 @@ func (s *PolicyStore) Delete(ctx context.Context, id int64, version int) error {
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `DELETE FROM sla_policies WHERE id = $1`, id); err != nil {
 			return err
 		}
+		// The timers it leaves behind are moved by the SLA sweep
+		// (internal/ticketsla) to the policy their ticket matches now.
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO sla_policies_removed (policy_id, removed_at) VALUES ($1, $2)
+			ON CONFLICT (policy_id) DO NOTHING`, id, db.Now(s.clock.Now())); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, "sla_policy.delete", "sla_policy", strconv.FormatInt(id, 10), map[string]audit.Change{
 			"name": {Before: cur.Name}, "targets": {Before: targetsText(cur.Targets)},
 		})

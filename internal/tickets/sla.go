@@ -2,9 +2,13 @@ package tickets
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/domain"
 )
 
 // SetSLADue records a ticket's next due SLA target (the earliest due time of
@@ -20,4 +24,32 @@ func (s *Store) SetSLADue(ctx context.Context, ticketID int64, due *time.Time, t
 	}
 	_, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE tickets SET sla_due_at = $1, sla_due_target = $2 WHERE id = $3`, at, target, ticketID)
 	return err
+}
+
+// LockForSLA reads a ticket inside ctx's transaction for the SLA sweeper,
+// taking its row lock on PostgreSQL, so that a sweep and a change to the
+// same ticket (a reply meeting the timer the sweep is breaching) run one
+// after the other. It is the system's read: no principal, no scope.
+func (s *Store) LockForSLA(ctx context.Context, id int64) (Ticket, error) {
+	if s.db.Dialect == db.Postgres {
+		var one int
+		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT 1 FROM tickets WHERE id = $1 FOR UPDATE`, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Ticket{}, fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
+		} else if err != nil {
+			return Ticket{}, err
+		}
+	}
+	t, err := scanTicket(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Ticket{}, fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
+	}
+	return t, err
+}
+
+// EscalateToTeam moves a locked ticket to team's queue (no owner) as an SLA
+// escalation step, in ctx's transaction: audited and announced like any
+// assignment, with reason.
+func (s *Store) EscalateToTeam(ctx context.Context, t Ticket, team int64, reason string) error {
+	return s.assign(ctx, t, nil, &team, reason)
 }

@@ -15,6 +15,8 @@ CREATE INDEX tickets_sla_due ON tickets(sla_due_at, id) WHERE is_open = TRUE AND
 ALTER TABLE sla_timers ADD COLUMN escalate_at DATETIME;
 ALTER TABLE sla_timers ADD COLUMN next_step INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sla_timers_escalate ON sla_timers(escalate_at, id) WHERE escalate_at IS NOT NULL;
+-- Recomputing the open timers of a changed policy, ticket by ticket.
+CREATE INDEX sla_timers_policy ON sla_timers(policy_id, ticket_id) WHERE state IN ('running', 'paused', 'breached');
 
 -- The version of a calendar / policy whose change the timers have taken in:
 -- the sweeper recomputes the open timers of any whose version is newer.
@@ -22,6 +24,13 @@ ALTER TABLE calendars ADD COLUMN timers_version INTEGER NOT NULL DEFAULT 0;
 UPDATE calendars SET timers_version = version;
 ALTER TABLE sla_policies ADD COLUMN timers_version INTEGER NOT NULL DEFAULT 0;
 UPDATE sla_policies SET timers_version = version;
+-- A deleted policy, written in its deletion's transaction: the sweeper
+-- moves the open timers it leaves behind to the policy that matches their
+-- ticket now, then removes the row.
+CREATE TABLE sla_policies_removed (
+    policy_id  INTEGER PRIMARY KEY,
+    removed_at DATETIME NOT NULL
+);
 
 -- The outcome of each finished or breached target, for reports: met on
 -- time or breached (and when met late), the business time taken with paused
@@ -53,5 +62,6 @@ CREATE INDEX sla_outcomes_ended ON sla_outcomes(ended_at);
 
 -- +goose Down
 DROP TABLE sla_outcomes;
+DROP TABLE sla_policies_removed;
 DROP INDEX sla_timers_escalate;
 DROP INDEX tickets_sla_due;
