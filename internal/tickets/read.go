@@ -100,6 +100,12 @@ func (s *Store) lockForUpdate(ctx context.Context, p *identity.Principal, id int
 	if err := s.Visible(ctx, p, id); err != nil {
 		return Ticket{}, err
 	}
+	return s.lockAndRead(ctx, id)
+}
+
+// lockAndRead reads ticket id inside the transaction of ctx, its row locked
+// on PostgreSQL, whoever asks (the callers check who may).
+func (s *Store) lockAndRead(ctx context.Context, id int64) (Ticket, error) {
 	if s.db.Dialect == db.Postgres {
 		// The lock first, the row after, in two statements: a statement
 		// that waited for the lock re-reads the locked row but keeps the

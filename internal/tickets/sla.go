@@ -2,13 +2,9 @@ package tickets
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/careloop/careloop/internal/db"
-	"github.com/careloop/careloop/internal/domain"
 )
 
 // SetSLADue records a ticket's next due SLA target (the earliest due time of
@@ -31,20 +27,7 @@ func (s *Store) SetSLADue(ctx context.Context, ticketID int64, due *time.Time, t
 // same ticket (a reply meeting the timer the sweep is breaching) run one
 // after the other. It is the system's read: no principal, no scope.
 func (s *Store) LockForSLA(ctx context.Context, id int64) (Ticket, error) {
-	if s.db.Dialect == db.Postgres {
-		var one int
-		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT 1 FROM tickets WHERE id = $1 FOR UPDATE`, id).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return Ticket{}, fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
-		} else if err != nil {
-			return Ticket{}, err
-		}
-	}
-	t, err := scanTicket(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE t.id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Ticket{}, fmt.Errorf("ticket %d: %w", id, domain.ErrNotFound)
-	}
-	return t, err
+	return s.lockAndRead(ctx, id)
 }
 
 // EscalateToTeam moves a locked ticket to team's queue (no owner) as an SLA

@@ -18,23 +18,10 @@ const dueBatch = 500
 func (s *Service) refreshDueOfCalendar(ctx context.Context, calendarID int64) error {
 	var last int64
 	for {
-		rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT DISTINCT ticket_id FROM sla_timers
+		ids, err := s.ids(ctx, `SELECT DISTINCT ticket_id FROM sla_timers
 			WHERE calendar_id = $1 AND state IN ('running', 'paused', 'breached') AND ticket_id > $2
 			ORDER BY ticket_id LIMIT $3`, calendarID, last, dueBatch)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(ids) == 0 {
@@ -141,22 +128,9 @@ func (s *Service) recomputePolicies(ctx context.Context) (int, error) {
 }
 
 func (s *Service) ticketsOfPolicy(ctx context.Context, policyID, after int64) ([]int64, error) {
-	rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT DISTINCT ticket_id FROM sla_timers
+	return s.ids(ctx, `SELECT DISTINCT ticket_id FROM sla_timers
 		WHERE policy_id = $1 AND state IN ('running', 'paused', 'breached') AND ticket_id > $2 ORDER BY ticket_id LIMIT $3`,
 		policyID, after, dueBatch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // rematchTicket matches one ticket again and recomputes its timers, its
@@ -186,7 +160,12 @@ func (s *Service) rematchTicket(ctx context.Context, ticketID int64, why string)
 }
 
 func (s *Service) removedPolicies(ctx context.Context) ([]int64, error) {
-	rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT policy_id FROM sla_policies_removed ORDER BY policy_id`)
+	return s.ids(ctx, `SELECT policy_id FROM sla_policies_removed ORDER BY policy_id`)
+}
+
+// ids runs a query of one id column.
+func (s *Service) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.db.RQ(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
