@@ -30,7 +30,7 @@ func TestTwoServersDeliverEachEventOnce(t *testing.T) {
 		}
 		dsn := dbtest.NewSchema(t, tg.DSN)
 		clk := clock.NewFake(time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC))
-		const n = 60
+		const n = 250 // more than one claim (100), so both servers take some
 		var mu sync.Mutex
 		got := map[string]int{}
 		done := make(chan struct{})
