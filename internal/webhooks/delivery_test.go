@@ -213,3 +213,23 @@ func TestReplaySendsANewDelivery(t *testing.T) {
 		}
 	})
 }
+
+// The outbox page names the webhook channel in both languages (a
+// delivery is one of its rows).
+func TestOutboxPageNamesTheWebhookChannel(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		u, admin := k.User("admin@huaqiang.cn", "admin")
+		subscribe(t, k, admin, map[string]any{"url": "http://10.0.0.5/hook", "events": []string{"customer.created"}, "allow_private": true})
+		newCustomer(t, k, "冯十二")
+		for _, c := range []struct{ lang, want string }{{"zh-CN", "Webhook 推送"}, {"en", "Webhook"}} {
+			if err := k.App.Identity.SetLocale(context.Background(), u.ID, c.lang); err != nil {
+				t.Fatal(err)
+			}
+			res := k.DoWith(k.Login("admin@huaqiang.cn", testkit.Password), testkit.Request{Method: "GET", Path: "/admin/outbox"})
+			body := string(res.Body)
+			if res.Status != 200 || !strings.Contains(body, ">"+c.want+"<") || strings.Contains(body, "outbox.channel.webhook") {
+				t.Fatalf("%s: %d, want %q in the page", c.lang, res.Status, c.want)
+			}
+		}
+	})
+}
