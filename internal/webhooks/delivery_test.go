@@ -196,7 +196,11 @@ func TestReplaySendsANewDelivery(t *testing.T) {
 				t.Fatalf("%s: %d %s", p, res.Status, res.Body)
 			}
 		}
-		// A deleted subscription hears nothing more; its log stays.
+		// A deleted subscription hears nothing more, not even what was
+		// queued for it (suppressed); its log stays.
+		res = k.Do(testkit.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/webhooks/%d/deliveries/%d/replay", sub.ID, first.ID), Token: admin})
+		var queued webhooks.Delivery
+		res.JSON(t, &queued)
 		if res := k.Do(testkit.Request{Method: "DELETE", Path: fmt.Sprintf("/api/v1/webhooks/%d", sub.ID), Token: admin}); res.Status != http.StatusNoContent {
 			t.Fatalf("delete: %d %s", res.Status, res.Body)
 		}
@@ -205,7 +209,8 @@ func TestReplaySendsANewDelivery(t *testing.T) {
 		if len(rc.requests()) != 2 {
 			t.Fatal("a deleted subscription was sent to")
 		}
-		if ds, err := k.App.Webhooks.Deliveries(context.Background(), sub.ID, 0, 10); err != nil || len(ds) != 2 {
+		if ds, err := k.App.Webhooks.Deliveries(context.Background(), sub.ID, 0, 10); err != nil || len(ds) != 3 ||
+			ds[0].ID != queued.ID || ds[0].State != notify.StateSuppressed {
 			t.Fatalf("a deleted subscription's log: %d %v", len(ds), err)
 		}
 		if res := k.Do(testkit.Request{Method: "GET", Path: fmt.Sprintf("/api/v1/webhooks/%d", sub.ID), Token: admin}); res.Status != http.StatusNotFound {
