@@ -90,6 +90,16 @@ func TestWebhooksPage(t *testing.T) {
 		if list, _ := k.App.Webhooks.List(context.Background()); len(list) != 0 {
 			t.Fatal("deleted webhook still listed")
 		}
+		// In English too.
+		admin, _ := k.App.Identity.GetUserByEmail(context.Background(), "admin@huaqiang.cn")
+		if err := k.App.Identity.SetLocale(context.Background(), admin.ID, "en"); err != nil {
+			t.Fatal(err)
+		}
+		c = k.Login("admin@huaqiang.cn", testkit.Password)
+		if st, b, _ := send("GET", "/admin/webhooks?done=webhook_deleted", nil); st != 200 || !strings.Contains(b, "Webhook deleted") ||
+			!strings.Contains(b, "Subscribe a URL") || !strings.Contains(b, "No webhook yet.") {
+			t.Fatalf("English page: %d\n%s", st, b)
+		}
 		agent := k.Login("agent@huaqiang.cn", testkit.Password)
 		res, err := agent.Get(k.URL + "/admin/webhooks")
 		if err != nil {
