@@ -32,6 +32,7 @@ import (
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web"
 	"github.com/careloop/careloop/internal/web/ui"
+	"github.com/careloop/careloop/internal/webhooks"
 )
 
 // App is a running Careloop.
@@ -62,6 +63,8 @@ type App struct {
 	Outbox *notify.Outbox
 	// Mailboxes send and take in the company's email.
 	Mailboxes *email.Mailboxes
+	// Webhooks tell other systems of changes (the outbox's webhook channel).
+	Webhooks *webhooks.Store
 	// Intake turns mail taken in into tickets and replies; Poller reads the
 	// mailboxes over IMAP (its job runs with the others).
 	Intake *email.Intake
@@ -188,6 +191,10 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Mailboxes = email.NewMailboxes(a.DB, a.Clock, a.Audit, sealer)
 	a.Outbox.Register(email.NewChannel(a.Mailboxes.ForSending, &email.Sender{}, a.Clock))
+	a.Webhooks = webhooks.New(a.DB, a.Clock, a.Audit, sealer, a.Outbox, webhooks.Options{})
+	a.Outbox.Register(a.Webhooks)
+	a.Tickets.Listen(a.Webhooks.ListenTickets)
+	a.Customers.Listen(a.Webhooks.ListenCustomers)
 	// Links in customers' mails need the public address; without
 	// --base-url, the server's own (never the request's Host, which a
 	// caller chooses: a sign-in link must not point elsewhere).
@@ -241,7 +248,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
-		Settings: a.Settings, Portal: a.Portal}
+		Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

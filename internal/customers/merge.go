@@ -158,8 +158,11 @@ func (s *Store) Merge(ctx context.Context, keep, gone int64) (Customer, error) {
 		if err := s.audit.Record(ctx, "customer.merged_away", "customer", fmt.Sprint(gone), map[string]audit.Change{"merged_into": {After: k.Number}}); err != nil {
 			return err
 		}
-		return s.timeline.Append(ctx, timeline.Event{CustomerID: keep, Kind: "customer.merged", Key: "timeline.customer_merged",
-			Params: map[string]any{"Number": g.Number}, Entity: "customer", EntityID: fmt.Sprint(keep)})
+		if err := s.timeline.Append(ctx, timeline.Event{CustomerID: keep, Kind: "customer.merged", Key: "timeline.customer_merged",
+			Params: map[string]any{"Number": g.Number}, Entity: "customer", EntityID: fmt.Sprint(keep)}); err != nil {
+			return err
+		}
+		return s.emit(ctx, EventMerged, keep, []string{"merged_from:" + g.Number})
 	})
 	if err != nil {
 		return Customer{}, fmt.Errorf("merge customers: %w", err)

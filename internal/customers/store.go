@@ -24,6 +24,8 @@ type Store struct {
 	audit    *audit.Log
 	timeline *timeline.Log
 	rules    rulesCache // segment and lifecycle rules (rules.go)
+	// listeners hear of creations, updates and merges (events.go).
+	listeners []Listener
 }
 
 // NewStore returns the customer store.
@@ -104,8 +106,11 @@ func (s *Store) Create(ctx context.Context, in Input) (Customer, error) {
 			"number": {After: c.Number}, "name": {After: c.Name}, "type": {After: c.Type}}); err != nil {
 			return err
 		}
-		return s.timeline.Append(ctx, timeline.Event{CustomerID: c.ID, Kind: "customer.created", Key: "timeline.customer_created",
-			Params: map[string]any{"Number": c.Number}, Entity: "customer", EntityID: fmt.Sprint(c.ID)})
+		if err := s.timeline.Append(ctx, timeline.Event{CustomerID: c.ID, Kind: "customer.created", Key: "timeline.customer_created",
+			Params: map[string]any{"Number": c.Number}, Entity: "customer", EntityID: fmt.Sprint(c.ID)}); err != nil {
+			return err
+		}
+		return s.emit(ctx, EventCreated, c.ID, nil)
 	})
 	if err != nil {
 		return Customer{}, fmt.Errorf("create customer: %w", err)

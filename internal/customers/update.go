@@ -112,8 +112,11 @@ func (s *Store) update(ctx context.Context, id int64, in Input, masked bool) (Cu
 			fields = append(fields, k)
 		}
 		slices.Sort(fields)
-		return s.timeline.Append(ctx, timeline.Event{CustomerID: id, Kind: "customer.updated", Key: "timeline.customer_updated",
-			Params: map[string]any{"Fields": strings.Join(fields, ", ")}, Entity: "customer", EntityID: fmt.Sprint(id)})
+		if err := s.timeline.Append(ctx, timeline.Event{CustomerID: id, Kind: "customer.updated", Key: "timeline.customer_updated",
+			Params: map[string]any{"Fields": strings.Join(fields, ", ")}, Entity: "customer", EntityID: fmt.Sprint(id)}); err != nil {
+			return err
+		}
+		return s.emit(ctx, EventUpdated, id, fields)
 	})
 	if err != nil {
 		return Customer{}, fmt.Errorf("update customer: %w", err)

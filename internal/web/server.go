@@ -31,6 +31,7 @@ import (
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/web/portalui"
 	"github.com/careloop/careloop/internal/web/ui"
+	"github.com/careloop/careloop/internal/webhooks"
 )
 
 // Deps are what the server is built from.
@@ -55,6 +56,7 @@ type Deps struct {
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
 	Settings    *settings.Store
+	Webhooks    *webhooks.Store
 	// Portal is the customer portal (its accounts, sessions, tokens and
 	// views) and the web form.
 	Portal *portal.Store
@@ -88,7 +90,7 @@ func New(d Deps) (*Server, error) {
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, DB: d.DB, Settings: d.Settings,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, DB: d.DB, Settings: d.Settings,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
@@ -100,7 +102,7 @@ func New(d Deps) (*Server, error) {
 	}
 	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes,
-		Portal: d.Portal})
+		Portal: d.Portal, Webhooks: d.Webhooks})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

@@ -18,6 +18,7 @@ import (
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
+	"github.com/careloop/careloop/internal/webhooks"
 )
 
 // Deps are what the API handlers use.
@@ -36,6 +37,7 @@ type Deps struct {
 	Tickets     *tickets.Store
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
+	Webhooks    *webhooks.Store
 	// Portal answers the ticket routes flagged Portal for portal tokens.
 	Portal *portal.Store
 }
@@ -72,6 +74,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.ticketProfileRoutes()...)
 	rs = append(rs, a.notificationRoutes()...)
 	rs = append(rs, a.outboxRoutes()...)
+	rs = append(rs, a.webhookRoutes()...)
 	rs = append(rs, a.mailboxRoutes()...)
 	rs = append(rs, a.signatureRoutes()...)
 	for i := range rs {

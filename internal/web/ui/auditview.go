@@ -40,12 +40,13 @@ var auditActions = []string{
 	"outbox.retry", "mailbox.create", "mailbox.update", "notify.settings",
 	"ticket.customer_message", "portal.account_create", "portal.link_send", "portal.code_send", "portal.sign_in",
 	"portal.token_create", "portal.token_revoke", "portal.support_request",
+	"webhook.create", "webhook.delete", "webhook.replay",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
 	"user", "role", "team", "api_token", "calendar", "sla_policy", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
-	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token"}
+	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token", "webhook"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {

@@ -53,6 +53,7 @@ var adminGroups = []adminGroup{
 	{"settings.group.outbox", []adminArea{
 		{"/admin/mailboxes", "mailboxes.title", "mailboxes.desc", identity.SettingsManage},
 		{"/admin/outbox", "outbox.title", "settings.group.outbox_desc", identity.SettingsManage},
+		{"/admin/webhooks", "webhooks.title", "webhooks.desc", identity.SettingsManage},
 	}},
 	{"settings.group_security", []adminArea{
 		{"/admin/audit", "nav.audit", "settings.desc_audit", identity.AuditView},

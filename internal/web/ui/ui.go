@@ -26,6 +26,7 @@ import (
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
+	"github.com/careloop/careloop/internal/webhooks"
 )
 
 //go:embed templates/*.html
@@ -52,6 +53,7 @@ type Deps struct {
 	Tickets     *tickets.Store
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
+	Webhooks    *webhooks.Store
 	// Settings are the administrator's settings kept as they are (the
 	// tickets' acknowledgement switch).
 	Settings *settings.Store
@@ -309,6 +311,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.ticketAdminMoreRoutes()...)
 	rs = append(rs, u.outboxRoutes()...)
 	rs = append(rs, u.mailboxRoutes()...)
+	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
