@@ -7,3 +7,10 @@ func SetSearchPlan(window, wide int64, few, chunk int) func() {
 	searchWindow, searchWideWindow, searchFew, searchChunk = window, wide, few, chunk
 	return func() { searchWindow, searchWideWindow, searchFew, searchChunk = w, wd, f, c }
 }
+
+// TraceList calls fn with every statement of a due-ordered list and of the
+// queue counts; it returns the restore.
+func TraceList(fn func(query string, args []any)) func() {
+	traceList = fn
+	return func() { traceList = nil }
+}
