@@ -44,6 +44,18 @@ func TestSLACountdownBrowser(t *testing.T) {
 	in45 := mk("冰箱不制冷", 45*time.Minute)
 	over20 := mk("热水器漏水", -20*time.Minute)
 	in5 := mk("空调遥控失灵", 5*time.Minute)
+	// A ticket waiting on the customer (its timers paused: no countdown),
+	// the widest state in English, beside the countdowns.
+	waiting, err := tk.App.Tickets.Create(ctx, nil, tickets.Input{CustomerID: tk.customer.ID, Type: "repair", Channel: "phone", Subject: "上门维修预约（客户改期）"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.App.Tickets.Assign(ctx, nil, waiting.ID, tickets.AssignInput{OwnerID: &owner, TeamID: &tk.service.ID, Reason: "分派"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.App.Tickets.Transition(ctx, nil, waiting.ID, tickets.TransitionInput{To: tickets.StateWaitingCustomer}); err != nil {
+		t.Fatal(err)
+	}
 	// The 45-minute ticket's timers, for its SLA panel.
 	saveTimer(t, tk.Kit, in45, sla.TimerSpec{Target: "first_response", Duration: 45 * time.Minute}, 1, now, nil)
 	saveTimer(t, tk.Kit, in45, sla.TimerSpec{Target: "resolution", Duration: 8 * time.Hour}, 1, now, nil)
@@ -106,7 +118,17 @@ func TestSLACountdownBrowser(t *testing.T) {
 			if c := b.Text("#queue-breaching .count"); c != "2" {
 				t.Errorf("breaching count %q, want 2", c)
 			}
-			atDesktopAndPhone(t, b, lang, "workspace-sla", func(where string) { oneLine(t, b, where, ".sla-text") })
+			atDesktopAndPhone(t, b, lang, "workspace-sla", func(where string) {
+				oneLine(t, b, where, ".sla-text")
+				var wide bool
+				b.Eval(`(() => { const t = document.querySelector(".table-wrap"); return t.scrollWidth > t.clientWidth + 1; })()`, &wide)
+				if wide {
+					var cols []float64
+					b.Eval(`Array.from(document.querySelectorAll("table.tickets thead th")).map(th => th.getBoundingClientRect().width)`, &cols)
+					t.Logf("column widths %v", cols)
+					t.Errorf("%s: the ticket list scrolls sideways", where)
+				}
+			})
 
 			b.Click("#queue-breaching")
 			ids, texts = rows(b)

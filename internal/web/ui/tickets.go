@@ -104,6 +104,9 @@ type ticketList struct {
 	Teams                                             []identity.Team
 	now                                               time.Time
 	lang                                              string
+	// HasSLA: a ticket of the page has a due SLA target, so the page has
+	// the SLA column (without one the list keeps its old width).
+	HasSLA bool
 	// Controls are the bulk bar and saved views (tickets_bulk.go).
 	Controls *listControls
 	// L are the column names each row repeats for the phone layout, and
@@ -198,7 +201,7 @@ func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, 
 		q.Set("sort", "due") // the SLA views have no other order
 	}
 	d := &ticketList{Queue: queue, Query: q, States: tickets.States, Types: tickets.Types, Severities: tickets.Severities,
-		Channels: tickets.Channels, Tiers: tickets.CustomerTiers, Sorts: []string{"due", "-updated", "updated", "-created", "-severity"},
+		Channels: tickets.Channels, Tiers: tickets.CustomerTiers, Sorts: []string{"-updated", "updated", "-created", "-severity", "due"},
 		now: u.Clock.Now(), lang: httpx.Lang(r)}
 	for _, g := range tickets.Groups {
 		d.Groups = append(d.Groups, g.Key)
@@ -252,6 +255,9 @@ func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	d.Page = page
+	for _, t := range page.Items {
+		d.HasSLA = d.HasSLA || (t.SLADueAt != nil && t.Open())
+	}
 	d.Prev, d.Next = pagerLinks(q, page.NextCursor)
 	d.Prev, d.Next = strings.Replace(d.Prev, "/customers?", "/tickets?", 1), strings.Replace(d.Next, "/customers?", "/tickets?", 1)
 	if formErr != nil && !u.fieldErrors(p, formErr) {
