@@ -25,53 +25,61 @@ type slaTargetJSON struct {
 	TimeZone        string     `json:"time_zone"`
 }
 
-// saveTimer starts a timer of target on the default calendar at start, lets
-// more move it, and saves it as the ticket's cycle.
-func saveTimer(t *testing.T, k *testkit.Kit, ticket int64, spec sla.TimerSpec, cycle int, start time.Time, more func(*sla.Timer, *sla.Calendar)) {
-	t.Helper()
-	ctx := context.Background()
-	cal, err := k.App.Calendars.Calendar(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := sla.NewTimer(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tm.Start(cal, start); err != nil {
-		t.Fatal(err)
-	}
-	if more != nil {
-		more(&tm, cal)
-	}
-	if _, err := sla.NewTimerStore(k.App.DB, k.Clock).Save(ctx, ticket, spec.Target, cycle, 0, tm); err != nil {
-		t.Fatal(err)
-	}
+// shanghaiAt is Monday 2 March 2026 (the kit's first day) at hh:mm in
+// Shanghai.
+func shanghaiAt(hh, mm int) time.Time {
+	return time.Date(2026, 3, 2, hh-8, mm, 0, 0, time.UTC)
 }
 
-// GET /api/v1/tickets/{id}/sla: each target's current cycle with the
-// issue's fields, past due shown as breached before the sweep, the paused
-// one without a due time; scoped (404 out of scope), never 5xx on a bad id.
+// dueTickets drives four tickets through the SLA timers (internal/ticketsla)
+// so that at 14:00 on Monday their next due targets are 20 minutes past, in
+// 5 minutes, in 45 minutes and in 3 hours: two fault tickets on the default
+// policy's 10-minute first response (created 13:30, at the afternoon's
+// start, and 13:55), a consultation and a repair at 14:00 under policies of
+// 45 minutes and 3 hours. create makes a ticket of a type at the clock's
+// time (no first response given at intake). The clock is left at 14:00.
+func dueTickets(t *testing.T, k *testkit.Kit, create func(typ, subject string) int64) (over20, in5, in45, in3h int64) {
+	t.Helper()
+	ctx := context.Background()
+	for i, p := range []struct {
+		typ, span string
+	}{{"consultation", "45m"}, {"repair", "3h"}} {
+		if _, err := k.App.SLAPolicies.Create(ctx, sla.Policy{Name: "测试 " + p.typ, Priority: 10 + i, Active: true, Calendar: "default",
+			Conditions: sla.Conditions{Types: []string{p.typ}}, Targets: []sla.Target{{Kind: "first_response", Duration: sla.Span(p.span)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k.Clock.Set(shanghaiAt(13, 30))
+	over20 = create("fault", "热水器漏水")
+	k.Clock.Set(shanghaiAt(13, 55))
+	in5 = create("fault", "空调遥控失灵")
+	k.Clock.Set(shanghaiAt(14, 0))
+	in45 = create("consultation", "冰箱保修期咨询")
+	in3h = create("repair", "洗衣机上门维修")
+	return
+}
+
+// GET /api/v1/tickets/{id}/sla on tickets whose timers ticketsla started:
+// each target's current cycle with the issue's fields, a first response past
+// due shown as breached before the sweep, a paused resolution without a due
+// time; scoped (404 out of scope), never 5xx on a bad id.
 func TestTicketSLAAPI(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
 		f := newTicketFix(t, k)
-		tk := f.create(t, f.alice, nil) // phone: alice's, after-sales
-		bare := f.create(t, f.alice, nil)
 		t0 := k.Clock.Now() // Monday 09:00 in Shanghai
-		saveTimer(t, k, tk.ID, sla.TimerSpec{Target: "first_response", Duration: 10 * time.Minute}, 1, t0, nil)
-		saveTimer(t, k, tk.ID, sla.TimerSpec{Target: "resolution", Duration: 8 * time.Hour}, 1, t0, func(tm *sla.Timer, cal *sla.Calendar) {
-			if err := tm.Pause(cal, t0.Add(time.Hour), "waiting_customer"); err != nil {
-				t.Fatal(err)
-			}
-		})
-		update := sla.TimerSpec{Target: "customer_update", Duration: 2 * time.Hour, Recurring: true}
-		saveTimer(t, k, tk.ID, update, 1, t0, nil)
-		saveTimer(t, k, tk.ID, update, 2, t0, func(tm *sla.Timer, cal *sla.Calendar) {
-			if err := tm.Met(cal, t0.Add(30*time.Minute)); err != nil {
-				t.Fatal(err)
-			}
-		})
-		k.Clock.Advance(20 * time.Minute) // 09:20: the first response is 10 minutes late
+		// A web request: routed to alice, no first response at intake.
+		tk := f.create(t, f.alice, map[string]any{"channel": "web"})
+		k.Clock.Set(shanghaiAt(9, 5))
+		if r := f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", tk.ID), map[string]any{"body": "您好，已收到，我们正在处理。"}); r.Status != http.StatusCreated {
+			t.Fatalf("reply: %d %s", r.Status, r.Body)
+		}
+		k.Clock.Set(shanghaiAt(10, 0))
+		if r := f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/transitions", tk.ID), map[string]any{"to": "waiting_customer"}); r.Status != http.StatusOK {
+			t.Fatalf("wait: %d %s", r.Status, r.Body)
+		}
+		// An email request waiting in the tech team's queue, unanswered.
+		late := f.create(t, f.admin, map[string]any{"channel": "email"})
+		k.Clock.Set(shanghaiAt(10, 30))
 
 		r := f.do(f.alice, "GET", fmt.Sprintf("/api/v1/tickets/%d/sla", tk.ID), nil)
 		if r.Status != http.StatusOK {
@@ -86,23 +94,35 @@ func TestTicketSLAAPI(t *testing.T) {
 			Targets []slaTargetJSON `json:"targets"`
 		}
 		r.JSON(t, &got)
-		if len(got.Targets) != 3 {
-			t.Fatalf("targets %+v", got.Targets)
+		by := map[string]slaTargetJSON{}
+		for _, x := range got.Targets {
+			if _, twice := by[x.Target]; twice {
+				t.Errorf("target %s listed twice", x.Target)
+			}
+			by[x.Target] = x
 		}
-		fr, cu, res := got.Targets[0], got.Targets[1], got.Targets[2]
-		if fr.Target != "first_response" || fr.State != "breached" || fr.DueAt == nil || !fr.DueAt.Equal(t0.Add(10*time.Minute)) ||
-			fr.BreachedAt == nil || !fr.BreachedAt.Equal(*fr.DueAt) || fr.BusinessSeconds != 20*60 || fr.Calendar != "default" || fr.TimeZone != "Asia/Shanghai" {
-			t.Errorf("first response %+v", fr)
+		fr, ok := by["first_response"]
+		if !ok || fr.State != "met" || fr.MetAt == nil || !fr.MetAt.Equal(shanghaiAt(9, 5)) || fr.BusinessSeconds != 5*60 ||
+			fr.DueAt == nil || !fr.DueAt.Equal(t0.Add(10*time.Minute)) || fr.Calendar != "default" || fr.TimeZone != "Asia/Shanghai" {
+			t.Errorf("first response %+v (all: %s)", fr, r.Body)
 		}
-		if cu.Target != "customer_update" || cu.Cycle != 2 || cu.State != "running" || cu.MetAt != nil || cu.DueAt == nil ||
-			!cu.DueAt.Equal(t0.Add(150*time.Minute)) {
-			t.Errorf("customer update (the current cycle) %+v", cu)
-		}
-		if res.Target != "resolution" || res.State != "paused" || res.DueAt != nil || res.BusinessSeconds != 3600 || res.PausedTotal != 0 {
+		if res, ok := by["resolution"]; !ok || res.State != "paused" || res.DueAt != nil || res.BusinessSeconds != 3600 {
 			t.Errorf("resolution %+v", res)
 		}
-		if r := f.do(f.alice, "GET", fmt.Sprintf("/api/v1/tickets/%d/sla", bare.ID), nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"targets":[]`) {
-			t.Errorf("a ticket without timers: %d %s", r.Status, r.Body)
+		// The reply met the customer update's first cycle: the current one
+		// is the second, not met yet.
+		if cu, ok := by["customer_update"]; !ok || cu.Cycle != 2 || cu.MetAt != nil {
+			t.Errorf("customer update %+v", cu)
+		}
+		r = f.do(f.admin, "GET", fmt.Sprintf("/api/v1/tickets/%d/sla", late.ID), nil)
+		got.Targets = nil
+		r.JSON(t, &got)
+		if len(got.Targets) == 0 {
+			t.Fatalf("the email ticket has no targets: %s", r.Body)
+		}
+		if first := got.Targets[0]; first.Target != "first_response" || first.State != "breached" || first.BreachedAt == nil ||
+			!first.BreachedAt.Equal(shanghaiAt(10, 10)) || first.BusinessSeconds != 30*60 {
+			t.Errorf("the unanswered email's first target %+v", first)
 		}
 		// Bob (tech team) cannot see alice's ticket; the admin can.
 		if r := f.do(f.bob, "GET", fmt.Sprintf("/api/v1/tickets/%d/sla", tk.ID), nil); r.Status != http.StatusNotFound {
@@ -111,7 +131,7 @@ func TestTicketSLAAPI(t *testing.T) {
 		if r := f.do(f.admin, "GET", fmt.Sprintf("/api/v1/tickets/%d/sla", tk.ID), nil); r.Status != http.StatusOK {
 			t.Errorf("admin: %d", r.Status)
 		}
-		for _, bad := range []string{"abc", "0", "-1", "99999999999999999999", "1e3"} {
+		for _, bad := range []string{"abc", "0", "-1", "99999999999999999999", "1e3", "999999"} {
 			if r := f.do(f.alice, "GET", "/api/v1/tickets/"+bad+"/sla", nil); r.Status != http.StatusNotFound {
 				t.Errorf("id %q: %d %s", bad, r.Status, r.Body)
 			}
@@ -128,25 +148,17 @@ func TestTicketSLAAPI(t *testing.T) {
 func TestBreachQueuesAPI(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
 		f := newTicketFix(t, k)
-		ctx := context.Background()
-		now := k.Clock.Now()
-		due := map[int64]time.Duration{}
-		var in5, in45, in3h, over20, theirs int64
-		for _, c := range []struct {
-			id  *int64
-			in  time.Duration
-			who string
-			ch  string
-		}{{&in45, 45 * time.Minute, f.alice, "phone"}, {&in5, 5 * time.Minute, f.alice, "phone"}, {&in3h, 3 * time.Hour, f.alice, "phone"},
-			{&over20, -20 * time.Minute, f.alice, "phone"}, {&theirs, 30 * time.Minute, f.admin, "email"}} {
-			tk := f.create(t, c.who, map[string]any{"channel": c.ch})
-			*c.id = tk.ID
-			at := now.Add(c.in)
-			if err := k.App.Tickets.SetSLADue(ctx, tk.ID, &at, "first_response"); err != nil {
-				t.Fatal(err)
+		create := func(who string) func(typ, subject string) int64 {
+			return func(typ, subject string) int64 {
+				return f.create(t, who, map[string]any{"channel": "web", "type": typ, "subject": subject}).ID
 			}
-			due[tk.ID] = c.in
 		}
+		over20, in5, in45, in3h := dueTickets(t, k, create(f.alice))
+		now := k.Clock.Now()
+		due := map[int64]time.Duration{over20: -20 * time.Minute, in5: 5 * time.Minute, in45: 45 * time.Minute, in3h: 3 * time.Hour}
+		// The tech team's consultation by email, due at 14:45 as in45 (after it by id).
+		theirs := f.create(t, f.admin, map[string]any{"channel": "email", "type": "consultation"}).ID
+		due[theirs] = 45 * time.Minute
 		list := func(token, query string) []int64 {
 			t.Helper()
 			r := f.do(token, "GET", "/api/v1/tickets?"+query, nil)
@@ -181,7 +193,7 @@ func TestBreachQueuesAPI(t *testing.T) {
 			}
 		}
 		eq("alice breaching", list(f.alice, "queue=breaching"), in5, in45)
-		eq("admin breaching", list(f.admin, "queue=breaching"), in5, theirs, in45)
+		eq("admin breaching", list(f.admin, "queue=breaching"), in5, in45, theirs)
 		eq("alice breached", list(f.alice, "queue=breached"), over20)
 		eq("bob breaching (the tech queue's ticket)", list(f.bob, "queue=breaching"), theirs)
 		eq("alice mine by due", list(f.alice, "queue=mine&sort=due"), over20, in5, in45, in3h)
