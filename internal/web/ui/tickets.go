@@ -115,6 +115,7 @@ type ticketList struct {
 	// workspace's cost).
 	L    map[string]string
 	pick string
+	sla  *slaFmt // the SLA column's patterns (tickets_sla.go)
 }
 
 // Pick is the label of a row's checkbox.

@@ -3,6 +3,8 @@ package ui
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/careloop/careloop/internal/tickets"
@@ -25,51 +27,91 @@ type slaCell struct {
 	Text, Class, Due, Title, Kind string
 }
 
-// slaCountdown renders due against now: "18 分钟" / "in 18 min", or
+// slaFmt says countdowns with the page's patterns, read once per page
+// (T renders a message with parameters anew on every call, and the
+// workspace has thirty rows); static/sla.js fills the same patterns.
+type slaFmt struct {
+	w     map[string]string
+	names map[string]string
+	p     *Page
+}
+
+func newSLAFmt(p *Page) *slaFmt {
+	return &slaFmt{p: p, names: map[string]string{}, w: map[string]string{
+		"in": p.T("tkt.sla.in", "T", "{t}"), "over": p.T("tkt.sla.over", "T", "{t}"), "overNow": p.T("tkt.sla.over_now"),
+		"min": p.T("tkt.sla.min", "N", "{n}"), "h": p.T("tkt.sla.h", "H", "{h}"), "hm": p.T("tkt.sla.hm", "H", "{h}", "M", "{m}"),
+		"d": p.T("tkt.sla.d", "D", "{d}"), "dh": p.T("tkt.sla.dh", "D", "{d}", "H", "{h}"),
+		"tooltip": p.T("tkt.sla.tooltip", "Target", "{target}", "At", "{at}"),
+	}}
+}
+
+// countdown renders due against now: "18 分钟" / "in 18 min", or
 // "超时 1 小时 5 分" / "overdue 1 h 5 min". Minutes left round up (4 min 59 s
-// left is "5 分钟"), minutes overdue round down. static/sla.js does the same.
-func slaCountdown(p *Page, now, due time.Time) (text, class string) {
+// left is "5 分钟"), minutes overdue round down, as static/sla.js does.
+func (f *slaFmt) countdown(now, due time.Time) (text, class string) {
 	left := due.Sub(now)
 	if left > 0 {
 		class = "sla-ok"
 		if left <= slaSoon {
 			class = "sla-soon"
 		}
-		return p.T("tkt.sla.in", "T", slaSpan(p, int((left+time.Minute-1)/time.Minute))), class
+		return strings.Replace(f.w["in"], "{t}", f.span(int((left+time.Minute-1)/time.Minute)), 1), class
 	}
 	over := int(-left / time.Minute)
 	if over == 0 {
-		return p.T("tkt.sla.over_now"), "sla-over"
+		return f.w["overNow"], "sla-over"
 	}
-	return p.T("tkt.sla.over", "T", slaSpan(p, over)), "sla-over"
+	return strings.Replace(f.w["over"], "{t}", f.span(over), 1), "sla-over"
 }
 
-// slaSpan says a number of minutes: 18 分钟, 2 小时 5 分, 3 天 2 小时.
-func slaSpan(p *Page, minutes int) string {
-	switch d, h, m := minutes/1440, minutes%1440/60, minutes%60; {
+// span says a number of minutes: 18 分钟, 2 小时 5 分, 3 天 2 小时.
+func (f *slaFmt) span(minutes int) string {
+	d, h, m := minutes/1440, minutes%1440/60, minutes%60
+	key := "min"
+	switch {
 	case d > 0 && h > 0:
-		return p.T("tkt.sla.dh", "D", d, "H", h)
+		key = "dh"
 	case d > 0:
-		return p.T("tkt.sla.d", "D", d)
+		key = "d"
 	case h > 0 && m > 0:
-		return p.T("tkt.sla.hm", "H", h, "M", m)
+		key = "hm"
 	case h > 0:
-		return p.T("tkt.sla.h", "H", h)
+		key = "h"
 	}
-	return p.T("tkt.sla.min", "N", minutes)
+	return strings.NewReplacer("{d}", strconv.Itoa(d), "{h}", strconv.Itoa(h), "{m}", strconv.Itoa(m), "{n}", strconv.Itoa(minutes)).Replace(f.w[key])
 }
 
-// slaWords are the patterns static/sla.js fills in, as JSON for a data
-// attribute, with the server's instant.
-func slaWords(p *Page, now time.Time) string {
-	w := map[string]string{
-		"in": p.T("tkt.sla.in", "T", "{t}"), "over": p.T("tkt.sla.over", "T", "{t}"), "overNow": p.T("tkt.sla.over_now"),
-		"min": p.T("tkt.sla.min", "N", "{n}"), "h": p.T("tkt.sla.h", "H", "{h}"), "hm": p.T("tkt.sla.hm", "H", "{h}", "M", "{m}"),
-		"d": p.T("tkt.sla.d", "D", "{d}"), "dh": p.T("tkt.sla.dh", "D", "{d}", "H", "{h}"),
-		"now": now.UTC().Format(time.RFC3339Nano), "soon": "3600",
+// name is a target kind's name, looked up once per page.
+func (f *slaFmt) name(kind string) string {
+	n, ok := f.names[kind]
+	if !ok {
+		n = slaTargetName(f.p, kind)
+		f.names[kind] = n
+	}
+	return n
+}
+
+// words are the patterns for static/sla.js, as JSON for a data attribute,
+// with the server's instant.
+func (f *slaFmt) words(now time.Time) string {
+	w := map[string]string{"now": now.UTC().Format(time.RFC3339Nano), "soon": strconv.Itoa(int(slaSoon / time.Second))}
+	for k, v := range f.w {
+		w[k] = v
 	}
 	b, _ := json.Marshal(w)
 	return string(b)
+}
+
+// cell is the countdown of a ticket's next due target; nil when none runs
+// (or the ticket is no longer open).
+func (f *slaFmt) cell(now time.Time, t tickets.Ticket) *slaCell {
+	if t.SLADueAt == nil || !t.Open() {
+		return nil
+	}
+	c := &slaCell{Due: t.SLADueAt.UTC().Format(time.RFC3339), Kind: f.name(t.SLADueTarget)}
+	c.Text, c.Class = f.countdown(now, *t.SLADueAt)
+	c.Title = strings.NewReplacer("{target}", c.Kind, "{at}", f.p.Time(*t.SLADueAt)).Replace(f.w["tooltip"])
+	return c
 }
 
 // slaTargetName is a target kind's name: the SLA policy page's words, or
@@ -83,23 +125,18 @@ func slaTargetName(p *Page, kind string) string {
 	return kind
 }
 
-// ticketSLACell is the countdown of a ticket's next due target; nil when
-// none runs (or the ticket is no longer open).
-func ticketSLACell(p *Page, now time.Time, t tickets.Ticket) *slaCell {
-	if t.SLADueAt == nil || !t.Open() {
-		return nil
-	}
-	c := &slaCell{Due: t.SLADueAt.UTC().Format(time.RFC3339), Kind: slaTargetName(p, t.SLADueTarget)}
-	c.Text, c.Class = slaCountdown(p, now, *t.SLADueAt)
-	c.Title = p.T("tkt.sla.tooltip", "Target", c.Kind, "At", p.Time(*t.SLADueAt))
-	return c
-}
-
 // SLA is the SLA column of a workspace row.
-func (l *ticketList) SLA(p *Page, t tickets.Ticket) *slaCell { return ticketSLACell(p, l.now, t) }
+func (l *ticketList) SLA(p *Page, t tickets.Ticket) *slaCell { return l.slaFmt(p).cell(l.now, t) }
 
 // SLAWords are the countdown script's patterns.
-func (l *ticketList) SLAWords(p *Page) string { return slaWords(p, l.now) }
+func (l *ticketList) SLAWords(p *Page) string { return l.slaFmt(p).words(l.now) }
+
+func (l *ticketList) slaFmt(p *Page) *slaFmt {
+	if l.sla == nil {
+		l.sla = newSLAFmt(p)
+	}
+	return l.sla
+}
 
 // slaRow is one target of the ticket page's SLA panel.
 type slaRow struct {
@@ -113,8 +150,9 @@ type slaRow struct {
 
 // ticketSLA fills the SLA panel of the ticket page.
 func (u *UI) ticketSLA(r *http.Request, p *Page, d *ticketPage) error {
-	d.SLAWords = slaWords(p, d.now)
-	d.SLANext = ticketSLACell(p, d.now, d.T)
+	f := newSLAFmt(p)
+	d.SLAWords = f.words(d.now)
+	d.SLANext = f.cell(d.now, d.T)
 	if u.SLATimers == nil {
 		return nil
 	}
@@ -133,10 +171,10 @@ func (u *UI) ticketSLA(r *http.Request, p *Page, d *ticketPage) error {
 			}
 			return v.In(loc).Format("2006-01-02 15:04")
 		}
-		row := slaRow{Name: slaTargetName(p, t.Target), State: t.State, Cycle: t.Cycle, Due: at(t.DueAt), Met: at(t.MetAt),
-			Breached: at(t.BreachedAt), Taken: slaSpan(p, int(t.BusinessSeconds/60))}
+		row := slaRow{Name: f.name(t.Target), State: t.State, Cycle: t.Cycle, Due: at(t.DueAt), Met: at(t.MetAt),
+			Breached: at(t.BreachedAt), Taken: f.span(int(t.BusinessSeconds / 60))}
 		if t.PausedTotal > 0 {
-			row.Paused = slaSpan(p, int(t.PausedTotal/60))
+			row.Paused = f.span(int(t.PausedTotal / 60))
 		}
 		if loc.String() != shanghai.String() {
 			row.Zone = loc.String()
@@ -148,7 +186,7 @@ func (u *UI) ticketSLA(r *http.Request, p *Page, d *ticketPage) error {
 		row.StateLabel = p.T(key)
 		if (t.State == "running" || t.State == "breached") && t.MetAt == nil && t.DueAt != nil && d.T.Open() {
 			c := &slaCell{Due: t.DueAt.UTC().Format(time.RFC3339), Kind: row.Name}
-			c.Text, c.Class = slaCountdown(p, d.now, *t.DueAt)
+			c.Text, c.Class = f.countdown(d.now, *t.DueAt)
 			row.Countdown = c
 		}
 		d.SLA = append(d.SLA, row)
