@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/careloop/careloop/internal/identity"
@@ -12,7 +13,8 @@ import (
 )
 
 // SLATarget is one SLA target of a ticket as the ticket page and
-// GET /api/v1/tickets/{id}/sla show it: the current cycle of its timer.
+// GET /api/v1/tickets/{id}/sla show it: the current cycle of its timer (for a
+// commitment, Cycle is the commitment's id).
 // Times are instants (UTC in JSON); TimeZone is the zone of the timer's
 // calendar, in which a page shows them.
 type SLATarget struct {
@@ -34,6 +36,11 @@ type SLATarget struct {
 	// Warning: a running timer inside its warning window.
 	Warning bool `json:"warning"`
 }
+
+// CommitmentTarget is the target of a commitment's timer (ticketsla's
+// TargetCommitment): its cycle is the commitment's id, so each commitment is
+// listed, not only the latest.
+const CommitmentTarget = "commitment"
 
 // CalendarSource finds a calendar by name (sla.Store.Calendar).
 type CalendarSource interface {
@@ -57,8 +64,12 @@ func (s *Store) SLATargets(ctx context.Context, p *identity.Principal, id int64,
 	}
 	latest := map[string]sla.StoredTimer{}
 	for _, r := range rows {
-		if cur, ok := latest[r.Target]; !ok || r.Cycle > cur.Cycle {
-			latest[r.Target] = r
+		key := r.Target
+		if r.Target == CommitmentTarget {
+			key += "#" + strconv.Itoa(r.Cycle) // each commitment is a timer of its own
+		}
+		if cur, ok := latest[key]; !ok || r.Cycle > cur.Cycle {
+			latest[key] = r
 		}
 	}
 	now := s.clock.Now()
@@ -70,13 +81,13 @@ func (s *Store) SLATargets(ctx context.Context, p *identity.Principal, id int64,
 		ad, bd := a.DueAt != nil && (a.State == "running" || a.State == "breached"), b.DueAt != nil && (b.State == "running" || b.State == "breached")
 		switch {
 		case ad && bd:
-			return cmp.Or(a.DueAt.Compare(*b.DueAt), cmp.Compare(a.Target, b.Target))
+			return cmp.Or(a.DueAt.Compare(*b.DueAt), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Cycle, b.Cycle))
 		case ad:
 			return -1
 		case bd:
 			return 1
 		}
-		return cmp.Compare(a.Target, b.Target)
+		return cmp.Or(cmp.Compare(a.Target, b.Target), cmp.Compare(a.Cycle, b.Cycle))
 	})
 	return out, nil
 }

@@ -77,6 +77,12 @@ func TestTicketSLAAPI(t *testing.T) {
 		if r := f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/transitions", tk.ID), map[string]any{"to": "waiting_customer"}); r.Status != http.StatusOK {
 			t.Fatalf("wait: %d %s", r.Status, r.Body)
 		}
+		// Two promises: each its own timer, in plain hours.
+		for _, due := range []string{"2h", "1d"} {
+			if r := f.do(f.alice, "POST", fmt.Sprintf("/api/v1/tickets/%d/commitments", tk.ID), map[string]any{"text": "回电告知进度", "due_in": due}); r.Status != http.StatusCreated {
+				t.Fatalf("commitment: %d %s", r.Status, r.Body)
+			}
+		}
 		// An email request waiting in the tech team's queue, unanswered.
 		late := f.create(t, f.admin, map[string]any{"channel": "email"})
 		k.Clock.Set(shanghaiAt(10, 30))
@@ -95,11 +101,20 @@ func TestTicketSLAAPI(t *testing.T) {
 		}
 		r.JSON(t, &got)
 		by := map[string]slaTargetJSON{}
+		var promises []slaTargetJSON
 		for _, x := range got.Targets {
+			if x.Target == "commitment" {
+				promises = append(promises, x)
+				continue
+			}
 			if _, twice := by[x.Target]; twice {
 				t.Errorf("target %s listed twice", x.Target)
 			}
 			by[x.Target] = x
+		}
+		if len(promises) != 2 || promises[0].State != "running" || promises[0].DueAt == nil || !promises[0].DueAt.Equal(shanghaiAt(12, 0)) ||
+			promises[0].TimeZone != "Asia/Shanghai" || promises[1].DueAt == nil || !promises[1].DueAt.Equal(shanghaiAt(10, 0).Add(24*time.Hour)) {
+			t.Errorf("commitments %+v", promises)
 		}
 		fr, ok := by["first_response"]
 		if !ok || fr.State != "met" || fr.MetAt == nil || !fr.MetAt.Equal(shanghaiAt(9, 5)) || fr.BusinessSeconds != 5*60 ||

@@ -176,6 +176,9 @@ func (u *UI) ticketSLA(r *http.Request, p *Page, d *ticketPage) error {
 		if t.PausedTotal > 0 {
 			row.Paused = f.span(int(t.PausedTotal / 60))
 		}
+		if t.Target == tickets.CommitmentTarget {
+			row.Cycle = 0 // the commitment's id, not a round
+		}
 		if loc.String() != shanghai.String() {
 			row.Zone = loc.String()
 		}
