@@ -14,3 +14,11 @@ func TraceList(fn func(query string, args []any)) func() {
 	traceList = fn
 	return func() { traceList = nil }
 }
+
+// SetBigBacklog changes the open load from which a person's queue by due
+// time walks the due index on PostgreSQL; it returns the restore.
+func SetBigBacklog(n int) func() {
+	old := bigBacklog
+	bigBacklog = n
+	return func() { bigBacklog = old }
+}

@@ -120,7 +120,7 @@ func (s *Store) dueIndex(f Filter) string {
 // sorting all their due tickets grows with the backlog (84 ms p50 for 2,000
 // at 8 clients). Below it the owner's index and a sort of a few rows is
 // cheaper than a walk past everybody else's tickets.
-const bigBacklog = 300
+var bigBacklog = 300
 
 // walkDueIndex tells whether the due part of f must walk tickets_sla_due in
 // its order on PostgreSQL (listDueQuery): the SLA views always, the mine
