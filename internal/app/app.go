@@ -248,7 +248,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
-		Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks}
+		Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

@@ -261,7 +261,8 @@ func tokenFor(ctx context.Context, s *Scratch, email string) (string, error) {
 }
 
 // runTicketQueues measures the workspace on n tickets: every queue's
-// first page, the all queue's page 100, the ticket (API and page) and
+// first page (the SLA views and the mine queue by due time included, on the
+// due times seedSLADue sets), the all queue's page 100, the ticket (API and page) and
 // search for a 2- and a 4-character word, as the bench agent (who owns a
 // sixth of the tickets, and sees their team's).
 func runTicketQueues(ctx context.Context, e Env, o Options) (any, error) {
@@ -274,6 +275,9 @@ func runTicketQueues(ctx context.Context, e Env, o Options) (any, error) {
 		return nil, err
 	}
 	defer s.Close()
+	if err := seedSLADue(ctx, s, time.Now()); err != nil {
+		return nil, err
+	}
 	token, err := tokenFor(ctx, s, BenchAgentEmail)
 	if err != nil {
 		return nil, err
@@ -318,6 +322,9 @@ func runTicketQueues(ctx context.Context, e Env, o Options) (any, error) {
 		{"queue_mentions", queueFloorMS, []string{"/api/v1/tickets?queue=mentions"}},
 		{"queue_all", queueFloorMS, []string{"/api/v1/tickets?queue=all"}},
 		{"queue_all_page_100", queueFloorMS, []string{page100}},
+		{"queue_breaching", queueFloorMS, []string{"/api/v1/tickets?queue=breaching"}},
+		{"queue_breached", queueFloorMS, []string{"/api/v1/tickets?queue=breached"}},
+		{"queue_mine_by_due", queueFloorMS, []string{"/api/v1/tickets?queue=mine&sort=due"}},
 		{"workspace_page (/tickets)", queueFloorMS, []string{"/tickets"}},
 		{"ticket_api", ticketPageFloorMS, paths("/api/v1/tickets/%s", ids)},
 		{"ticket_page", ticketPageFloorMS, paths("/tickets/%s", ids)},

@@ -15,11 +15,14 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 )
 
-// Queues of the agent workspace.
-var Queues = []string{"mine", "team", "unassigned", "waiting", "mentions", "major", "all"}
+// Queues of the agent workspace. breaching and breached are the SLA views
+// (list_due.go): open tickets whose next due target falls within
+// BreachingWindow, and those past it.
+var Queues = []string{"mine", "team", "unassigned", "waiting", "mentions", "major", "breaching", "breached", "all"}
 
-// Sorts a list can take; "-" is newest or highest first.
-var Sorts = []string{"-updated", "updated", "-created", "created", "-severity"}
+// Sorts a list can take; "-" is newest or highest first. "due" is the next
+// SLA due time, soonest (most overdue) first, tickets without one last.
+var Sorts = []string{"-updated", "updated", "-created", "created", "-severity", "due"}
 
 // Filter selects tickets. Zero fields do not filter.
 type Filter struct {
@@ -71,6 +74,9 @@ func (f *Filter) Check() error {
 	oneOf("tier", f.Tier, CustomerTiers)
 	if f.Sort == "" {
 		f.Sort = "-updated"
+	}
+	if dueQueue(f.Queue) {
+		f.Sort = "due" // the SLA views have one order, as mentions has
 	}
 	oneOf("sort", f.Sort, Sorts)
 	if f.Limit <= 0 {
@@ -188,6 +194,9 @@ func (s *Store) List(ctx context.Context, p *identity.Principal, f Filter) (Page
 	from := ticketFrom
 	if byMention {
 		return s.listMentions(ctx, f, conds, &a, id)
+	}
+	if f.Sort == "due" {
+		return s.listDue(ctx, f, conds, &a, key, id)
 	}
 	if hint := s.queueIndex(f); hint != "" {
 		from = strings.Replace(ticketFrom, "FROM tickets t ", "FROM tickets t INDEXED BY "+hint+" ", 1)
@@ -317,8 +326,18 @@ func (e extraScan) Scan(dest ...any) error { return e.rows.Scan(append(dest, e.e
 // QueueCounts counts the open tickets of each of p's queues, each up to
 // cap (a count at cap means "cap or more").
 func (s *Store) QueueCounts(ctx context.Context, p *identity.Principal, cap int) (map[string]int, error) {
+	return s.QueueCountsOf(ctx, p, cap, []string{"mine", "team", "unassigned", "waiting", "mentions", "major"})
+}
+
+// QueueCountsOf counts the tickets of the named queues as QueueCounts does
+// (the workspace counts only the queues its rail shows: breached for
+// supervisors alone). "all" is never counted.
+func (s *Store) QueueCountsOf(ctx context.Context, p *identity.Principal, cap int, queues []string) (map[string]int, error) {
 	out := map[string]int{}
-	for _, q := range []string{"mine", "team", "unassigned", "waiting", "mentions", "major"} {
+	for _, q := range queues {
+		if q == "all" {
+			continue
+		}
 		f := Filter{Queue: q, Limit: 1}
 		if err := f.Check(); err != nil {
 			return nil, err
@@ -352,7 +371,7 @@ func (s *Store) count(ctx context.Context, p *identity.Principal, f Filter, cap 
 			return 0, err
 		}
 		conds = append([]string{"t.merged_into IS NULL"}, qc...)
-		if hint := s.queueIndex(f); hint != "" {
+		if hint := s.queueIndex(f) + s.dueIndex(f); hint != "" {
 			from += " INDEXED BY " + hint
 		}
 	}
@@ -362,6 +381,9 @@ func (s *Store) count(ctx context.Context, p *identity.Principal, f Filter, cap 
 		conds = append(conds, scope)
 	}
 	var n int
+	if traceList != nil {
+		traceList(`SELECT COUNT(*) FROM (SELECT 1`+from+` WHERE `+strings.Join(conds, " AND ")+` LIMIT `+strconv.Itoa(cap)+`) x`, a.list)
+	}
 	// A handful of texts (queue × whether the caller sees everything),
 	// each prepared once per read connection on SQLite.
 	err := s.db.HotRow(ctx, `SELECT COUNT(*) FROM (SELECT 1`+from+` WHERE `+strings.Join(conds, " AND ")+
@@ -392,6 +414,9 @@ func (s *Store) queueConds(ctx context.Context, queue string, a *args, me int64,
 			ph = append(ph, a.add(t))
 		}
 		return []string{"t.team_id IN (" + strings.Join(ph, ", ") + ")", "t.is_open = TRUE"}, nil
+	}
+	if dueQueue(queue) {
+		return s.dueQueueConds(queue, a), nil
 	}
 	return queueCondsOf(queue, a, me, unread), nil
 }

@@ -98,6 +98,12 @@ type Ticket struct {
 	Version         int            `json:"version"`
 	CreatedAt       time.Time      `json:"created_at"`
 	UpdatedAt       time.Time      `json:"updated_at"`
+	// SLADueAt is the earliest due time of the ticket's running or breached
+	// SLA timers (past when breached), SLADueTarget that target's kind
+	// (first_response, resolution, customer_update, commitment); nil and ""
+	// when no timer runs. Kept by internal/ticketsla (SetSLADue).
+	SLADueAt     *time.Time `json:"sla_due_at"`
+	SLADueTarget string     `json:"sla_due_target"`
 	// Highlight marks what a search (List with q) matched; nil otherwise.
 	Highlight *Highlight `json:"highlight,omitempty"`
 }

@@ -17,7 +17,8 @@ import (
 const ticketCols = `t.id, t.number, t.customer_id, c.name, c.number, c.tier, t.owned_product_id, t.category_id, t.type, t.channel,
 	t.severity, t.state, t.subject, t.description, t.expectation, t.complaint, t.major_complaint, t.tags, t.custom,
 	t.owner_id, COALESCE(u.name, ''), t.team_id, COALESCE(g.name, ''), t.created_by, t.merged_into, t.reopen_count, t.time_spent,
-	t.first_response_at, t.resolved_at, t.closed_at, t.confirmation, t.last_message_id, t.version, t.created_at, t.updated_at`
+	t.first_response_at, t.resolved_at, t.closed_at, t.confirmation, t.last_message_id, t.version, t.created_at, t.updated_at,
+	t.sla_due_at, t.sla_due_target`
 
 const ticketFrom = ` FROM tickets t JOIN customers c ON c.id = t.customer_id
 	LEFT JOIN users u ON u.id = t.owner_id LEFT JOIN teams g ON g.id = t.team_id`
@@ -27,17 +28,19 @@ func scanTicket(sc interface{ Scan(...any) error }) (Ticket, error) {
 	var product, category, owner, team, createdBy, merged sql.NullInt64
 	var complaint sql.NullString
 	var tags, custom string
-	var first, resolved, closed sql.NullTime
+	var first, resolved, closed, due sql.NullTime
 	err := sc.Scan(&t.ID, &t.Number, &t.CustomerID, &t.CustomerName, &t.CustomerNumber, &t.CustomerTier, &product, &category,
 		&t.Type, &t.Channel, &t.Severity, &t.State, &t.Subject, &t.Description, &t.Expectation, &complaint, &t.MajorComplaint,
 		&tags, &custom, &owner, &t.OwnerName, &team, &t.TeamName, &createdBy, &merged, &t.ReopenCount, &t.TimeSpent,
-		&first, &resolved, &closed, &t.Confirmation, &t.LastMessageID, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+		&first, &resolved, &closed, &t.Confirmation, &t.LastMessageID, &t.Version, &t.CreatedAt, &t.UpdatedAt,
+		&due, &t.SLADueTarget)
 	if err != nil {
 		return t, err
 	}
 	t.OwnedProductID, t.CategoryID, t.OwnerID = ptr(product), ptr(category), ptr(owner)
 	t.TeamID, t.CreatedBy, t.MergedInto = ptr(team), ptr(createdBy), ptr(merged)
 	t.FirstResponseAt, t.ResolvedAt, t.ClosedAt = tptr(first), tptr(resolved), tptr(closed)
+	t.SLADueAt = tptr(due)
 	if complaint.Valid {
 		t.Complaint = &Complaint{}
 		_ = json.Unmarshal([]byte(complaint.String), t.Complaint)

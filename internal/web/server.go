@@ -49,14 +49,17 @@ type Deps struct {
 
 	Calendars   *sla.Store
 	SLAPolicies *sla.PolicyStore
-	Customers   *customers.Store
-	Products    *customers.Catalog
-	Timeline    *timeline.Log
-	Tickets     *tickets.Store
-	Outbox      *notify.Outbox
-	Mailboxes   *email.Mailboxes
-	Settings    *settings.Store
-	Webhooks    *webhooks.Store
+	// SLATimers are the tickets' SLA timers (the ticket page's SLA panel
+	// and GET /api/v1/tickets/{id}/sla); New makes one over DB when nil.
+	SLATimers *sla.TimerStore
+	Customers *customers.Store
+	Products  *customers.Catalog
+	Timeline  *timeline.Log
+	Tickets   *tickets.Store
+	Outbox    *notify.Outbox
+	Mailboxes *email.Mailboxes
+	Settings  *settings.Store
+	Webhooks  *webhooks.Store
 	// Portal is the customer portal (its accounts, sessions, tokens and
 	// views) and the web form.
 	Portal *portal.Store
@@ -90,7 +93,10 @@ func New(d Deps) (*Server, error) {
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, DB: d.DB, Settings: d.Settings,
+	if d.SLATimers == nil {
+		d.SLATimers = sla.NewTimerStore(d.DB, d.Clock)
+	}
+	s.ui, err = ui.New(ui.Deps{Kit: kit, SLATimers: d.SLATimers, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, DB: d.DB, Settings: d.Settings,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
@@ -100,7 +106,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
+	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes,
 		Portal: d.Portal, Webhooks: d.Webhooks})
 	s.metrics = newMetrics(d.DB, d.JobStats)

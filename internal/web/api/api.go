@@ -31,6 +31,7 @@ type Deps struct {
 
 	Calendars   *sla.Store
 	SLAPolicies *sla.PolicyStore
+	SLATimers   *sla.TimerStore
 	Customers   *customers.Store
 	Products    *customers.Catalog
 	Timeline    *timeline.Log
@@ -70,6 +71,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.ticketThreadRoutes()...)
 	rs = append(rs, a.ticketAttachmentRoutes()...)
 	rs = append(rs, a.ticketMoreRoutes()...)
+	rs = append(rs, a.ticketSLARoutes()...)
 	rs = append(rs, a.ticketSettingsRoutes()...)
 	rs = append(rs, a.ticketProfileRoutes()...)
 	rs = append(rs, a.notificationRoutes()...)

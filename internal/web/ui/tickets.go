@@ -57,16 +57,29 @@ type queueTab struct {
 
 // ticketQueues are the queues p sees, in the rail's order: the major
 // complaints only for those who oversee (view_all or assign).
+//
+// The breached view is a supervisor's (tickets.view_all), as in Zendesk:
+// an agent works their queues by due time and sees what is breaching soon;
+// the API still lists anyone's visible breached tickets.
 func ticketQueues(p *identity.Principal) []string {
 	var out []string
 	for _, q := range tickets.Queues {
 		if q == "major" && !p.Can(identity.TicketsViewAll) && !p.Can(identity.TicketsAssign) {
 			continue
 		}
+		if q == "breached" && !p.Can(identity.TicketsViewAll) {
+			continue
+		}
 		out = append(out, q)
 	}
 	return out
 }
+
+// dueSortQueues are the queues the workspace orders by the next SLA due
+// time unless told otherwise (Zendesk's views sort by the next breach):
+// those of open tickets someone must answer. Waiting tickets' timers are
+// mostly paused, mentions keep their own order, and all holds the closed.
+var dueSortQueues = []string{"mine", "team", "unassigned", "major"}
 
 // countText shows a capped count.
 func countText(n int) string {
@@ -91,6 +104,9 @@ type ticketList struct {
 	Teams                                             []identity.Team
 	now                                               time.Time
 	lang                                              string
+	// HasSLA: a ticket of the page has a due SLA target, so the page has
+	// the SLA column (without one the list keeps its old width).
+	HasSLA bool
 	// Controls are the bulk bar and saved views (tickets_bulk.go).
 	Controls *listControls
 	// L are the column names each row repeats for the phone layout, and
@@ -99,6 +115,7 @@ type ticketList struct {
 	// workspace's cost).
 	L    map[string]string
 	pick string
+	sla  *slaFmt // the SLA column's patterns (tickets_sla.go)
 }
 
 // Pick is the label of a row's checkbox.
@@ -181,8 +198,11 @@ func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	q.Set("queue", queue)
+	if q.Get("sort") == "" && slices.Contains(dueSortQueues, queue) || queue == "breaching" || queue == "breached" {
+		q.Set("sort", "due") // the SLA views have no other order
+	}
 	d := &ticketList{Queue: queue, Query: q, States: tickets.States, Types: tickets.Types, Severities: tickets.Severities,
-		Channels: tickets.Channels, Tiers: tickets.CustomerTiers, Sorts: []string{"-updated", "updated", "-created", "-severity"},
+		Channels: tickets.Channels, Tiers: tickets.CustomerTiers, Sorts: []string{"-updated", "updated", "-created", "-severity", "due"},
 		now: u.Clock.Now(), lang: httpx.Lang(r)}
 	for _, g := range tickets.Groups {
 		d.Groups = append(d.Groups, g.Key)
@@ -194,7 +214,7 @@ func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	p := u.page(r, "tkt.title", d)
 	d.L = map[string]string{}
-	for _, k := range []string{"number", "customer", "state", "severity", "owner", "updated", "unclaimed"} {
+	for _, k := range []string{"number", "customer", "state", "severity", "owner", "updated", "unclaimed", "sla"} {
 		d.L[k] = p.T("tkt." + k)
 	}
 	d.L["major"], d.L["vip"] = p.T("tickets.queue_major"), p.T("customers.tier_vip")
@@ -205,7 +225,7 @@ func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	d.Controls.ViewName = viewName
-	counts, err := u.Tickets.QueueCounts(ctx, pr, queueCap)
+	counts, err := u.Tickets.QueueCountsOf(ctx, pr, queueCap, queues)
 	if err != nil {
 		u.fail(w, r, err)
 		return
@@ -236,6 +256,9 @@ func (u *UI) ticketListWith(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	d.Page = page
+	for _, t := range page.Items {
+		d.HasSLA = d.HasSLA || (t.SLADueAt != nil && t.Open())
+	}
 	d.Prev, d.Next = pagerLinks(q, page.NextCursor)
 	d.Prev, d.Next = strings.Replace(d.Prev, "/customers?", "/tickets?", 1), strings.Replace(d.Next, "/customers?", "/tickets?", 1)
 	if formErr != nil && !u.fieldErrors(p, formErr) {

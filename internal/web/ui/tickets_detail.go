@@ -80,6 +80,12 @@ type ticketPage struct {
 
 	// Upload is the composer's file input (tickets_attach.go).
 	Upload composerFiles
+
+	// SLA is the SLA panel, SLANext the header's countdown of the next due
+	// target, SLAWords the countdown script's patterns (tickets_sla.go).
+	SLA      []slaRow
+	SLANext  *slaCell
+	SLAWords string
 }
 
 type identityTeam struct {
@@ -214,6 +220,9 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 		p.FlashArgs = []any{"Number", t.Number, "State", p.T("tickets.state_" + t.State)}
 	}
 	if err := u.ticketSide(r, p, d); fail(err) {
+		return
+	}
+	if err := u.ticketSLA(r, p, d); fail(err) {
 		return
 	}
 	if err := u.ticketControlsFor(r, p, d); fail(err) {

@@ -47,6 +47,7 @@ type Deps struct {
 	Setup       *SetupCode
 	Calendars   *sla.Store
 	SLAPolicies *sla.PolicyStore
+	SLATimers   *sla.TimerStore
 	Customers   *customers.Store
 	Products    *customers.Catalog
 	Timeline    *timeline.Log
