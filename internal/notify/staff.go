@@ -38,6 +38,9 @@ type Staff struct {
 	Catalog  *i18n.Catalog
 	// BaseURL, when set, makes the links in emails absolute.
 	BaseURL string
+	// Robots, when set, hears of major complaints and SLA notices once
+	// per notice (the group robots of internal/robots, wired by app).
+	Robots Alerter
 }
 
 // notice is one thing to tell a staff member.
@@ -112,7 +115,12 @@ func (s *Staff) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event) e
 			return err
 		}
 	}
-	return nil
+	var team int64
+	if t.TeamID != nil {
+		team = *t.TeamID
+	}
+	return s.alert(ctx, Alert{Event: base.event, Key: base.key, Params: base.params, Link: base.link, Entity: base.entity,
+		ID: base.id, TeamID: team, Dedupe: base.dedupe})
 }
 
 // dataID reads an id of an event's data (int64 in the process, float64
