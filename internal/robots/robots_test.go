@@ -214,26 +214,31 @@ func TestRobotRateLimitIsRetriedAndABadTokenDeadLettered(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newKit(t, d)
 		k.dingRobots(t, robots.Input{Name: "管理层群", Events: []string{notify.EventMajorComplaint}})
-		k.wecomRobots(t, robots.Input{Name: "旧群", Events: []string{notify.EventMajorComplaint},
-			Webhook: k.wecom.srv.URL + "/cgi-bin/webhook/send?key=revoked-key"})
+		k.wecomRobots(t, robots.Input{Name: "售后群", Events: []string{notify.EventMajorComplaint}},
+			robots.Input{Name: "旧群", Events: []string{notify.EventMajorComplaint},
+				Webhook: k.wecom.srv.URL + "/cgi-bin/webhook/send?key=revoked-key"})
 		k.ding.push(130101)
+		k.wecom.push(45009)
 		k.majorComplaint(t)
 		k.drain(t)
 		rows := k.robotRows(t)
-		if len(rows) != 2 || rows[0].State != notify.StateQueued || !strings.Contains(rows[0].LastError, "rate limited") ||
-			rows[1].State != notify.StateDead || !strings.Contains(rows[1].LastError, "93000") {
+		if len(rows) != 3 || rows[0].State != notify.StateQueued || !strings.Contains(rows[0].LastError, "rate limited") ||
+			rows[1].State != notify.StateQueued || !strings.Contains(rows[1].LastError, "45009") ||
+			rows[2].State != notify.StateDead || !strings.Contains(rows[2].LastError, "93000") {
 			t.Fatalf("after the first attempt %+v", rows)
 		}
-		if strings.Contains(rows[1].LastError, "revoked-key") {
-			t.Fatalf("the key is in the error: %s", rows[1].LastError)
+		if strings.Contains(rows[2].LastError, "revoked-key") {
+			t.Fatalf("the key is in the error: %s", rows[2].LastError)
 		}
 		k.clock.Advance(31 * time.Second)
 		k.drain(t)
-		if rows := k.robotRows(t); rows[0].State != notify.StateSent || rows[0].Attempts != 2 {
-			t.Fatalf("after the retry %+v", rows[0])
+		for _, r := range k.robotRows(t)[:2] {
+			if r.State != notify.StateSent || r.Attempts != 2 {
+				t.Fatalf("after the retry %+v", r)
+			}
 		}
-		if got := k.ding.accepted(); len(got) != 1 {
-			t.Fatalf("DingTalk got %d", len(got))
+		if got, gotW := k.ding.accepted(), k.wecom.accepted(); len(got) != 1 || len(gotW) != 1 {
+			t.Fatalf("DingTalk got %d, WeCom %d", len(got), len(gotW))
 		}
 	})
 }
