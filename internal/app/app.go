@@ -210,7 +210,8 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Robots = robots.New(robots.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Sealer: sealer, Catalog: a.Catalog, Identity: a.Identity,
 		Tickets: a.Tickets, Outbox: a.Outbox}, robots.Options{AllowPrivate: c.RobotsAllowPrivate, BaseURL: c.BaseURL})
 	a.Outbox.Register(a.Robots.Channel())
-	a.Notices.Robots = a.Robots
+	a.Outbox.Register(a.Robots.AppChannel())
+	a.Notices.Robots, a.Notices.WeCom = a.Robots, a.Robots
 	a.Tickets.Listen(a.Notices.Listen)
 	a.SLATimers = sla.NewTimerStore(a.DB, a.Clock)
 	host, _ := os.Hostname()

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -49,6 +50,7 @@ type kit struct {
 	customer customers.Customer
 	ding     *fakeDingTalk
 	wecom    *fakeWeCom
+	app      *fakeWeComApp
 }
 
 type nullEmail struct{}
@@ -107,11 +109,13 @@ func newKit(t *testing.T, d *db.DB) *kit {
 	k.robots = robots.New(robots.Deps{DB: d, Clock: clk, Audit: a, Sealer: k.sealer, Catalog: cat, Identity: k.ids, Tickets: k.tickets,
 		Outbox: k.outbox}, robots.Options{AllowPrivate: true, BaseURL: "https://care.example.cn"})
 	k.outbox.Register(k.robots.Channel())
+	k.outbox.Register(k.robots.AppChannel())
 	k.staff = &notify.Staff{DB: d, Clock: clk, Outbox: k.outbox, Inbox: inbox, Identity: k.ids, Tickets: k.tickets, Catalog: cat,
-		Robots: k.robots}
+		Robots: k.robots, WeCom: k.robots, BaseURL: "https://care.example.cn"}
 	k.tickets.Listen(k.staff.Listen)
 	k.ding = newFakeDingTalk(t, clk)
 	k.wecom = newFakeWeCom(t)
+	k.app = newFakeWeComApp(t)
 	return k
 }
 
@@ -313,3 +317,76 @@ func newFakeWeCom(t *testing.T) *fakeWeCom {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// fakeWeComApp is WeCom's server for an application: gettoken checks the
+// corp id and secret and hands out a token; message/send checks the token
+// and the agent, and knows its members.
+type fakeWeComApp struct {
+	answers
+	srv      *httptest.Server
+	tokens   map[string]bool
+	fetched  int
+	members  map[string]bool
+	messages []map[string]any
+}
+
+func newFakeWeComApp(t *testing.T) *fakeWeComApp {
+	f := &fakeWeComApp{tokens: map[string]bool{}, members: map[string]bool{"bob.zhang": true}}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		switch r.URL.Path {
+		case "/cgi-bin/gettoken":
+			if q.Get("corpid") != "ww8f1e2d3c4b5a6978" || q.Get("corpsecret") != "app-secret-9x" {
+				reply(w, 40001, "invalid credential")
+				return
+			}
+			f.fetched++
+			token := "tok" + strconv.Itoa(f.fetched)
+			f.tokens[token] = true
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
+		case "/cgi-bin/message/send":
+			if !f.tokens[q.Get("access_token")] {
+				reply(w, 42001, "access_token expired")
+				return
+			}
+			var body map[string]any
+			raw, _ := io.ReadAll(r.Body)
+			if json.Unmarshal(raw, &body) != nil || body["msgtype"] != "text" || body["agentid"] != float64(1000002) {
+				reply(w, 40008, "invalid message type")
+				return
+			}
+			if !f.members[fmt.Sprint(body["touser"])] {
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"errcode": 0, "errmsg": "ok", "invaliduser": body["touser"]})
+				return
+			}
+			if len(f.queue) > 0 {
+				code := f.queue[0]
+				f.queue = f.queue[1:]
+				reply(w, code, "api freq out of limit")
+				return
+			}
+			f.messages = append(f.messages, body)
+			reply(w, 0, "ok")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeWeComApp) expireTokens() {
+	f.mu.Lock()
+	f.tokens = map[string]bool{}
+	f.mu.Unlock()
+}
+
+func (f *fakeWeComApp) sent() ([]map[string]any, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]map[string]any(nil), f.messages...), f.fetched
+}

@@ -118,6 +118,7 @@ type Store struct {
 	Deps
 	opts   Options
 	client *http.Client
+	tokens tokenCache // the WeCom application's access_token
 }
 
 // New builds the store; Channel is its outbox channel, Alert its

@@ -13,7 +13,7 @@ import (
 func TestRobotChannelsAPIKeepsSecretsAndNamesBadFields(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
 		_, admin := k.User("admin@example.com", "admin")
-		_, agent := k.User("agent@example.com", "agent")
+		agentU, agent := k.User("agent@example.com", "agent")
 		const token, secret = "b3c1f0a9d2e4c6b8a0f1e2d3c4b5a6978877665544332211ffeeddccbbaa0099", "SEC1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
 		ding := map[string]any{"robots": []map[string]any{{"name": "管理层群", "webhook": "https://oapi.dingtalk.com/robot/send?access_token=" + token,
 			"secret": secret, "events": []string{"major_complaint", "sla_breach"}, "language": "en"}}}
@@ -72,6 +72,26 @@ func TestRobotChannelsAPIKeepsSecretsAndNamesBadFields(t *testing.T) {
 		r.JSON(t, &l)
 		if r.Status != http.StatusOK || l.Robots[0].Name != "管理层" || !l.Robots[0].TokenSet || !l.Robots[0].SecretSet {
 			t.Fatalf("rename: %d %s", r.Status, r.Body)
+		}
+		// WeCom's application and the staff's ids ride along with its robots.
+		const appSecret = "Xy9-app-secret-企业微信-77"
+		wc := map[string]any{"robots": []any{}, "application": map[string]any{"corp_id": "ww8f1e2d3c4b5a6978", "agent_id": 1000002, "secret": appSecret},
+			"staff": []map[string]any{{"user_id": agentU.ID, "wecom_userid": "li.na"}}}
+		r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/wecom", Token: admin, Body: wc})
+		if r.Status != http.StatusOK || strings.Contains(string(r.Body), appSecret) || !strings.Contains(string(r.Body), `"secret_set":true`) ||
+			!strings.Contains(string(r.Body), `"li.na"`) {
+			t.Fatalf("wecom app: %d %s", r.Status, r.Body)
+		}
+		if snap := k.Snapshot(); strings.Contains(snap, appSecret) {
+			t.Fatal("the application secret is in the database in plain text")
+		}
+		badApp := map[string]any{"robots": []any{}, "application": map[string]any{"corp_id": "", "agent_id": -1},
+			"staff": []map[string]any{{"user_id": 424242, "wecom_userid": "x"}}}
+		r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/wecom", Token: admin, Body: badApp})
+		for _, f := range []string{"application.corp_id", "application.agent_id", "staff[0].user_id"} {
+			if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"`+f+`"`) {
+				t.Errorf("bad application: %d, does not name %s: %s", r.Status, f, r.Body)
+			}
 		}
 		for _, req := range []testkit.Request{{Method: "GET", Path: "/api/v1/channels/dingtalk", Token: agent},
 			{Method: "PUT", Path: "/api/v1/channels/wecom", Token: agent, Body: map[string]any{"robots": []any{}}}} {

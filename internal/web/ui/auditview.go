@@ -39,7 +39,7 @@ var auditActions = []string{
 	"reply_template.create", "reply_template.update", "macro.create", "macro.update", "staff.skills", "staff.on_duty",
 	"outbox.retry", "mailbox.create", "mailbox.update", "notify.settings",
 	"ticket.customer_message", "portal.account_create", "portal.link_send", "portal.code_send", "portal.sign_in",
-	"portal.token_create", "portal.token_revoke", "portal.support_request", "robots.update",
+	"portal.token_create", "portal.token_revoke", "portal.support_request", "robots.update", "wecom_app.update",
 }
 
 // auditEntities are the kinds of record the audit log names.

@@ -29,6 +29,25 @@ CREATE TABLE robot_backlog (
     PRIMARY KEY (robot_id, team_id)
 );
 
+-- The WeCom application (企业微信自建应用) that sends staff their notices
+-- one by one: one row (id 1); the secret sealed like the robots' tokens.
+CREATE TABLE wecom_app (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    corp_id    TEXT NOT NULL,
+    agent_id   BIGINT NOT NULL,
+    secret     TEXT NOT NULL,
+    endpoint   TEXT NOT NULL DEFAULT '',
+    active     BOOLEAN NOT NULL DEFAULT TRUE,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+-- A staff member's WeCom user id (成员 UserID), set by an administrator.
+CREATE TABLE staff_wecom (
+    user_id      BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    wecom_userid TEXT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE staff_wecom;
+DROP TABLE wecom_app;
 DROP TABLE robot_backlog;
 DROP TABLE robots;
