@@ -76,6 +76,9 @@ func (s *Store) render(ctx context.Context, r Robot, a notify.Alert) (title, tex
 	if o, _ := p["Owner"].(string); o == "" {
 		p["Owner"] = s.Catalog.T(lang, "robots.nobody", nil)
 	}
+	if a, ok := p["Actor"].(string); ok && a == "" {
+		p["Actor"] = s.Catalog.T(lang, "robots.system", nil) // raised at intake
+	}
 	for _, k := range []string{"Subject", "Owner", "Actor", "Team"} {
 		if v, ok := p[k].(string); ok {
 			p[k] = plain(v, 80)

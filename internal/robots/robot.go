@@ -72,7 +72,7 @@ type Input struct {
 	Active           *bool    `json:"active,omitempty"`
 }
 
-// Config is a kind's robots, read or written whole.
+// Config is a kind's robots, written whole ("robots" left out: unchanged).
 type Config struct {
 	Robots []Input `json:"robots"`
 }
@@ -191,10 +191,15 @@ func (s *Store) get(ctx context.Context, id int64) (Robot, error) {
 }
 
 // Replace makes cfg the kind's robots: robots named by id are changed,
-// new ones added, the others removed. Audited (never a token or secret).
+// new ones added, the others removed; no list at all (nil, "robots" left
+// out) changes nothing, an empty one removes them all. Audited (never a
+// token or secret).
 func (s *Store) Replace(ctx context.Context, kind string, cfg Config) (List, error) {
 	if !slices.Contains(Kinds, kind) {
 		return List{}, fmt.Errorf("robot kind %q: %w", kind, domain.ErrNotFound)
+	}
+	if cfg.Robots == nil {
+		return s.List(ctx, kind)
 	}
 	err := s.DB.WithTx(ctx, func(ctx context.Context) error {
 		before, err := s.query(ctx, `WHERE kind = $1 ORDER BY id`, kind)

@@ -73,6 +73,12 @@ func TestRobotChannelsAPIKeepsSecretsAndNamesBadFields(t *testing.T) {
 		if r.Status != http.StatusOK || l.Robots[0].Name != "管理层" || !l.Robots[0].TokenSet || !l.Robots[0].SecretSet {
 			t.Fatalf("rename: %d %s", r.Status, r.Body)
 		}
+		// A PUT without "robots" leaves them as they are.
+		r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/dingtalk", Token: admin, Body: map[string]any{}})
+		r.JSON(t, &l)
+		if r.Status != http.StatusOK || len(l.Robots) != 1 {
+			t.Fatalf("put without robots: %d %s", r.Status, r.Body)
+		}
 		// WeCom's application and the staff's ids ride along with its robots.
 		const appSecret = "Xy9-app-secret-企业微信-77"
 		wc := map[string]any{"robots": []any{}, "application": map[string]any{"corp_id": "ww8f1e2d3c4b5a6978", "agent_id": 1000002, "secret": appSecret},
