@@ -341,6 +341,8 @@ func TestRobotConfigRefusesBadInputAndSealsTheToken(t *testing.T) {
 			{Name: "c", Webhook: "https://oapi.dingtalk.com/robot/send?access_token=x", Secret: "SECx", Endpoint: "http://127.0.0.1:8080"},
 			{Name: "d", Webhook: "http://169.254.169.254/robot/send?access_token=x", Secret: "SECx", Endpoint: "http://169.254.169.254"},
 			{Name: "", Webhook: "https://oapi.dingtalk.com/robot/send", Secret: "SECx", TeamID: ptr(int64(999999))},
+			// A name that resolves to loopback is refused like the address.
+			{Name: "f", Webhook: "http://localhost:8080/robot/send?access_token=x", Secret: "SECx", Endpoint: "http://localhost:8080"},
 		}
 		_, err := strict.Replace(ctx, robots.DingTalk, robots.Config{Robots: bad})
 		var v *domain.ValidationError
@@ -350,7 +352,8 @@ func TestRobotConfigRefusesBadInputAndSealsTheToken(t *testing.T) {
 		want := map[string]string{"robots[0].webhook": "validation.robot_webhook_host", "robots[1].events": "validation.robot_event",
 			"robots[1].secret": "validation.robot_secret_required", "robots[2].endpoint": "validation.robot_private",
 			"robots[3].endpoint": "validation.robot_private", "robots[4].name": "validation.robot_name",
-			"robots[4].webhook": "validation.robot_webhook_token", "robots[4].team_id": "validation.robot_team"}
+			"robots[4].webhook": "validation.robot_webhook_token", "robots[4].team_id": "validation.robot_team",
+			"robots[5].endpoint": "validation.robot_private"}
 		got := map[string]string{}
 		for _, f := range v.Fields {
 			got[f.Field] = f.Key
