@@ -25,6 +25,7 @@ import (
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
@@ -72,6 +73,9 @@ type App struct {
 	// Notices turns ticket events and due commitments into staff
 	// notifications (in-app, email) through the outbox.
 	Notices *notify.Staff
+	// Robots are the group robots of DingTalk and WeCom: team alerts
+	// through the outbox (major complaints, SLA notices, backlog).
+	Robots *robots.Store
 	// Portal is the customer portal and the public web form.
 	Portal *portal.Store
 	// SLATimers keeps the tickets' SLA timers; SLA starts and moves them
@@ -210,6 +214,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Outbox.Register(inbox.Channel())
 	a.Notices = &notify.Staff{DB: a.DB, Clock: a.Clock, Outbox: a.Outbox, Inbox: inbox, Identity: a.Identity, Tickets: a.Tickets,
 		Catalog: a.Catalog, BaseURL: c.BaseURL}
+	a.Robots = robots.New(robots.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Sealer: sealer, Catalog: a.Catalog, Identity: a.Identity,
+		Tickets: a.Tickets, Outbox: a.Outbox}, robots.Options{AllowPrivate: c.RobotsAllowPrivate, BaseURL: c.BaseURL})
+	a.Outbox.Register(a.Robots.Channel())
+	a.Outbox.Register(a.Robots.AppChannel())
+	a.Notices.Robots, a.Notices.WeCom = a.Robots, a.Robots
 	a.Tickets.Listen(a.Notices.Listen)
 	a.SLATimers = sla.NewTimerStore(a.DB, a.Clock)
 	host, _ := os.Hostname()
@@ -229,7 +238,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs()}
+		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs(), a.Robots.Jobs()}
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}
@@ -248,7 +257,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
-		Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers}
+		Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

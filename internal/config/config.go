@@ -45,6 +45,10 @@ type Config struct {
 	// SecretKey seals stored passwords (mailboxes): 32 bytes as base64 or
 	// hex; without it no password can be stored.
 	SecretKey string
+	// RobotsAllowPrivate lets a group robot's custom endpoint be a
+	// loopback, private or link-local address (a gateway inside the
+	// company); off, such targets are refused (no SSRF through a robot).
+	RobotsAllowPrivate bool
 }
 
 // Getenv looks up an environment variable; os.Getenv in production.
@@ -127,6 +131,8 @@ func Bind(fs *flag.FlagSet, getenv Getenv, c *Config, serve bool, tr Translator)
 		fs.BoolVar(&c.Demo, "demo", b.env("DEMO", "") == "true" || b.env("DEMO", "") == "1", help("cli.config.demo"))
 		fs.StringVar(&c.BaseURL, "base-url", b.env("BASE_URL", ""), help("cli.config.base_url"))
 		fs.StringVar(&c.SecretKey, "secret-key", b.env("SECRET_KEY", ""), help("cli.config.secret_key"))
+		fs.BoolVar(&c.RobotsAllowPrivate, "robots-allow-private", b.env("ROBOTS_ALLOW_PRIVATE", "") == "true" || b.env("ROBOTS_ALLOW_PRIVATE", "") == "1",
+			help("cli.config.robots_allow_private"))
 		origins := b.env("TRUSTED_ORIGINS", "")
 		fs.Func("trusted-origin", help("cli.config.trusted_origin"), func(s string) error {
 			c.TrustedOrigins = append(c.TrustedOrigins, s)

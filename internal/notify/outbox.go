@@ -25,6 +25,9 @@ const (
 	// ChannelSMS is the text-message channel; its gateway adapter comes
 	// with the messaging issue, and what needs it asks HasChannel first.
 	ChannelSMS = "sms"
+	// ChannelWeCom is a WeCom application message to one staff member
+	// (internal/robots delivers it); the recipient is their WeCom user id.
+	ChannelWeCom = "wecom"
 )
 
 // States of an outbox row.

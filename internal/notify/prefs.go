@@ -31,7 +31,11 @@ var NoticeEvents = []string{EventAssigned, EventMentioned, EventCustomerReply, E
 // NoticeChannels lists the channels a staff member can choose per event.
 // A new channel (sms, wecom, dingtalk) is a line here, a default in
 // defaultPrefs, and a catalog key notify.channel.<name>.
-var NoticeChannels = []string{ChannelInApp, ChannelEmail}
+//
+// wecom (a WeCom application message) reaches only staff whose WeCom user
+// id is on file, while a WeCom application is set up (Staff.WeCom); it is
+// off by default: each person turns it on for the events they want there.
+var NoticeChannels = []string{ChannelInApp, ChannelEmail, ChannelWeCom}
 
 // Prefs maps an event to its channels, on or off: {"assigned": {"inapp":
 // true, "email": true}, …}. Read ones are complete (every event and
@@ -43,7 +47,7 @@ type Prefs map[string]map[string]bool
 func DefaultPrefs() Prefs {
 	p := Prefs{}
 	for _, e := range NoticeEvents {
-		p[e] = map[string]bool{ChannelInApp: true, ChannelEmail: false}
+		p[e] = map[string]bool{ChannelInApp: true, ChannelEmail: false, ChannelWeCom: false}
 	}
 	for _, e := range []string{EventAssigned, EventMentioned, EventMajorComplaint, EventSLABreach} {
 		p[e][ChannelEmail] = true

@@ -38,6 +38,19 @@ type Staff struct {
 	Catalog  *i18n.Catalog
 	// BaseURL, when set, makes the links in emails absolute.
 	BaseURL string
+	// Robots, when set, hears of major complaints and SLA notices once
+	// per notice (the group robots of internal/robots, wired by app).
+	Robots Alerter
+	// WeCom, when set, gives staff members' WeCom user ids for the wecom
+	// channel (internal/robots, wired by app); unset, nobody gets WeCom
+	// application messages.
+	WeCom WeComDirectory
+}
+
+// WeComDirectory finds a staff member's WeCom user id ("" when none is on
+// file or no WeCom application can send to it).
+type WeComDirectory interface {
+	WeComUserID(ctx context.Context, userID int64) (string, error)
 }
 
 // notice is one thing to tell a staff member.
@@ -112,7 +125,12 @@ func (s *Staff) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event) e
 			return err
 		}
 	}
-	return nil
+	var team int64
+	if t.TeamID != nil {
+		team = *t.TeamID
+	}
+	return s.alert(ctx, Alert{Event: base.event, Key: base.key, Params: base.params, Link: base.link, Entity: base.entity,
+		ID: base.id, TeamID: team, Dedupe: base.dedupe})
 }
 
 // dataID reads an id of an event's data (int64 in the process, float64
@@ -171,6 +189,21 @@ func (s *Staff) send(ctx context.Context, userID int64, n notice) error {
 			}
 			m.Body = body + "\n\n" + link + "\n"
 			m.Data = json.RawMessage(`{"auto": true}`)
+		case ChannelWeCom:
+			if s.WeCom == nil || u.Demo {
+				continue
+			}
+			wid, err := s.WeCom.WeComUserID(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if wid == "" {
+				continue // no WeCom user id on file: nothing to send to
+			}
+			m.Recipient = wid
+			if s.BaseURL != "" {
+				m.Body = body + "\n\n" + strings.TrimRight(s.BaseURL, "/") + n.link
+			}
 		}
 		if _, err := s.Outbox.Enqueue(ctx, m); err != nil {
 			return err

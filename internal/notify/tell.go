@@ -18,6 +18,9 @@ type Notice struct {
 	// enqueues it once.
 	Dedupe string
 	Forced []string
+	// TeamID is the team of the ticket it is about (0: none): a group
+	// robot of one team hears only of its team's tickets.
+	TeamID int64
 }
 
 // Tell enqueues n for each of userIDs in ctx's transaction (inactive users
@@ -29,5 +32,7 @@ func (s *Staff) Tell(ctx context.Context, userIDs []int64, n Notice) error {
 			return err
 		}
 	}
-	return nil
+	// The team hears of it once (Dedupe), however many are told.
+	return s.alert(ctx, Alert{Event: n.Event, Key: n.Key, Params: n.Params, Link: n.Link, Entity: n.Entity, ID: n.ID,
+		TeamID: n.TeamID, Dedupe: n.Dedupe})
 }

@@ -281,7 +281,8 @@ func (k *Kit) Snapshot() string {
 		"ticket_links", "reply_templates", "ticket_macros", "ticket_saved_views", "settings", "attachments", "text_index_backfill",
 		"outbox", "mailboxes", "email_threads", "email_inbound", "email_bodies", "staff_signatures",
 		"notifications", "notification_settings",
-		"portal_accounts", "portal_links", "portal_codes", "portal_sessions", "portal_tokens"}
+		"portal_accounts", "portal_links", "portal_codes", "portal_sessions", "portal_tokens",
+		"robots", "robot_backlog"}
 	var b strings.Builder
 	for _, t := range tables {
 		rows, err := k.App.DB.R.QueryContext(ctx, "SELECT * FROM "+t+" ORDER BY 1, 2")

@@ -48,3 +48,24 @@ func (s *Store) ClaimCommitmentReminder(ctx context.Context, id int64) (bool, er
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
+
+// UnassignedByTeam counts the open tickets nobody owns, per team (0: no
+// team), for the group robots' backlog alert.
+func (s *Store) UnassignedByTeam(ctx context.Context) (map[int64]int, error) {
+	rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT COALESCE(team_id, 0), COUNT(*) FROM tickets
+		WHERE owner_id IS NULL AND is_open = TRUE GROUP BY team_id`)
+	if err != nil {
+		return nil, fmt.Errorf("unassigned tickets by team: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var team int64
+		var n int
+		if err := rows.Scan(&team, &n); err != nil {
+			return nil, err
+		}
+		out[team] += n
+	}
+	return out, rows.Err()
+}

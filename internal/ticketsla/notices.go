@@ -31,16 +31,32 @@ func (s *Service) tell(ctx context.Context, to []int64, w *work, r *row, event, 
 	if due.IsZero() {
 		due = r.Timer.Due
 	}
-	for _, id := range dedupeIDs(to) {
-		u, err := s.identity.GetUser(ctx, id)
-		if err != nil {
-			continue // removed meanwhile: nobody to tell
+	var team int64
+	if w.t.TeamID != nil {
+		team = *w.t.TeamID
+	}
+	ids := dedupeIDs(to)
+	if len(ids) == 0 {
+		// Nobody to tell in person: the team's group robots (notify's
+		// Alerter) still hear of it.
+		ids = []int64{0}
+	}
+	for _, id := range ids {
+		lang := i18n.Default
+		var tell []int64
+		if id != 0 {
+			u, err := s.identity.GetUser(ctx, id)
+			if err != nil {
+				continue // removed meanwhile: nobody to tell
+			}
+			lang, tell = i18n.Normalize(u.Locale), []int64{id}
 		}
-		lang := i18n.Normalize(u.Locale)
 		params := map[string]any{"Number": w.t.Number, "Subject": w.t.Subject,
 			"Target": s.catalog.T(lang, "slapol.kind."+r.Target, nil),
 			"Due":    due.In(cal.Location()).Format("2006-01-02 15:04"), "Zone": cal.Location().String(),
-			"Owner": w.t.OwnerName, "Late": ""}
+			"Owner": w.t.OwnerName, "Late": "",
+			// Language-neutral, for a group robot that speaks its own.
+			"TargetCode": r.Target, "OwnerName": w.t.OwnerName}
 		if w.t.OwnerName == "" {
 			params["Owner"] = s.catalog.T(lang, "sla_notice.nobody", nil)
 		}
@@ -51,7 +67,7 @@ func (s *Service) tell(ctx context.Context, to []int64, w *work, r *row, event, 
 		for k, v := range extra {
 			params[k] = v
 		}
-		if err := s.staff.Tell(ctx, []int64{id}, notify.Notice{Event: event, Key: key, Params: params,
+		if err := s.staff.Tell(ctx, tell, notify.Notice{Event: event, Key: key, Params: params, TeamID: team,
 			Link: fmt.Sprintf("/tickets/%d", w.t.ID), Entity: "ticket", ID: fmt.Sprint(w.t.ID),
 			Dedupe: fmt.Sprintf("sla:%d:%s:%d:%d", r.TicketID, r.Target, r.Cycle, step)}); err != nil {
 			return err

@@ -258,7 +258,7 @@ func TestNotificationSettingsAPIAndPage(t *testing.T) {
 			Settings map[string]map[string]bool `json:"settings"`
 		}
 		r.JSON(t, &s)
-		if len(s.Events) != 7 || s.Events[5] != "sla_warning" || s.Events[6] != "sla_breach" || strings.Join(s.Channels, ",") != "inapp,email" ||
+		if len(s.Events) != 7 || s.Events[5] != "sla_warning" || s.Events[6] != "sla_breach" || strings.Join(s.Channels, ",") != "inapp,email,wecom" ||
 			!s.Settings["assigned"]["email"] || s.Settings["customer_reply"]["email"] || !s.Settings["commitment_due"]["inapp"] ||
 			!s.Settings["sla_breach"]["email"] || s.Settings["sla_warning"]["email"] {
 			t.Fatalf("defaults %+v", s)

@@ -23,6 +23,7 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
@@ -63,6 +64,8 @@ type Deps struct {
 	// Portal is the customer portal (its accounts, sessions, tokens and
 	// views) and the web form.
 	Portal *portal.Store
+	// Robots are the group robots of DingTalk and WeCom (internal/robots).
+	Robots *robots.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -108,7 +111,7 @@ func New(d Deps) (*Server, error) {
 	}
 	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes,
-		Portal: d.Portal, Webhooks: d.Webhooks})
+		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

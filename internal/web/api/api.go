@@ -14,6 +14,7 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
@@ -41,6 +42,8 @@ type Deps struct {
 	Webhooks    *webhooks.Store
 	// Portal answers the ticket routes flagged Portal for portal tokens.
 	Portal *portal.Store
+	// Robots are the group robots of DingTalk and WeCom.
+	Robots *robots.Store
 }
 
 // API is the set of JSON handlers.
@@ -79,6 +82,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.webhookRoutes()...)
 	rs = append(rs, a.mailboxRoutes()...)
 	rs = append(rs, a.signatureRoutes()...)
+	rs = append(rs, a.robotRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

@@ -39,14 +39,14 @@ var auditActions = []string{
 	"reply_template.create", "reply_template.update", "macro.create", "macro.update", "staff.skills", "staff.on_duty",
 	"outbox.retry", "mailbox.create", "mailbox.update", "notify.settings",
 	"ticket.customer_message", "portal.account_create", "portal.link_send", "portal.code_send", "portal.sign_in",
-	"portal.token_create", "portal.token_revoke", "portal.support_request",
+	"portal.token_create", "portal.token_revoke", "portal.support_request", "robots.update", "wecom_app.update",
 	"webhook.create", "webhook.delete", "webhook.replay",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
 	"user", "role", "team", "api_token", "calendar", "sla_policy", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
-	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token", "webhook"}
+	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token", "webhook", "robots"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {
