@@ -93,6 +93,20 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // Permanent wraps err as a PermanentError.
 func Permanent(err error) error { return &PermanentError{Err: err} }
 
+// DeferredError asks the outbox to hold a message until a time without
+// counting the attempt: it is not a failure (SMS quiet hours, a provider's
+// sending window). The row stays queued with next_at = Until.
+type DeferredError struct {
+	Until time.Time
+	Err   error
+}
+
+func (e *DeferredError) Error() string { return e.Err.Error() }
+func (e *DeferredError) Unwrap() error { return e.Err }
+
+// Defer wraps why as a DeferredError until t.
+func Defer(t time.Time, why error) error { return &DeferredError{Until: t, Err: why} }
+
 // Suppressed is returned by a channel (or Consent) when a message must not
 // go out at all (no address, opted out); the row becomes suppressed.
 var ErrSuppressed = errors.New("suppressed")
