@@ -27,6 +27,7 @@ import (
 	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/ticketsla"
 	"github.com/careloop/careloop/internal/timeline"
@@ -62,6 +63,8 @@ type App struct {
 	Outbox *notify.Outbox
 	// Mailboxes send and take in the company's email.
 	Mailboxes *email.Mailboxes
+	// SMS is the text-message channel: its configuration and counters.
+	SMS *sms.Store
 	// Intake turns mail taken in into tickets and replies; Poller reads the
 	// mailboxes over IMAP (its job runs with the others).
 	Intake *email.Intake
@@ -188,6 +191,8 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	a.Mailboxes = email.NewMailboxes(a.DB, a.Clock, a.Audit, sealer)
 	a.Outbox.Register(email.NewChannel(a.Mailboxes.ForSending, &email.Sender{}, a.Clock))
+	a.SMS = sms.NewStore(a.DB, a.Clock, a.Settings, sealer)
+	a.Outbox.Register(a.SMS.Channel())
 	// Links in customers' mails need the public address; without
 	// --base-url, the server's own (never the request's Host, which a
 	// caller chooses: a sign-in link must not point elsewhere).
@@ -239,7 +244,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes, SMS: a.SMS,
 		Portal: a.Portal}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats

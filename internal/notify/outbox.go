@@ -83,6 +83,13 @@ type Channel interface {
 	Deliver(ctx context.Context, m *Message) (providerID string, err error)
 }
 
+// Availability is implemented by a channel that is registered yet may not
+// be set up (SMS before an administrator configures a provider), so that
+// HasChannel says no until it is.
+type Availability interface {
+	Available(ctx context.Context) bool
+}
+
 // PermanentError is a refusal that retrying cannot change (a 550 for an
 // unknown mailbox, a malformed address): the row goes dead at once.
 type PermanentError struct{ Err error }
@@ -195,7 +202,13 @@ func (o *Outbox) UseConsent(c Consent) {
 
 // HasChannel tells whether a channel of that name is registered, so that a
 // feature needing it (the portal's SMS sign-in) shows only when it can work.
-func (o *Outbox) HasChannel(name string) bool { return o.channel(name) != nil }
+func (o *Outbox) HasChannel(name string) bool {
+	ch := o.channel(name)
+	if a, ok := ch.(Availability); ok {
+		return a.Available(context.Background())
+	}
+	return ch != nil
+}
 
 func (o *Outbox) channel(name string) Channel {
 	o.mu.RLock()

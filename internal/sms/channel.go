@@ -26,6 +26,13 @@ func (s *Store) Channel() *Channel { return &Channel{store: s} }
 // Name implements notify.Channel.
 func (*Channel) Name() string { return notify.ChannelSMS }
 
+// Available implements notify.Availability: SMS is on and has its secret
+// (the portal's phone sign-in shows only then).
+func (ch *Channel) Available(ctx context.Context) bool {
+	_, _, err := ch.store.sending(ctx)
+	return err == nil
+}
+
 // Deliver implements notify.Channel: the kind's template with the row's
 // variables, held during quiet hours unless urgent, counted against the
 // limits, then sent with the row's id as the provider's out id.

@@ -84,7 +84,8 @@ func (f *fixture) configure(t testing.TB, edit func(c *sms.Config)) {
 	c.PerDay, c.PerCustomerDay = 0, 0
 	c.Templates = map[string]sms.Template{
 		"ticket.reply":   {Code: "SMS_1001", Vars: []string{"number", "name"}},
-		"portal.sign_in": {Code: "SMS_1002", Vars: []string{"code"}, Urgent: true},
+		"portal.sign_in_code": {Code: "SMS_1002", Vars: []string{"code", "minutes"}},
+		"sla.notice":          {Code: "SMS_1003", Vars: []string{"number"}, Urgent: true},
 	}
 	edit(&c)
 	in := sms.Input{Config: c, Version: v.Version}
@@ -138,6 +139,26 @@ func eachProvider(t *testing.T, fn func(t *testing.T, d *db.DB, provider string)
 			dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, d, p) })
 		})
 	}
+}
+
+// The channel is registered at start-up, but the outbox (and so the
+// portal's phone sign-in) counts it only once it is enabled with a secret.
+func TestSMSChannelIsAvailableOnlyOnceConfigured(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d, sms.Aliyun, notify.Options{})
+		if !f.outbox.HasChannel(notify.ChannelSMS) {
+			t.Fatal("configured, yet not available")
+		}
+		f.configure(t, func(c *sms.Config) { c.Enabled = false })
+		if f.outbox.HasChannel(notify.ChannelSMS) {
+			t.Fatal("disabled, yet available")
+		}
+		id := f.enqueue(t, "ticket.reply", reply())
+		drain(t, f.outbox)
+		if m := f.state(t, id); m.State != notify.StateQueued || !strings.Contains(m.LastError, "not configured") {
+			t.Fatalf("while disabled: %+v", m)
+		}
+	})
 }
 
 // A reply by SMS: the template's variables in order, the row's id as the
@@ -257,8 +278,19 @@ func TestSMSQuietHoursAndDailyLimits(t *testing.T) {
 		sh, _ := time.LoadLocation("Asia/Shanghai")
 		f.clock.Set(time.Date(2026, 12, 3, 22, 30, 0, 0, sh))
 		night := f.enqueue(t, "ticket.reply", reply())
-		code := f.enqueue(t, "portal.sign_in", map[string]string{"code": "123456"})
+		// The portal's code says it is urgent in its data; an SLA notice's
+		// template is urgent.
+		code, err := f.outbox.Enqueue(context.Background(), notify.Message{Channel: notify.ChannelSMS, Kind: "portal.sign_in_code",
+			CustomerID: f.customer.ID, Recipient: "+86 138 0013 8000", Transactional: true,
+			Data: json.RawMessage(`{"vars":{"code":"123456","minutes":"5"},"urgent":true}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notice := f.enqueue(t, "sla.notice", map[string]string{"number": "T-0001"})
 		drain(t, f.outbox)
+		if m := f.state(t, notice); m.State != notify.StateSent {
+			t.Fatalf("urgent template at night: %+v", m)
+		}
 		morning := time.Date(2026, 12, 4, 8, 0, 0, 0, sh)
 		if m := f.state(t, night); m.State != notify.StateQueued || m.Attempts != 0 || !m.NextAt.Equal(morning) {
 			t.Fatalf("at night: %+v", m)
@@ -273,7 +305,7 @@ func TestSMSQuietHoursAndDailyLimits(t *testing.T) {
 		}
 
 		f.configure(t, func(c *sms.Config) { c.PerCustomerDay = 3 })
-		// The day's first was the morning's; the code was yesterday's.
+		// The day's first was the morning's; the code and notice were yesterday's.
 		second, third := f.enqueue(t, "ticket.reply", reply()), f.enqueue(t, "ticket.reply", reply())
 		drain(t, f.outbox)
 		if a, b := f.state(t, second), f.state(t, third); a.State != notify.StateSent || b.State != notify.StateSent {

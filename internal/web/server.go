@@ -24,6 +24,7 @@ import (
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/api"
@@ -53,6 +54,7 @@ type Deps struct {
 	Tickets     *tickets.Store
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
+	SMS         *sms.Store
 	// Portal is the customer portal (its accounts, sessions, tokens and
 	// views) and the web form.
 	Portal *portal.Store
@@ -97,7 +99,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	a := api.New(api.Deps{Kit: kit, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
-		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes,
+		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, SMS: d.SMS,
 		Portal: d.Portal})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)

@@ -15,6 +15,7 @@ import (
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -36,6 +37,7 @@ type Deps struct {
 	Tickets     *tickets.Store
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
+	SMS         *sms.Store
 	// Portal answers the ticket routes flagged Portal for portal tokens.
 	Portal *portal.Store
 }
@@ -73,6 +75,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.notificationRoutes()...)
 	rs = append(rs, a.outboxRoutes()...)
 	rs = append(rs, a.mailboxRoutes()...)
+	rs = append(rs, a.smsRoutes()...)
 	rs = append(rs, a.signatureRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API

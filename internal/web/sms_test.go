@@ -1,0 +1,79 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/testkit"
+)
+
+// GET|PUT /api/v1/channels/sms: administrators only, the secret write-only
+// and sealed at rest, bad input a 400 naming each field, a stale edit
+// refused.
+func TestSMSChannelAPI(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		_, agent := k.User("agent@example.com", "agent")
+		const secret = "Aliyun-Secret-密钥-42"
+		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/channels/sms", Token: agent}); r.Status != http.StatusForbidden {
+			t.Fatalf("agent: %d", r.Status)
+		}
+		r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/channels/sms", Token: admin})
+		var v sms.View
+		r.JSON(t, &v)
+		if r.Status != http.StatusOK || v.SecretSet || v.Enabled || v.Quiet.Start != "21:00" || v.Version != 0 {
+			t.Fatalf("default: %d %s", r.Status, r.Body)
+		}
+		body := map[string]any{"enabled": true, "provider": "aliyun", "endpoint": "http://127.0.0.1:9/", "access_key_id": "LTAI5tKey",
+			"sign_name": "凯尔路", "secret": secret, "per_customer_day": 5, "per_day": 1000, "unit_price_fen": 4,
+			"quiet":     map[string]any{"start": "22:00", "end": "07:30", "zone": "Asia/Shanghai"},
+			"templates": map[string]any{"ticket.reply": map[string]any{"code": "SMS_1001", "vars": []string{"number"}}},
+			"version":   0}
+		r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/sms", Token: admin, Body: body})
+		if r.Status != http.StatusOK || strings.Contains(string(r.Body), secret) || strings.Contains(string(r.Body), "secret_sealed") {
+			t.Fatalf("put: %d %s", r.Status, r.Body)
+		}
+		r.JSON(t, &v)
+		if !v.SecretSet || v.Version != 1 || v.Templates["ticket.reply"].Code != "SMS_1001" || v.Quiet.End != "07:30" {
+			t.Fatalf("after put: %s", r.Body)
+		}
+		if snap := k.Snapshot(); strings.Contains(snap, secret) {
+			t.Fatal("the secret is in the database in plain text")
+		}
+		if !k.App.Outbox.HasChannel("sms") {
+			t.Fatal("SMS is configured but the outbox does not offer it")
+		}
+		// Without the secret the stored one stays.
+		delete(body, "secret")
+		body["version"] = 1
+		body["sign_name"] = "凯尔路客服"
+		if r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/sms", Token: admin, Body: body}); r.Status != http.StatusOK {
+			t.Fatalf("second put: %d %s", r.Status, r.Body)
+		}
+		r.JSON(t, &v)
+		if !v.SecretSet || v.SignName != "凯尔路客服" {
+			t.Fatalf("the secret was lost: %s", r.Body)
+		}
+		// Stale.
+		if r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/sms", Token: admin, Body: body}); r.Status < 400 || r.Status >= 500 || r.Status == http.StatusBadRequest {
+			t.Fatalf("stale: %d %s", r.Status, r.Body)
+		}
+		bad := map[string]any{"enabled": true, "provider": "huawei", "endpoint": "ftp://x", "quiet": map[string]any{"start": "25:00", "end": "08:00"},
+			"templates": map[string]any{"Ticket Reply": map[string]any{"code": "x"}, "ticket.reply": map[string]any{"code": "", "vars": []string{"1a"}}},
+			"per_day": -1, "version": 2}
+		r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/sms", Token: admin, Body: bad})
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("bad input: %d %s", r.Status, r.Body)
+		}
+		for _, field := range []string{"provider", "endpoint", "quiet", "per_day", "templates.Ticket Reply", "templates.ticket.reply.code", "templates.ticket.reply.vars", "access_key_id", "sign_name"} {
+			if !strings.Contains(string(r.Body), `"`+field+`"`) {
+				t.Errorf("the problem does not name %s: %s", field, r.Body)
+			}
+		}
+		if !strings.Contains(string(r.Body), "接口地址") {
+			t.Errorf("the problem is not in Chinese: %s", r.Body)
+		}
+	})
+}
