@@ -83,7 +83,7 @@ func (f *fixture) configure(t testing.TB, edit func(c *sms.Config)) {
 	c.Enabled, c.Provider, c.Endpoint, c.AccessKeyID, c.SdkAppID, c.SignName = true, f.fake.Provider, f.fake.URL(), f.fake.KeyID, "1400006666", "凯尔路"
 	c.PerDay, c.PerCustomerDay = 0, 0
 	c.Templates = map[string]sms.Template{
-		"ticket.reply":   {Code: "SMS_1001", Vars: []string{"number", "name"}},
+		"ticket.reply":        {Code: "SMS_1001", Vars: []string{"number", "name"}},
 		"portal.sign_in_code": {Code: "SMS_1002", Vars: []string{"code", "minutes"}},
 		"sla.notice":          {Code: "SMS_1003", Vars: []string{"number"}, Urgent: true},
 	}

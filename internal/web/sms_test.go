@@ -62,7 +62,7 @@ func TestSMSChannelAPI(t *testing.T) {
 		}
 		bad := map[string]any{"enabled": true, "provider": "huawei", "endpoint": "ftp://x", "quiet": map[string]any{"start": "25:00", "end": "08:00"},
 			"templates": map[string]any{"Ticket Reply": map[string]any{"code": "x"}, "ticket.reply": map[string]any{"code": "", "vars": []string{"1a"}}},
-			"per_day": -1, "version": 2}
+			"per_day":   -1, "version": 2}
 		r = k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/sms", Token: admin, Body: bad})
 		if r.Status != http.StatusBadRequest {
 			t.Fatalf("bad input: %d %s", r.Status, r.Body)
