@@ -169,53 +169,71 @@ func (s *Store) Usage(ctx context.Context, c Config) (Usage, error) {
 }
 
 // reserve counts one message against the day's limits and the month's cost
-// before it goes to the provider, in one transaction: the upserts refuse a
-// row at its limit, so servers sharing the database share the limits.
+// before it goes to the provider. Each step is an upsert that refuses a row
+// at its limit, so servers sharing the database share the limits. On
+// PostgreSQL the steps run one statement at a time on db.Counters, so the
+// day's total row is locked for a statement, not until a commit waits for
+// the disk (the outbox's later record of the send waits for it, and a count
+// lost in a crash belongs to a send the outbox will make again); a refused
+// step undoes the ones before it. On SQLite they share one transaction.
 func (s *Store) reserve(ctx context.Context, c Config, customerID int64, now time.Time) error {
 	day, month := periods(c, now)
+	if s.db.Counters != nil {
+		return reserveIn(ctx, s.db.Counters, true, c, customerID, day, month)
+	}
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
-		q := s.db.Q(ctx)
-		step := func(customer int64, limit int) error {
-			if limit <= 0 {
-				limit = 1 << 30
-			}
-			var n int
-			err := q.QueryRowContext(ctx, `INSERT INTO sms_counts (day, customer_id, sent) VALUES ($1, $2, 1)
-				ON CONFLICT (day, customer_id) DO UPDATE SET sent = sms_counts.sent + 1 WHERE sms_counts.sent < $3
-				RETURNING sent`, day, customer, limit).Scan(&n)
-			if errors.Is(err, sql.ErrNoRows) {
-				who := "all customers"
-				if customer != 0 {
-					who = "this customer"
-				}
-				return fmt.Errorf("%d messages a day to %s: %w", limit, who, ErrLimit)
-			}
-			return err
-		}
-		if err := step(0, c.PerDay); err != nil {
-			return err
-		}
-		if customerID != 0 {
-			if err := step(customerID, c.PerCustomerDay); err != nil {
-				return err
-			}
-		}
-		_, err := q.ExecContext(ctx, `INSERT INTO sms_costs (month, sent, fen) VALUES ($1, 1, $2)
-			ON CONFLICT (month) DO UPDATE SET sent = sms_costs.sent + 1, fen = sms_costs.fen + $2`, month, c.UnitPriceFen)
-		return err
+		return reserveIn(ctx, s.db.Q(ctx), false, c, customerID, day, month)
 	})
+}
+
+func reserveIn(ctx context.Context, q db.Querier, undo bool, c Config, customerID int64, day, month string) error {
+	step := func(customer int64, limit int) error {
+		if limit <= 0 {
+			limit = 1 << 30
+		}
+		var n int
+		err := q.QueryRowContext(ctx, `INSERT INTO sms_counts (day, customer_id, sent) VALUES ($1, $2, 1)
+			ON CONFLICT (day, customer_id) DO UPDATE SET sent = sms_counts.sent + 1 WHERE sms_counts.sent < $3
+			RETURNING sent`, day, customer, limit).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			who := "all customers"
+			if customer != 0 {
+				who = "this customer"
+			}
+			return fmt.Errorf("%d messages a day to %s: %w", limit, who, ErrLimit)
+		}
+		return err
+	}
+	if err := step(0, c.PerDay); err != nil {
+		return err
+	}
+	if customerID != 0 {
+		if err := step(customerID, c.PerCustomerDay); err != nil {
+			if undo {
+				_, uerr := q.ExecContext(ctx, `UPDATE sms_counts SET sent = sent - 1 WHERE day = $1 AND customer_id = 0 AND sent > 0`, day)
+				err = errors.Join(err, uerr)
+			}
+			return err
+		}
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO sms_costs (month, sent, fen) VALUES ($1, 1, $2)
+		ON CONFLICT (month) DO UPDATE SET sent = sms_costs.sent + 1, fen = sms_costs.fen + $2`, month, c.UnitPriceFen)
+	return err
 }
 
 // release gives back what reserve counted, when the provider refused.
 func (s *Store) release(ctx context.Context, c Config, customerID int64, at time.Time) error {
 	day, month := periods(c, at)
-	return s.db.WithTx(ctx, func(ctx context.Context) error {
-		q := s.db.Q(ctx)
+	run := func(ctx context.Context, q db.Querier) error {
 		if _, err := q.ExecContext(ctx, `UPDATE sms_counts SET sent = sent - 1 WHERE day = $1 AND customer_id IN (0, $2) AND sent > 0`,
 			day, customerID); err != nil {
 			return err
 		}
 		_, err := q.ExecContext(ctx, `UPDATE sms_costs SET sent = sent - 1, fen = fen - $2 WHERE month = $1 AND sent > 0`, month, c.UnitPriceFen)
 		return err
-	})
+	}
+	if s.db.Counters != nil {
+		return run(ctx, s.db.Counters)
+	}
+	return s.db.WithTx(ctx, func(ctx context.Context) error { return run(ctx, s.db.Q(ctx)) })
 }
