@@ -76,7 +76,14 @@ func NewClient(provider string, c Credentials, h *http.Client, now func() time.T
 	return nil, fmt.Errorf("sms: unknown provider %q", provider)
 }
 
-var defaultHTTP = &http.Client{Timeout: 20 * time.Second}
+// defaultHTTP keeps connections to the provider open for the outbox's
+// eight deliveries at once (the default transport keeps two per host, so
+// the others would dial anew for every message).
+var defaultHTTP = &http.Client{Timeout: 20 * time.Second, Transport: func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return t
+}()}
 
 // ErrBadPhone: not a phone number a provider can take.
 var ErrBadPhone = errors.New("not a mobile phone number")
