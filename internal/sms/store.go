@@ -50,6 +50,9 @@ type View struct {
 	SecretSet bool  `json:"secret_set"`
 	Version   int64 `json:"version"`
 	Usage     Usage `json:"usage"`
+	// ReceiptPath is where the provider posts delivery reports (after the
+	// server's public address); set when a secret is.
+	ReceiptPath string `json:"receipt_path,omitempty"`
 }
 
 // Usage is what was sent: today, and this month with its cost.
@@ -91,7 +94,7 @@ func (s *Store) Get(ctx context.Context) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	view := View{Config: c, SecretSet: c.SecretSealed != "", Version: v, Usage: u}
+	view := View{Config: c, SecretSet: c.SecretSealed != "", Version: v, Usage: u, ReceiptPath: s.receiptPath(c)}
 	view.SecretSealed = ""
 	return view, nil
 }

@@ -1,11 +1,16 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/sms/smstest"
 	"github.com/careloop/careloop/internal/testkit"
 )
 
@@ -74,6 +79,54 @@ func TestSMSChannelAPI(t *testing.T) {
 		}
 		if !strings.Contains(string(r.Body), "接口地址") {
 			t.Errorf("the problem is not in Chinese: %s", r.Body)
+		}
+	})
+}
+
+// The providers' delivery reports reach the public receipt URL: with its
+// token they are recorded and acknowledged in the provider's format;
+// without it, 403; a body that is not a report, 400.
+func TestSMSReceiptEndpoint(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		_, admin := k.User("admin@example.com", "admin")
+		fake := smstest.New(sms.Aliyun, "LTAI5tKey", "s3cret")
+		t.Cleanup(fake.Close)
+		body := map[string]any{"enabled": true, "provider": "aliyun", "endpoint": fake.URL(), "access_key_id": "LTAI5tKey",
+			"sign_name": "凯尔路", "secret": "s3cret", "quiet": map[string]any{"start": "", "end": ""},
+			"templates": map[string]any{"ticket.reply": map[string]any{"code": "SMS_1001", "vars": []string{"number"}}}, "version": 0}
+		r := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/sms", Token: admin, Body: body})
+		var v sms.View
+		r.JSON(t, &v)
+		if r.Status != http.StatusOK || v.ReceiptPath == "" {
+			t.Fatalf("put: %d %s", r.Status, r.Body)
+		}
+		ctx := context.Background()
+		id, err := k.App.Outbox.Enqueue(ctx, notify.Message{Channel: notify.ChannelSMS, Kind: "ticket.reply", Recipient: "13800138000",
+			Transactional: true, Data: json.RawMessage(`{"vars":{"number":"T-1"}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.App.Outbox.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m, err := k.App.Outbox.Get(ctx, id)
+		if err != nil || m.State != notify.StateSent {
+			t.Fatalf("not sent: %+v %v", m, err)
+		}
+		report := []map[string]any{{"phone_number": "13800138000", "report_time": "2026-12-03 10:00:05", "success": true,
+			"err_code": "DELIVERED", "err_msg": "用户接收成功", "biz_id": m.ProviderID, "out_id": fmt.Sprint(id)}}
+		if r := k.Do(testkit.Request{Method: "POST", Path: "/sms/receipts/aliyun?token=nope", Body: report}); r.Status != http.StatusForbidden {
+			t.Fatalf("wrong token: %d %s", r.Status, r.Body)
+		}
+		if r := k.Do(testkit.Request{Method: "POST", Path: v.ReceiptPath, Body: map[string]any{"x": 1}}); r.Status != http.StatusBadRequest {
+			t.Fatalf("not a report: %d %s", r.Status, r.Body)
+		}
+		r = k.Do(testkit.Request{Method: "POST", Path: v.ReceiptPath, Body: report})
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"code":0`) {
+			t.Fatalf("report: %d %s", r.Status, r.Body)
+		}
+		if rc, found, err := k.App.SMS.ReceiptOf(ctx, id); err != nil || !found || !rc.Delivered {
+			t.Fatalf("receipt: %+v %v %v", rc, found, err)
 		}
 	})
 }

@@ -19,7 +19,21 @@ CREATE TABLE sms_costs (
     sent  INTEGER NOT NULL DEFAULT 0,
     fen   BIGINT NOT NULL DEFAULT 0
 );
+-- Delivery receipts the provider posts (Aliyun's SmsReport, Tencent's
+-- status callback): the phone's outcome of a sent outbox row. Found by the
+-- provider's id for the message (outbox.provider_id: BizId, SerialNo).
+CREATE TABLE sms_receipts (
+    outbox_id   BIGINT PRIMARY KEY REFERENCES outbox(id) ON DELETE CASCADE,
+    delivered   BOOLEAN NOT NULL,
+    code        TEXT NOT NULL DEFAULT '',
+    message     TEXT NOT NULL DEFAULT '',
+    reported_at DATETIME,
+    received_at DATETIME NOT NULL
+);
+CREATE INDEX outbox_sms_provider_id ON outbox(provider_id) WHERE channel = 'sms' AND provider_id <> '';
 
 -- +goose Down
+DROP INDEX outbox_sms_provider_id;
+DROP TABLE sms_receipts;
 DROP TABLE sms_costs;
 DROP TABLE sms_counts;
