@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/sms/smstest"
@@ -127,6 +129,48 @@ func TestSMSReceiptEndpoint(t *testing.T) {
 		}
 		if rc, found, err := k.App.SMS.ReceiptOf(ctx, id); err != nil || !found || !rc.Delivered {
 			t.Fatalf("receipt: %+v %v %v", rc, found, err)
+		}
+	})
+}
+
+// The portal's phone sign-in through the real channel: hidden until an
+// administrator enables SMS, then the code goes to the provider as the
+// template's variables (urgent, so at any hour) and signs in.
+func TestPortalSMSSignInThroughTheProvider(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		ctx := context.Background()
+		_, admin := k.User("admin@example.com", "admin")
+		name := "赵敏"
+		if _, err := k.App.Customers.Create(ctx, customers.Input{Name: &name, Phones: &[]string{"13912345678"}}); err != nil {
+			t.Fatal(err)
+		}
+		c := k.Browserless()
+		if page := k.DoWith(c, testkit.Request{Method: "GET", Path: "/portal/signin"}); strings.Contains(string(page.Body), `id="phone-form"`) {
+			t.Fatal("the phone form shows before SMS is set up")
+		}
+		fake := smstest.New(sms.Tencent, "AKIDtest", "tc-secret")
+		t.Cleanup(fake.Close)
+		body := map[string]any{"enabled": true, "provider": "tencent", "endpoint": fake.URL(), "access_key_id": "AKIDtest", "sdk_app_id": "1400006666",
+			"sign_name": "凯尔路", "secret": "tc-secret",
+			"templates": map[string]any{"portal.sign_in_code": map[string]any{"code": "1234567", "vars": []string{"code", "minutes"}}}, "version": 0}
+		if r := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/sms", Token: admin, Body: body}); r.Status != http.StatusOK {
+			t.Fatalf("put: %d %s", r.Status, r.Body)
+		}
+		if page := k.DoWith(c, testkit.Request{Method: "GET", Path: "/portal/signin"}); !strings.Contains(string(page.Body), `id="phone-form"`) {
+			t.Fatal("the phone form is hidden with SMS set up")
+		}
+		if r := form(k, c, "/portal/signin/phone", url.Values{"phone": {"139 1234 5678"}}); r.Status != http.StatusOK {
+			t.Fatalf("asking for a code: %d", r.Status)
+		}
+		if _, err := k.App.Outbox.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := fake.Accepted()
+		if len(got) != 1 || got[0].Phone != "+8613912345678" || got[0].Template != "1234567" || len(got[0].Vars) != 2 || len(got[0].Vars[0]) != 6 {
+			t.Fatalf("the provider got %+v", got)
+		}
+		if r := form(k, c, "/portal/signin/code", url.Values{"phone": {"13912345678"}, "code": {got[0].Vars[0]}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("the code: %d %s", r.Status, r.Body)
 		}
 	})
 }
