@@ -60,14 +60,13 @@ func AliyunParams(c Credentials, s Send, phone, nonce string, at time.Time) (map
 }
 
 func (c *aliyunClient) Send(ctx context.Context, s Send) (string, error) {
-	cc, nat, err := splitPhone(s.Phone)
+	_, nat, err := splitPhone(s.Phone)
 	if err != nil {
 		return "", err
 	}
+	// Aliyun takes mainland numbers as 11 digits and others as country
+	// code + number, without + or 00 (splitPhone keeps the code in nat).
 	phone := nat
-	if cc != "86" {
-		phone = "00" + nat // Aliyun: international numbers with 00 and the country code
-	}
 	var nb [16]byte
 	_, _ = rand.Read(nb[:])
 	p, err := AliyunParams(c.cred, s, phone, hex.EncodeToString(nb[:]), c.now())

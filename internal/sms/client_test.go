@@ -72,3 +72,31 @@ func TestClientsAgainstTheLoopbackProviders(t *testing.T) {
 		})
 	}
 }
+
+// Phones as customers' records hold them, as each provider wants them.
+func TestPhonesAreWrittenTheProvidersWay(t *testing.T) {
+	for _, c := range []struct{ in, aliyun, tencent string }{
+		{"13800138000", "13800138000", "+8613800138000"},
+		{"+86 138 0013 8000", "13800138000", "+8613800138000"},
+		{"0086-13800138000", "13800138000", "+8613800138000"},
+		{"+852 6123 4567", "85261234567", "+85261234567"},
+	} {
+		for p, want := range map[string]string{sms.Aliyun: c.aliyun, sms.Tencent: c.tencent} {
+			f := smstest.New(p, "k", "s")
+			if _, err := client(t, f, "s").Send(context.Background(), sms.Send{Phone: c.in, SignName: "凯尔路", Template: "1"}); err != nil {
+				t.Fatalf("%s %q: %v", p, c.in, err)
+			}
+			if got := f.Accepted(); len(got) != 1 || got[0].Phone != want {
+				t.Errorf("%s %q: sent as %+v, want %s", p, c.in, got, want)
+			}
+			f.Close()
+		}
+	}
+	for _, bad := range []string{"12345", "138001380001", "+86 23800138000", "1380013800a", "+1"} {
+		f := smstest.New(sms.Aliyun, "k", "s")
+		if _, err := client(t, f, "s").Send(context.Background(), sms.Send{Phone: bad, SignName: "x", Template: "1"}); !errors.Is(err, sms.ErrBadPhone) {
+			t.Errorf("%q: %v", bad, err)
+		}
+		f.Close()
+	}
+}

@@ -88,9 +88,9 @@ var defaultHTTP = &http.Client{Timeout: 20 * time.Second, Transport: func() http
 // ErrBadPhone: not a phone number a provider can take.
 var ErrBadPhone = errors.New("not a mobile phone number")
 
-// nationalPhone is the number's digits without a +86 / 0086 prefix, for
-// Aliyun (which takes mainland numbers bare and others with their country
-// code); an international number keeps its digits with the code.
+// splitPhone reads a phone as stored (spaces, dashes allowed): a mainland
+// mobile (+86, 0086 or no prefix) is ("86", its 11 digits); another
+// number written with + is ("+", country code and number as digits).
 func splitPhone(p string) (country, national string, err error) {
 	var b strings.Builder
 	for _, r := range p {
