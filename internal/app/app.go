@@ -201,6 +201,7 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		base = "http://" + c.Addr
 	}
 	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, base).Listen)
+	a.Tickets.Listen(email.NewAcknowledger(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, a.Settings, a.SLAPolicies.Promise, base).Listen)
 	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
 	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})
 	inbox := notify.NewInbox(a.DB, a.Clock, a.Audit)
@@ -244,8 +245,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		a.Setup = ui.NewSetupCode()
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
-		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes, SMS: a.SMS,
-		Portal: a.Portal}
+		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
+		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

@@ -9,7 +9,9 @@
 //   - A mail appends to a ticket only when its sender is that ticket's
 //     customer: a forged In-Reply-To naming another customer's ticket makes
 //     a new ticket.
-//   - Auto-replies, bounces and loops are recorded and never answered.
+//   - Auto-replies, bounces and loops are recorded and never answered; a
+//     mail that opens a ticket gets one automatic acknowledgement (once per
+//     ticket), an append none.
 //   - Every Message-ID of a ticket's thread, ours and theirs, is in
 //     email_threads, so replies find their ticket by header first, then by
 //     the ticket number in the subject.

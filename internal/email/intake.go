@@ -347,7 +347,11 @@ func (in *Intake) takeMail(ctx context.Context, mb Mailbox, m *Mail, files []att
 		if err != nil {
 			return err
 		}
-		tid, mid, err := in.tickets.CreateByMail(ctx, tickets.Input{CustomerID: custs[0], Type: "consultation", Channel: "email",
+		ref := inboundMail{mailboxID: mb.ID, references: m.References, from: addr.Address, quiet: quietReason(m)}
+		if len(m.MessageID) <= 900 {
+			ref.messageID = m.MessageID
+		}
+		tid, mid, err := in.tickets.CreateByMail(withInbound(ctx, ref), tickets.Input{CustomerID: custs[0], Type: "consultation", Channel: "email",
 			Subject: clipRunes(subject, tickets.MaxSubject), Description: clipRunes(desc, tickets.MaxText), CategoryID: category},
 			mb.TeamID, tickets.Mail{Body: body, Files: files})
 		if err != nil {

@@ -140,8 +140,16 @@ func TestIMAPMailBecomesTicketsOnce(t *testing.T) {
 		if n := k.count(t, `SELECT COUNT(*) FROM customers WHERE email = 'wang@example.cn'`); n != 0 {
 			t.Fatal("the auto-reply made a customer")
 		}
-		if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE recipient LIKE '%example.cn'`); n != 0 {
+		// Nothing answers mail taken in but the one acknowledgement of each
+		// new ticket (acknowledge.go); the auto-reply's sender gets none.
+		if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE recipient LIKE '%example.cn' AND kind <> 'ticket.acknowledgement'`); n != 0 {
 			t.Fatalf("%d messages to customers were queued: nothing answers mail taken in", n)
+		}
+		if n := k.count(t, `SELECT COUNT(DISTINCT entity_id) FROM outbox WHERE kind = 'ticket.acknowledgement'`); n != 3 {
+			t.Fatalf("%d tickets acknowledged, want the 3 new ones", n)
+		}
+		if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE recipient = 'wang@example.cn'`); n != 0 {
+			t.Fatal("the auto-reply was answered")
 		}
 
 		// Polling again: nothing new. A renumbered folder (new
@@ -162,7 +170,7 @@ func TestIMAPMailBecomesTicketsOnce(t *testing.T) {
 }
 
 // sentTo delivers the outbox and returns the mail the SMTP relay received
-// for address (staff notices go out alongside).
+// for address (staff notices go out alongside; acknowledgements are skipped).
 func sentTo(t *testing.T, k *intakeKit, address string) *email.Mail {
 	t.Helper()
 	for {
@@ -181,7 +189,9 @@ func sentTo(t *testing.T, k *intakeKit, address string) *email.Mail {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(m.Header("To"), address) {
+		// A new ticket's acknowledgement (Auto-Submitted) is not the
+		// agent's mail the tests look at (acknowledge_test.go has it).
+		if strings.Contains(m.Header("To"), address) && m.Header("Auto-Submitted") == "" {
 			return m
 		}
 	}
@@ -275,8 +285,23 @@ func TestIMAPRepliesThreadToTheSendersOwnTicketOnly(t *testing.T) {
 		if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'ticket.reply'`); n != 1 {
 			t.Fatalf("%d replies queued; mail taken in answers nothing", n)
 		}
-		if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE recipient LIKE '%@example.cn' AND id > $1`, before); n != 0 {
+		// Mail taken in answers nothing but the acknowledgement of each new
+		// ticket (the two of 李四): no answer to the appends or the
+		// out-of-office.
+		if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE recipient LIKE '%@example.cn' AND id > $1 AND kind <> 'ticket.acknowledgement'`, before); n != 0 {
 			t.Fatalf("%d messages to customers were queued by mail taken in", n)
+		}
+		for _, id := range []int64{forged, first} {
+			want := 1
+			if id == first {
+				want = 0
+			}
+			if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'ticket.acknowledgement' AND id > $1 AND entity_id = $2`, before, fmt.Sprint(id)); n != want {
+				t.Fatalf("ticket %d: %d acknowledgements after the first poll, want %d", id, n, want)
+			}
+		}
+		if n := k.count(t, `SELECT COUNT(*) FROM outbox WHERE id > $1 AND kind = 'ticket.acknowledgement'`, before); n != 2 {
+			t.Fatalf("%d acknowledgements, want 2 (the two new tickets)", n)
 		}
 
 		// The agent's mail bounces: its outbox row is dead with the

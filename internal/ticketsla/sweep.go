@@ -37,7 +37,9 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	n, err := s.recomputeChanged(ctx)
 	rep.Recomputed = n
 	if err != nil {
-		return rep, err
+		// A calendar that cannot be recomputed (its working time gone) is
+		// tried again next time; breaches and warnings must not wait for it.
+		s.log.Error("sla recompute", "err", err)
 	}
 	now := db.Now(s.clock.Now())
 	for round := 0; round < 20; round++ {

@@ -23,6 +23,7 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
@@ -55,6 +56,7 @@ type Deps struct {
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
 	SMS         *sms.Store
+	Settings    *settings.Store
 	// Portal is the customer portal (its accounts, sessions, tokens and
 	// views) and the web form.
 	Portal *portal.Store
@@ -88,12 +90,12 @@ func New(d Deps) (*Server, error) {
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, DB: d.DB,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, DB: d.DB, Settings: d.Settings,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
 	}
-	s.portalUI, err = portalui.New(portalui.Deps{Kit: kit, Portal: d.Portal, Tickets: d.Tickets, SecureCookies: d.Config.SecureCookies(),
+	s.portalUI, err = portalui.New(portalui.Deps{Kit: kit, Portal: d.Portal, Tickets: d.Tickets, SLAPolicies: d.SLAPolicies, SecureCookies: d.Config.SecureCookies(),
 		Demo: d.Config.Demo, Cookie: PortalCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err

@@ -74,7 +74,7 @@ func TestSLAPoliciesPageInBrowser(t *testing.T) {
 				b.Eval(`[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 376).slice(-5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent||'').slice(0,40)).join(' | ')`, &wide)
 				t.Errorf("%s at %d px: the policy page scrolls sideways: %s", c.lang, w, wide)
 			}
-			oneLine(t, b, fmt.Sprintf("%s policy at %d px", c.lang, w), ".sla-form label.check, .sla-form .target-row > div > label, .sla-form legend, .sla-form .label, .sla-form .lbl, .sla-preview .lbl, #preview-rows th, #preview-rows .due")
+			oneLine(t, b, fmt.Sprintf("%s policy at %d px", c.lang, w), ".sla-form label.check, .sla-fields label, #sla-targets-table th .name, #sla-targets-table thead th, .sla-form legend, .sla-form .lbl, .sla-preview .lbl, #preview-rows th, #preview-rows .due")
 			b.Screenshot(fmt.Sprintf("sla-policy-%s-%d", c.lang, w))
 		}
 		b.SetViewport(1366, 900)

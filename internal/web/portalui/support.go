@@ -19,6 +19,7 @@ type supportData struct {
 	Name, Email, Phone, Subject, Description string
 	Lang                                     string
 	Result                                   *portal.SupportResult
+	Promise                                  string // when the first answer is promised
 }
 
 // embeddable lets any site frame the answer: the site's policy (set on
@@ -80,5 +81,9 @@ func (u *UI) support(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Result = &res
+	if d.Promise, err = u.promise(r, res.TicketID); err != nil {
+		u.fail(w, r, err)
+		return
+	}
 	u.render(w, r, http.StatusOK, "support", p)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -170,6 +171,8 @@ type ticketData struct {
 	Upload   uploads
 	Body     string // typed before a refusal
 	Reason   string
+	// Promise is "we will answer by …" until an agent first replies.
+	Promise string
 }
 
 // ticketID reads {id}; a malformed one is not found.
@@ -185,7 +188,13 @@ func (u *UI) ticketData(r *http.Request, id int64) (*ticketData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ticketData{Ticket: t, Messages: msgs, Upload: u.uploads(r)}, nil
+	d := &ticketData{Ticket: t, Messages: msgs, Upload: u.uploads(r)}
+	if tickets.IsOpen(t.State) && t.MovedFrom == 0 {
+		if d.Promise, err = u.promise(r, t.ID); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func (u *UI) ticketPage(r *http.Request, d *ticketData) *Page {

@@ -26,6 +26,7 @@ import (
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
@@ -42,8 +43,10 @@ func TemplateFS() fs.FS { return templateFS }
 // Deps are what the portal pages use.
 type Deps struct {
 	httpx.Kit
-	Portal        *portal.Store
-	Tickets       *tickets.Store
+	Portal  *portal.Store
+	Tickets *tickets.Store
+	// SLAPolicies tell the promised time of a first answer (nil: none shown).
+	SLAPolicies   *sla.PolicyStore
 	SecureCookies bool
 	// Demo is set on a --demo server: the sign-in page offers the demo
 	// customer's direct sign-in.

@@ -32,9 +32,6 @@ func (u *UI) slaPolicyRoutes() []httpx.Route {
 	}
 }
 
-// Escalation slots the policy page offers per target.
-const slaEscalationSlots = 3
-
 type slaListRow struct {
 	sla.Policy
 	Conditions string
@@ -54,22 +51,6 @@ type slaCondGroup struct {
 	Options     []slaOption
 }
 
-type slaStepForm struct {
-	After, Action string
-	TeamID        int64
-}
-
-type slaTargetForm struct {
-	Index      int
-	Target     sla.Target
-	Label      string
-	AppliesTo  string
-	Overrides  string
-	Warning    string
-	Steps      []slaStepForm
-	DurationID string
-}
-
 type slaPreviewRow struct {
 	Label, Duration, Due, Warn string
 	Recurring                  bool
@@ -82,10 +63,12 @@ type slaPage struct {
 	Policy    sla.Policy
 	// Condition choices, with the policy's marked.
 	CondGroups []slaCondGroup
-	Targets    []slaTargetForm
-	NewKinds   []slaOption
-	Actions    []string
-	TeamList   []teamOption
+	Rows       []slaTargetRow
+	// Every type and severity, for the overrides' choices.
+	TypeOpts, SevOpts []slaOption
+	NewKinds          []slaOption
+	Actions           []string
+	TeamList          []teamOption
 	// The preview of a sample ticket created now.
 	Sample                                        sla.TicketFacts
 	SampleTypes, SampleSeverities, SampleChannels []slaOption
@@ -298,48 +281,15 @@ func (u *UI) slaEditPage(w http.ResponseWriter, r *http.Request, status int, pol
 		{"tiers", "tiers", options(p, "tier", v.Tiers, c.Tiers)},
 		{"teams", "team_ids", teamOpts},
 	}
-	for i, t := range pol.Targets {
-		f := slaTargetForm{Index: i, Target: t, Label: p.T("slapol.kind." + t.Kind), DurationID: fmt.Sprintf("t%d-duration", i)}
-		var applies []string
-		if len(t.Types) > 0 {
-			applies = append(applies, p.slaList("type", t.Types))
-		}
-		if len(t.Severities) > 0 {
-			applies = append(applies, p.slaList("severity", t.Severities))
-		}
-		f.AppliesTo = strings.Join(applies, " · ")
-		var ov []string
-		for _, o := range t.Overrides {
-			var who []string
-			if o.Severity != "" {
-				who = append(who, p.slaLabel("severity", o.Severity))
-			}
-			if o.Type != "" {
-				who = append(who, p.slaLabel("type", o.Type))
-			}
-			ov = append(ov, strings.Join(who, "+")+" "+string(o.Duration))
-		}
-		f.Overrides = strings.Join(ov, p.T("list.sep"))
-		switch {
-		case t.Warning.Percent > 0:
-			f.Warning = strconv.Itoa(t.Warning.Percent) + "%"
-		case t.Warning.Lead != "":
-			f.Warning = string(t.Warning.Lead)
-		}
-		for j := 0; j < slaEscalationSlots; j++ {
-			var s slaStepForm
-			if j < len(t.Escalation) {
-				s = slaStepForm{After: string(t.Escalation[j].After), Action: t.Escalation[j].Action, TeamID: t.Escalation[j].TeamID}
-			}
-			f.Steps = append(f.Steps, s)
-		}
-		d.Targets = append(d.Targets, f)
-	}
+	// After the field errors are known: each row shows its own.
+	fieldsKnown := formErr == nil || u.fieldErrors(p, formErr)
+	d.Rows = p.slaTargetRows(pol.Targets, v, names)
+	d.TypeOpts, d.SevOpts = options(p, "type", v.Types, nil), options(p, "severity", v.Severities, nil)
 	for _, k := range sla.TargetKinds {
 		d.NewKinds = append(d.NewKinds, slaOption{Value: k, Label: p.T("slapol.kind." + k)})
 	}
 	u.slaPreview(r, p, d, pol, v, names)
-	if formErr != nil && !u.fieldErrors(p, formErr) {
+	if !fieldsKnown {
 		if errors.Is(formErr, domain.ErrStale) {
 			p.Error = "slapol.stale"
 		} else {
@@ -389,61 +339,6 @@ func (u *UI) slaPreview(r *http.Request, p *Page, d *slaPage, pol sla.Policy, v 
 	if win, ok, err := u.SLAPolicies.Match(r.Context(), d.Sample); err == nil && ok {
 		d.Winner, d.WinnerID = win.Name, win.ID
 	}
-}
-
-// targetsFromForm reads the targets table over the stored targets (what
-// the page does not edit, such as overrides and which tickets a target
-// applies to, is kept).
-func targetsFromForm(r *http.Request, cur []sla.Target) []sla.Target {
-	out := []sla.Target{}
-	for i, t := range cur {
-		pre := fmt.Sprintf("t%d.", i)
-		if r.PostFormValue(pre+"remove") != "" {
-			continue
-		}
-		t.Duration = sla.Span(strings.TrimSpace(r.PostFormValue(pre + "duration")))
-		t.PauseWaitingCustomer = r.PostFormValue(pre+"pause_customer") != ""
-		t.PauseWaitingThirdParty = r.PostFormValue(pre+"pause_third_party") != ""
-		t.Warning = warningFromForm(r.PostFormValue(pre + "warning"))
-		t.Escalation = nil
-		for j := 0; j < slaEscalationSlots; j++ {
-			sp := fmt.Sprintf("%sesc%d.", pre, j)
-			action := r.PostFormValue(sp + "action")
-			if action == "" {
-				continue
-			}
-			step := sla.EscalationStep{After: sla.Span(strings.TrimSpace(r.PostFormValue(sp + "after"))), Action: action}
-			if step.After == "" {
-				step.After = "0"
-			}
-			if action == sla.ActionReassign {
-				step.TeamID, _ = strconv.ParseInt(r.PostFormValue(sp+"team"), 10, 64)
-			}
-			t.Escalation = append(t.Escalation, step)
-		}
-		out = append(out, t)
-	}
-	if k := r.PostFormValue("new_kind"); k != "" {
-		out = append(out, sla.Target{Kind: k, Duration: sla.Span(strings.TrimSpace(r.PostFormValue("new_duration")))})
-	}
-	return out
-}
-
-// warningFromForm reads "80%" (a share) or "30m" (a lead); a share that is
-// not a number becomes -1 so that the store names the field.
-func warningFromForm(s string) sla.TargetWarning {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return sla.TargetWarning{}
-	case strings.HasSuffix(s, "%"):
-		n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(s, "%")))
-		if err != nil {
-			n = -1
-		}
-		return sla.TargetWarning{Percent: n}
-	}
-	return sla.TargetWarning{Lead: sla.Span(s)}
 }
 
 func (u *UI) updateSLAPolicy(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/careloop/careloop/internal/domain"
+	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -17,6 +19,7 @@ import (
 func (u *UI) ticketAdminRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "GET", Path: "/admin/tickets", Perm: identity.SettingsManage, Handler: u.ticketSettings},
+		{Method: "POST", Path: "/admin/tickets/acknowledgement", Perm: identity.SettingsManage, Handler: u.saveAcknowledgement},
 		{Method: "POST", Path: "/admin/tickets/categories", Perm: identity.SettingsManage, Handler: u.saveTicketCategory},
 		{Method: "POST", Path: "/admin/tickets/categories/{id}", Perm: identity.SettingsManage, Handler: u.saveTicketCategory},
 		{Method: "GET", Path: "/admin/tickets/rules/new", Perm: identity.SettingsManage, Handler: u.editRoutingRule},
@@ -36,6 +39,10 @@ type ticketSettingsPage struct {
 	FormID int64
 	Failed bool
 	lang   string
+	// Ack is the first automatic acknowledgement's switch, with the
+	// version read (internal/email).
+	Ack        email.AckSettings
+	AckVersion int64
 	// More are the reply templates, macros and staff profiles
 	// (tickets_admin_templates.go).
 	More *ticketAdminMore
@@ -86,7 +93,36 @@ func (u *UI) ticketSettingsData(r *http.Request) (*ticketSettingsPage, error) {
 	if d.More, err = u.ticketAdminMoreData(r); err != nil {
 		return nil, err
 	}
+	if d.Ack, d.AckVersion, err = email.AckSettingsOf(ctx, u.Settings); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// saveAcknowledgement turns the first automatic acknowledgement on or off.
+func (u *UI) saveAcknowledgement(w http.ResponseWriter, r *http.Request) {
+	if u.Settings == nil {
+		u.fail(w, r, domain.ErrNotFound)
+		return
+	}
+	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	_, err := email.SaveAckSettings(r.Context(), u.Settings, email.AckSettings{Enabled: r.PostFormValue("enabled") == "on"}, version)
+	if err == nil {
+		redirect(w, r, "/admin/tickets?done=ack_saved#acknowledgement")
+		return
+	}
+	if !isStale(err) {
+		u.fail(w, r, err)
+		return
+	}
+	d, derr := u.ticketSettingsData(r)
+	if derr != nil {
+		u.fail(w, r, derr)
+		return
+	}
+	p := u.page(r, "nav.ticket_settings", d)
+	p.Error = "email.ack.setting_stale"
+	u.render(w, r, http.StatusConflict, "ticket_settings", p)
 }
 
 func (u *UI) ticketSettings(w http.ResponseWriter, r *http.Request) {

@@ -21,6 +21,7 @@ import (
 	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
+	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
@@ -51,6 +52,9 @@ type Deps struct {
 	Tickets     *tickets.Store
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
+	// Settings are the administrator's settings kept as they are (the
+	// tickets' acknowledgement switch).
+	Settings *settings.Store
 	// DB lets a page put two stores' writes in one transaction (the
 	// intake form creating a customer with the ticket).
 	DB            *db.DB
