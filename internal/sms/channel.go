@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
+	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/notify"
 )
 
@@ -96,4 +98,34 @@ func (ch *Channel) Deliver(ctx context.Context, m *notify.Message) (string, erro
 		return "", err
 	}
 	return id, nil
+}
+
+// Check tells a feature, before it queues an SMS, whether kind has a
+// template and vars fit it, as a *domain.ValidationError naming the field
+// (vars.<name>), so that a person who typed a too-long value gets a 400
+// rather than a dead row later. SMS not configured is no error here: the
+// row waits for it.
+func (s *Store) Check(ctx context.Context, kind string, vars map[string]string) error {
+	c := DefaultConfig()
+	if _, err := s.settings.Get(ctx, SettingKey, &c); err != nil {
+		return err
+	}
+	t, ok := c.Templates[kind]
+	if !ok {
+		return domain.Invalid("kind", "sms.no_template", map[string]any{"Kind": kind})
+	}
+	var fs []domain.FieldError
+	for _, name := range t.Vars {
+		v, ok := vars[name]
+		switch {
+		case !ok:
+			fs = append(fs, domain.FieldError{Field: "vars." + name, Key: "validation.required"})
+		case utf8.RuneCountInString(v) > c.maxVar():
+			fs = append(fs, domain.FieldError{Field: "vars." + name, Key: "sms.var_too_long", Params: map[string]any{"Max": c.maxVar()}})
+		}
+	}
+	if len(fs) > 0 {
+		return &domain.ValidationError{Fields: fs}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package sms_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/db/dbtest"
+	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/settings"
@@ -329,6 +331,27 @@ func TestSMSQuietHoursAndDailyLimits(t *testing.T) {
 		drain(t, f.outbox)
 		if m := f.state(t, last); m.State != notify.StateSent {
 			t.Fatalf("the next day, retried: %+v", m)
+		}
+	})
+}
+
+// Check answers a feature before it queues: the field of each variable
+// that is missing or too long, a kind without template.
+func TestSMSCheckNamesTheVariable(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d, sms.Aliyun, notify.Options{})
+		ctx := context.Background()
+		if err := f.sms.Check(ctx, "ticket.reply", reply()); err != nil {
+			t.Fatal(err)
+		}
+		err := f.sms.Check(ctx, "ticket.reply", map[string]string{"number": strings.Repeat("号", 36)})
+		var v *domain.ValidationError
+		if !errors.As(err, &v) || len(v.Fields) != 2 || v.Fields[0].Field != "vars.number" || v.Fields[0].Key != "sms.var_too_long" ||
+			v.Fields[1].Field != "vars.name" || v.Fields[1].Key != "validation.required" {
+			t.Fatalf("check: %v %+v", err, v)
+		}
+		if err := f.sms.Check(ctx, "care.visit", nil); !errors.As(err, &v) || v.Fields[0].Field != "kind" {
+			t.Fatalf("no template: %v", err)
 		}
 	})
 }
