@@ -28,6 +28,7 @@ import (
 	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/ticketsla"
 	"github.com/careloop/careloop/internal/timeline"
@@ -66,6 +67,8 @@ type App struct {
 	Mailboxes *email.Mailboxes
 	// Webhooks tell other systems of changes (the outbox's webhook channel).
 	Webhooks *webhooks.Store
+	// SMS is the text-message channel: its configuration and counters.
+	SMS *sms.Store
 	// Intake turns mail taken in into tickets and replies; Poller reads the
 	// mailboxes over IMAP (its job runs with the others).
 	Intake *email.Intake
@@ -199,6 +202,8 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Outbox.Register(a.Webhooks)
 	a.Tickets.Listen(a.Webhooks.ListenTickets)
 	a.Customers.Listen(a.Webhooks.ListenCustomers)
+	a.SMS = sms.NewStore(a.DB, a.Clock, a.Settings, sealer)
+	a.Outbox.Register(a.SMS.Channel())
 	// Links in customers' mails need the public address; without
 	// --base-url, the server's own (never the request's Host, which a
 	// caller chooses: a sign-in link must not point elsewhere).
@@ -257,7 +262,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
-		Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots}
+		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

@@ -168,9 +168,14 @@ func (o *Outbox) record(ctx context.Context, results []outcome) error {
 			next := m.NextAt
 			var sentAt any
 			var perm *PermanentError
+			var later *DeferredError
+			uncount := 0
 			switch {
 			case r.err == nil:
 				state, sentAt = StateSent, now
+			case errors.As(r.err, &later):
+				// Held, not failed: the attempt is given back.
+				state, errText, next, uncount = StateQueued, r.err.Error(), db.Now(later.Until), 1
 			case errors.Is(r.err, ErrSuppressed):
 				state, errText = StateSuppressed, r.err.Error()
 			case errors.As(r.err, &perm) || m.Attempts >= o.opts.MaxAttempts:
@@ -180,8 +185,8 @@ func (o *Outbox) record(ctx context.Context, results []outcome) error {
 				next = now.Add(o.backoff(m.Attempts))
 			}
 			res, err := q.ExecContext(ctx, `UPDATE outbox SET state = $1, next_at = $2, last_error = $3, provider_id = $4, sent_at = $5,
-				lease_until = NULL WHERE id = $6 AND state = 'sending' AND claimed_by = $7`,
-				state, next, truncate(errText, 1000), r.providerID, sentAt, m.ID, o.opts.Name)
+				lease_until = NULL, attempts = attempts - $8 WHERE id = $6 AND state = 'sending' AND claimed_by = $7`,
+				state, next, truncate(errText, 1000), r.providerID, sentAt, m.ID, o.opts.Name, uncount)
 			if err != nil {
 				return fmt.Errorf("outbox: record %d: %w", m.ID, err)
 			}

@@ -86,6 +86,13 @@ type Channel interface {
 	Deliver(ctx context.Context, m *Message) (providerID string, err error)
 }
 
+// Availability is implemented by a channel that is registered yet may not
+// be set up (SMS before an administrator configures a provider), so that
+// HasChannel says no until it is.
+type Availability interface {
+	Available(ctx context.Context) bool
+}
+
 // PermanentError is a refusal that retrying cannot change (a 550 for an
 // unknown mailbox, a malformed address): the row goes dead at once.
 type PermanentError struct{ Err error }
@@ -95,6 +102,20 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Permanent wraps err as a PermanentError.
 func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// DeferredError asks the outbox to hold a message until a time without
+// counting the attempt: it is not a failure (SMS quiet hours, a provider's
+// sending window). The row stays queued with next_at = Until.
+type DeferredError struct {
+	Until time.Time
+	Err   error
+}
+
+func (e *DeferredError) Error() string { return e.Err.Error() }
+func (e *DeferredError) Unwrap() error { return e.Err }
+
+// Defer wraps why as a DeferredError until t.
+func Defer(t time.Time, why error) error { return &DeferredError{Until: t, Err: why} }
 
 // Suppressed is returned by a channel (or Consent) when a message must not
 // go out at all (no address, opted out); the row becomes suppressed.
@@ -184,7 +205,13 @@ func (o *Outbox) UseConsent(c Consent) {
 
 // HasChannel tells whether a channel of that name is registered, so that a
 // feature needing it (the portal's SMS sign-in) shows only when it can work.
-func (o *Outbox) HasChannel(name string) bool { return o.channel(name) != nil }
+func (o *Outbox) HasChannel(name string) bool {
+	ch := o.channel(name)
+	if a, ok := ch.(Availability); ok {
+		return a.Available(context.Background())
+	}
+	return ch != nil
+}
 
 func (o *Outbox) channel(name string) Channel {
 	o.mu.RLock()

@@ -414,3 +414,36 @@ func TestOutboxTwoServersDeliverEachRowOnce(t *testing.T) {
 		}
 	})
 }
+
+// A channel that defers (SMS quiet hours) holds the row until the time it
+// names, and the attempt does not count: deferring is not failing.
+func TestOutboxDeferredMessageWaitsWithoutSpendingAnAttempt(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d, notify.Options{MaxAttempts: 2})
+		ctx := context.Background()
+		morning := f.clock.Now().Add(6 * time.Hour)
+		f.ch.fail = func(*notify.Message) error {
+			if now := f.clock.Now(); now.Before(morning) {
+				return notify.Defer(now.Add(time.Hour), errors.New("quiet hours"))
+			}
+			return nil
+		}
+		id, err := f.outbox.Enqueue(ctx, f.message("ticket.reply"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 { // more deferrals than MaxAttempts: none counts
+			drain(t, f.outbox)
+			m := f.state(t, id)
+			if m.State != notify.StateQueued || m.Attempts != 0 || !m.NextAt.Equal(f.clock.Now().Add(time.Hour)) || m.LastError != "quiet hours" {
+				t.Fatalf("deferred: %+v", m)
+			}
+			f.clock.Advance(time.Hour)
+		}
+		f.clock.Set(morning)
+		drain(t, f.outbox)
+		if m := f.state(t, id); m.State != notify.StateSent || m.Attempts != 1 || f.ch.count(id) != 1 {
+			t.Fatalf("in the morning: %+v", m)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -102,7 +103,10 @@ func (s *Store) RequestCode(ctx context.Context, in CodeRequest) (string, error)
 		lang := pickLang(a.Locale, in.Lang)
 		body := s.cat.T(lang, "portal.sms.code", map[string]any{"Code": code, "Minutes": int(s.opts.CodeTTL.Minutes())})
 		if _, err := s.outbox.Enqueue(ctx, notify.Message{Channel: notify.ChannelSMS, Kind: "portal.sign_in_code", DedupeKey: fmt.Sprintf("portal_code:%d", id),
-			CustomerID: a.CustomerID, Recipient: phone, Body: body, Transactional: true, Entity: "portal_account", EntityID: fmt.Sprint(a.ID)}); err != nil {
+			CustomerID: a.CustomerID, Recipient: phone, Body: body, Transactional: true, Entity: "portal_account", EntityID: fmt.Sprint(a.ID),
+			// The SMS template's variables (internal/sms.Data); a code is
+			// urgent: quiet hours do not hold it.
+			Data: json.RawMessage(fmt.Sprintf(`{"vars":{"code":%q,"minutes":"%d"},"urgent":true}`, code, int(s.opts.CodeTTL.Minutes())))}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, "portal.code_send", "portal_account", fmt.Sprint(a.ID), map[string]audit.Change{

@@ -26,6 +26,7 @@ import (
 	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/api"
@@ -59,6 +60,7 @@ type Deps struct {
 	Tickets   *tickets.Store
 	Outbox    *notify.Outbox
 	Mailboxes *email.Mailboxes
+	SMS       *sms.Store
 	Settings  *settings.Store
 	Webhooks  *webhooks.Store
 	// Portal is the customer portal (its accounts, sessions, tokens and
@@ -110,7 +112,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
-		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes,
+		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, SMS: d.SMS,
 		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)

@@ -16,6 +16,7 @@ import (
 	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -40,6 +41,7 @@ type Deps struct {
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
 	Webhooks    *webhooks.Store
+	SMS         *sms.Store
 	// Portal answers the ticket routes flagged Portal for portal tokens.
 	Portal *portal.Store
 	// Robots are the group robots of DingTalk and WeCom.
@@ -81,6 +83,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.outboxRoutes()...)
 	rs = append(rs, a.webhookRoutes()...)
 	rs = append(rs, a.mailboxRoutes()...)
+	rs = append(rs, a.smsRoutes()...)
 	rs = append(rs, a.signatureRoutes()...)
 	rs = append(rs, a.robotRoutes()...)
 	for i := range rs {
