@@ -222,16 +222,22 @@ func (w *work) flush(ctx context.Context) error {
 	if len(dirty) == 0 {
 		return nil
 	}
-	ids, err := w.s.timers.SaveMany(ctx, batch)
-	if err != nil {
+	if err := w.s.timers.SaveMany(ctx, batch); err != nil {
 		return err
 	}
-	for i, r := range dirty {
-		r.ID, r.dirty = ids[i], false
+	for _, r := range dirty {
+		r.dirty = false
 		if err := w.s.recordOutcome(ctx, w.t, r); err != nil {
 			return err
 		}
 		if r.before != sla.TimerBreached && r.Timer.State == sla.TimerBreached {
+			if r.ID == 0 {
+				id, err := w.s.timers.IDOf(ctx, r.TicketID, r.Target, r.Cycle)
+				if err != nil {
+					return err
+				}
+				r.ID = id
+			}
 			// The sweep runs the chain from here (at once when its first
 			// step's delay has passed).
 			at := r.Timer.BreachedAt
