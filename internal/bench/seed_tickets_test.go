@@ -48,6 +48,11 @@ func TestSeedTicketsFillsEveryQueueOfTheBenchAgent(t *testing.T) {
 				continue // the agent does not oversee complaints
 			}
 			page, err := store.List(ctx, p, tickets.Filter{Queue: q})
+			if (q == "breaching" || q == "breached") && err == nil {
+				// Due times are set per run around its clock (seedSLADue,
+				// by the ticket-queues scenario), not by the seed.
+				continue
+			}
 			if err != nil || len(page.Items) == 0 {
 				t.Fatalf("queue %s: %d items, %v", q, len(page.Items), err)
 			}
