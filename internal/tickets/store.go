@@ -190,8 +190,14 @@ func (s *Store) create(ctx context.Context, p *identity.Principal, in Input) (in
 	if err := ticketText.Put(ctx, s.db, textindex.Doc{ID: id, Texts: []string{number, in.Subject, in.Description}}); err != nil {
 		return 0, err
 	}
-	t := Ticket{ID: id, Number: number, CustomerID: in.CustomerID, Subject: in.Subject, Type: in.Type, State: StateNew,
-		Severity: in.Severity, Channel: in.Channel, OwnerID: d.OwnerID, TeamID: d.TeamID, CreatedAt: now, UpdatedAt: now}
+	// What the listeners match on (SLA policies: tier, category; who
+	// wrote it down) is filled in as the creation knows it.
+	t := Ticket{ID: id, Number: number, CustomerID: in.CustomerID, CustomerTier: cust.Tier, Subject: in.Subject, Type: in.Type,
+		State: StateNew, Severity: in.Severity, Channel: in.Channel, CategoryID: in.CategoryID, OwnedProductID: in.OwnedProductID,
+		MajorComplaint: major, OwnerID: d.OwnerID, TeamID: d.TeamID, CreatedAt: now, UpdatedAt: now}
+	if creator != 0 {
+		t.CreatedBy = &creator
+	}
 	if err := s.audit.Record(ctx, "ticket.create", "ticket", fmt.Sprint(id), map[string]audit.Change{
 		"number": {After: number}, "customer_id": {After: in.CustomerID}, "type": {After: in.Type}, "severity": {After: in.Severity},
 		"owner_id": {After: idOrNil(d.OwnerID)}, "team_id": {After: idOrNil(d.TeamID)}}); err != nil {

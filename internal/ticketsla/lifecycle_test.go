@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/testkit"
 	"github.com/careloop/careloop/internal/tickets"
@@ -130,6 +131,37 @@ func TestTimersFollowTheTicket(t *testing.T) {
 		}
 		if byTarget[sla.KindFirstResponse] != 300 || byTarget[sla.KindResolution] != int64((wantBusiness-time.Hour)/time.Second) {
 			t.Errorf("outcomes %+v", outs)
+		}
+	})
+}
+
+// The policies match on what the ticket is at its creation: a VIP
+// customer's ticket gets the VIP policy, and a phone ticket an agent writes
+// down while talking to the customer has its first response met at once.
+func TestCreationMatchesTierAndMeetsAPhoneFirstResponse(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, tk *testkit.Kit) {
+		k := newSLAKit(t, tk)
+		ctx := context.Background()
+		if _, err := k.App.SLAPolicies.Create(ctx, sla.Policy{Name: "VIP", Priority: 1, Active: true, Calendar: sla.DefaultName,
+			Conditions: sla.Conditions{Tiers: []string{"vip"}},
+			Targets:    []sla.Target{{Kind: sla.KindFirstResponse, Duration: "5m"}, {Kind: sla.KindResolution, Duration: "4h"}}}); err != nil {
+			t.Fatal(err)
+		}
+		k.App.SLA.Forget()
+		vip := "vip"
+		if _, err := k.App.Customers.Update(ctx, k.customer.ID, customers.Input{Tier: &vip}); err != nil {
+			t.Fatal(err)
+		}
+		web := k.create(t, cst(2026, 3, 2, 9, 0), tickets.Input{Channel: "web"})
+		got := k.timers(t, web.ID)
+		sameInstant(t, "VIP first response", dueOf(t, got[sla.KindFirstResponse]), cst(2026, 3, 2, 9, 5))
+		sameInstant(t, "VIP resolution (over the lunch break)", dueOf(t, got[sla.KindResolution]), cst(2026, 3, 2, 14, 30))
+		if len(got) != 2 {
+			t.Errorf("the VIP policy has two targets, the ticket %d timers", len(got))
+		}
+		phone := k.create(t, cst(2026, 3, 2, 9, 30), tickets.Input{Channel: "phone"})
+		if fr := k.timers(t, phone.ID)[sla.KindFirstResponse]; fr.Timer.State != sla.TimerMet || fr.Timer.BusinessTime != 0 {
+			t.Errorf("a phone ticket's first response: %s %v", fr.Timer.State, fr.Timer.BusinessTime)
 		}
 	})
 }
