@@ -102,12 +102,23 @@ func (s *Store) Receive(ctx context.Context, account string, q Query, body []byt
 	if err != nil {
 		return Result{}, err
 	}
+	aes := q.EncryptType == "aes"
+	if !aes {
+		// Plain mode: the signature covers the query only, so it is
+		// checked before the body is read at all.
+		if !sameSignature(q.Signature, Signature(a.token, q.Timestamp, q.Nonce)) {
+			return Result{}, ErrBadSignature
+		}
+		if err := s.fresh(q.Timestamp); err != nil {
+			return Result{}, err
+		}
+	}
 	var env Message
 	if err := xml.Unmarshal(body, &env); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}
 	m := env
-	if q.EncryptType == "aes" {
+	if aes {
 		if a.aesKey == nil {
 			return Result{}, fmt.Errorf("%w: 安全模式 without an EncodingAESKey configured", ErrBadMessage)
 		}
@@ -124,13 +135,6 @@ func (s *Store) Receive(ctx context.Context, account string, q Query, body []byt
 		m = Message{}
 		if err := xml.Unmarshal(plain, &m); err != nil {
 			return Result{}, fmt.Errorf("%w: %w", ErrBadMessage, err)
-		}
-	} else {
-		if !sameSignature(q.Signature, Signature(a.token, q.Timestamp, q.Nonce)) {
-			return Result{}, ErrBadSignature
-		}
-		if err := s.fresh(q.Timestamp); err != nil {
-			return Result{}, err
 		}
 	}
 	if q.Nonce == "" || len(q.Nonce) > 64 {

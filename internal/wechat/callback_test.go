@@ -293,3 +293,58 @@ func TestWeChatEncryptedCallback(t *testing.T) {
 		}
 	})
 }
+
+func TestWeChatAccountsConfiguration(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
+		p := setUp(t, k)
+		_, admin := k.User("admin2@example.com", "admin")
+		_, agent := k.User("agent@example.com", "agent")
+		if r := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/channels/wechat", Token: agent}); r.Status != http.StatusForbidden {
+			t.Fatalf("an agent reads the accounts: %d", r.Status)
+		}
+		put := func(version int64, accounts ...map[string]any) *testkit.Response {
+			return k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/channels/wechat", Token: admin,
+				Body: map[string]any{"version": version, "accounts": accounts}})
+		}
+		var v wechat.View
+		k.Do(testkit.Request{Method: "GET", Path: "/api/v1/channels/wechat", Token: admin}).JSON(t, &v)
+		// Bad input: 400 naming each field.
+		r := put(v.Version, map[string]any{"name": "Bad Name", "app_id": "", "token": "x", "encoding_aes_key": "short"},
+			map[string]any{"name": "second"})
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("bad accounts: %d %s", r.Status, r.Body)
+		}
+		fields := map[string]bool{}
+		for _, f := range r.Problem(t).Errors {
+			fields[f.Field] = true
+		}
+		for _, f := range []string{"accounts.0.name", "accounts.0.app_id", "accounts.0.token", "accounts.0.encoding_aes_key", "accounts.1.app_id", "accounts.1.token"} {
+			if !fields[f] {
+				t.Errorf("no error for %s: %s", f, r.Body)
+			}
+		}
+		// Absent secrets are kept: the callback still verifies with the token.
+		if r := put(v.Version, map[string]any{"name": account, "app_id": appID}); r.Status != http.StatusOK {
+			t.Fatalf("edit without secrets: %d %s", r.Status, r.Body)
+		}
+		if r := p.send("oKEPT", "令牌还在", "1"); r.Status != http.StatusOK {
+			t.Fatalf("after an edit without the token: %d %s", r.Status, r.Body)
+		}
+		if r := put(v.Version, map[string]any{"name": account, "app_id": appID}); r.Status != http.StatusPreconditionFailed {
+			t.Fatalf("a stale version: %d", r.Status)
+		}
+		// A new token: the old one no longer signs.
+		k.Do(testkit.Request{Method: "GET", Path: "/api/v1/channels/wechat", Token: admin}).JSON(t, &v)
+		if r := put(v.Version, map[string]any{"name": account, "app_id": appID, "token": "newToken42"}); r.Status != http.StatusOK {
+			t.Fatalf("new token: %d %s", r.Status, r.Body)
+		}
+		k.Clock.Advance(6 * time.Second) // past the settings cache
+		if r := p.send("oKEPT", "旧令牌", "2"); r.Status != http.StatusForbidden {
+			t.Fatalf("the old token still signs: %d", r.Status)
+		}
+		now := k.Clock.Now().Unix()
+		if r := p.post(p.query(now, p.nonce(), "newToken42"), textXML("oKEPT", "新令牌", "3", now)); r.Status != http.StatusOK {
+			t.Fatalf("the new token: %d %s", r.Status, r.Body)
+		}
+	})
+}
