@@ -112,6 +112,11 @@ func setUp(t *testing.T, k *testkit.Kit) *platform {
 	return &platform{t: t, k: k}
 }
 
+// testkitEach runs fn on each database with the account configured.
+func testkitEach(t *testing.T, fn func(t *testing.T, p *platform)) {
+	testkit.Each(t, func(t *testing.T, k *testkit.Kit) { fn(t, setUp(t, k)) })
+}
+
 func TestWeChatCallbackTakesTextMessagesOnce(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
 		p := setUp(t, k)

@@ -79,9 +79,11 @@ func (s *Store) take(ctx context.Context, account string, m Message, res *Result
 }
 
 // customerOf is the follower's customer: the bound one, else a placeholder
-// made now and remembered. The binding row is claimed first and locked (a
-// no-op update takes its row lock on PostgreSQL; SQLite has one writer),
-// so two first messages of one follower make one placeholder.
+// made now and remembered. The binding row is claimed first (a second
+// transaction's insert of the same row waits for the first to commit) and
+// locked (a no-op update takes its row lock on PostgreSQL, for a row
+// whose customer was deleted; SQLite has one writer), so two first
+// messages of one follower make one placeholder.
 func (s *Store) customerOf(ctx context.Context, account, openid string) (int64, error) {
 	q := s.db.Q(ctx)
 	if _, err := q.ExecContext(ctx, `INSERT INTO wechat_bindings (account, openid, created_at) VALUES ($1, $2, $3)
