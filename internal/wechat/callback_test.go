@@ -220,6 +220,23 @@ func TestWeChatCallbackRefusesForgeriesAndReplays(t *testing.T) {
 		if r := p.post(p.query(now, p.nonce(), token), "not xml"); r.Status != http.StatusBadRequest {
 			t.Errorf("not XML: %d", r.Status)
 		}
+		// A body over 64 KB: 413, nothing stored.
+		big := textXML("oOPENID_A00001", strings.Repeat("长", 30<<10), "107", now)
+		if r := p.post(p.query(now, p.nonce(), token), big); r.Status != http.StatusRequestEntityTooLarge {
+			t.Errorf("a 90 KB body: %d", r.Status)
+		}
+		if c := count(t, k); c != before {
+			t.Errorf("a large body stored something: %+v → %+v", before, c)
+		}
+		// An image (not taken in yet): answered, no ticket.
+		image := fmt.Sprintf(`<xml><ToUserName>gh_1</ToUserName><FromUserName>oOPENID_A00001</FromUserName><CreateTime>%d</CreateTime>`+
+			`<MsgType>image</MsgType><PicUrl>https://mmbiz.example/1.jpg</PicUrl><MediaId>m1</MediaId><MsgId>108</MsgId></xml>`, now)
+		if r := p.post(p.query(now, p.nonce(), token), image); r.Status != http.StatusOK || string(r.Body) != "success" {
+			t.Errorf("an image: %d %s", r.Status, r.Body)
+		}
+		if c := count(t, k); c.tickets != before.tickets || c.messages != before.messages || c.inbound != before.inbound {
+			t.Errorf("an image was taken in: %+v → %+v", before, c)
+		}
 		// After the window, the old nonce is forgotten; a fresh request
 		// with it is taken.
 		k.Clock.Advance(11 * time.Minute)
