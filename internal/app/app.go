@@ -35,6 +35,7 @@ import (
 	"github.com/careloop/careloop/internal/web"
 	"github.com/careloop/careloop/internal/web/ui"
 	"github.com/careloop/careloop/internal/webhooks"
+	"github.com/careloop/careloop/internal/wechat"
 )
 
 // App is a running Careloop.
@@ -79,6 +80,8 @@ type App struct {
 	// Robots are the group robots of DingTalk and WeCom: team alerts
 	// through the outbox (major complaints, SLA notices, backlog).
 	Robots *robots.Store
+	// WeChat is the Official Account channel (callback, accounts).
+	WeChat *wechat.Store
 	// Portal is the customer portal and the public web form.
 	Portal *portal.Store
 	// SLATimers keeps the tickets' SLA timers; SLA starts and moves them
@@ -204,6 +207,7 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Customers.Listen(a.Webhooks.ListenCustomers)
 	a.SMS = sms.NewStore(a.DB, a.Clock, a.Settings, sealer)
 	a.Outbox.Register(a.SMS.Channel())
+	a.WeChat = wechat.NewStore(a.DB, a.Clock, a.Settings, sealer, a.Customers, a.Tickets)
 	// Links in customers' mails need the public address; without
 	// --base-url, the server's own (never the request's Host, which a
 	// caller chooses: a sign-in link must not point elsewhere).
@@ -262,7 +266,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
-		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots}
+		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

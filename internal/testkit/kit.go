@@ -282,7 +282,7 @@ func (k *Kit) Snapshot() string {
 		"outbox", "mailboxes", "email_threads", "email_inbound", "email_bodies", "staff_signatures",
 		"notifications", "notification_settings",
 		"portal_accounts", "portal_links", "portal_codes", "portal_sessions", "portal_tokens",
-		"robots", "robot_backlog"}
+		"robots", "robot_backlog", "wechat_nonces", "wechat_inbound", "wechat_bindings"}
 	var b strings.Builder
 	for _, t := range tables {
 		rows, err := k.App.DB.R.QueryContext(ctx, "SELECT * FROM "+t+" ORDER BY 1, 2")

@@ -34,6 +34,7 @@ import (
 	"github.com/careloop/careloop/internal/web/portalui"
 	"github.com/careloop/careloop/internal/web/ui"
 	"github.com/careloop/careloop/internal/webhooks"
+	"github.com/careloop/careloop/internal/wechat"
 )
 
 // Deps are what the server is built from.
@@ -68,6 +69,8 @@ type Deps struct {
 	Portal *portal.Store
 	// Robots are the group robots of DingTalk and WeCom (internal/robots).
 	Robots *robots.Store
+	// WeChat is the Official Account channel (internal/wechat).
+	WeChat *wechat.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -113,7 +116,7 @@ func New(d Deps) (*Server, error) {
 	}
 	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, SMS: d.SMS,
-		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots})
+		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots, WeChat: d.WeChat})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

@@ -21,6 +21,7 @@ import (
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
+	"github.com/careloop/careloop/internal/wechat"
 )
 
 // Deps are what the API handlers use.
@@ -46,6 +47,8 @@ type Deps struct {
 	Portal *portal.Store
 	// Robots are the group robots of DingTalk and WeCom.
 	Robots *robots.Store
+	// WeChat is the Official Account channel.
+	WeChat *wechat.Store
 }
 
 // API is the set of JSON handlers.
@@ -86,6 +89,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.smsRoutes()...)
 	rs = append(rs, a.signatureRoutes()...)
 	rs = append(rs, a.robotRoutes()...)
+	rs = append(rs, a.wechatRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {
