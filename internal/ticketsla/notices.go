@@ -110,7 +110,11 @@ func (s *Service) runStep(ctx context.Context, w *work, r *row, st sla.Escalatio
 		if st.TeamID == 0 || (w.t.TeamID != nil && *w.t.TeamID == st.TeamID && w.t.OwnerID == nil) {
 			return nil
 		}
-		if err := s.tickets.EscalateToTeam(ctx, w.t, st.TeamID, "SLA breached: "+r.Target); err != nil {
+		// The reason is stored as words, as an agent's typed reason is: in
+		// the company's default language.
+		reason := s.catalog.T(i18n.Default, "sla_notice.reassign_reason", map[string]any{
+			"Target": s.catalog.T(i18n.Default, "slapol.kind."+r.Target, nil)})
+		if err := s.tickets.EscalateToTeam(ctx, w.t, st.TeamID, reason); err != nil {
 			return fmt.Errorf("reassign on SLA breach: %w", err)
 		}
 		w.t.TeamID, w.t.OwnerID = &st.TeamID, nil

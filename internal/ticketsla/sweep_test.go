@@ -214,3 +214,41 @@ func TestSeverityChangeRecomputes(t *testing.T) {
 		}
 	})
 }
+
+// A reassign step moves the breached ticket to the named team's queue,
+// with its reason in words.
+func TestEscalationReassignsToATeam(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, tk *testkit.Kit) {
+		k := newSLAKit(t, tk)
+		ctx := context.Background()
+		second, err := k.App.Identity.CreateTeam(ctx, "二线支持")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.App.SLAPolicies.Create(ctx, sla.Policy{Name: "邮件", Priority: 1, Active: true, Calendar: sla.DefaultName,
+			Conditions: sla.Conditions{Channels: []string{"email"}},
+			Targets: []sla.Target{{Kind: sla.KindFirstResponse, Duration: "10m",
+				Escalation: []sla.EscalationStep{{After: "0", Action: sla.ActionReassign, TeamID: second.ID}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		k.App.SLA.Forget()
+		ticket := k.create(t, cst(2026, 3, 2, 9, 0), tickets.Input{Channel: "email"})
+		k.Clock.Set(cst(2026, 3, 2, 9, 11))
+		k.sweep(t)
+		got, err := k.App.Tickets.Get(ctx, k.boss, ticket.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TeamID == nil || *got.TeamID != second.ID || got.OwnerID != nil {
+			t.Fatalf("after the reassign step: team %v owner %v", got.TeamID, got.OwnerID)
+		}
+		events, err := k.App.Tickets.Events(ctx, ticket.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := events[len(events)-1]
+		if last.Kind != tickets.EventAssigned || last.Data["reason"] != "「首次响应」超时，按升级规则转入本组" {
+			t.Fatalf("last event %s %v", last.Kind, last.Data["reason"])
+		}
+	})
+}
