@@ -10,13 +10,27 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	// A CPU profile of the whole process, for benchmarks that drive a
+	// server as a child process (docs/performance.md): written to
+	// PATH.COMMAND (PATH.serve, PATH.bench) when the command ends, also on
+	// SIGTERM.
+	if path := os.Getenv("CARELOOP_CPU_PROFILE"); path != "" && len(os.Args) > 1 {
+		if f, err := os.Create(path + "." + filepath.Base(os.Args[1])); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+		}
+	}
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	if err != nil {
+		stop()
+		pprof.StopCPUProfile()
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "careloop:", err)
 		}

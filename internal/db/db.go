@@ -273,6 +273,37 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) (er
 	return nil
 }
 
+// Savepoint runs fn inside ctx's transaction so that fn's error rolls back
+// fn's changes only and the transaction goes on (on PostgreSQL a failed
+// statement would otherwise end it). Without a transaction in ctx it is
+// WithTx.
+func (d *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	st := txFrom(ctx)
+	if st == nil {
+		return d.WithTx(ctx, fn)
+	}
+	// Not the caller's context: a cancelled one must still roll back.
+	bg := context.WithoutCancel(ctx)
+	if _, err := st.q.ExecContext(bg, `SAVEPOINT sp`); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	defer func() {
+		p := recover()
+		if err != nil || p != nil {
+			if _, rerr := st.q.ExecContext(bg, `ROLLBACK TO SAVEPOINT sp`); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
+			}
+		}
+		if _, rerr := st.q.ExecContext(bg, `RELEASE SAVEPOINT sp`); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+	return fn(ctx)
+}
+
 // Q returns the transaction in ctx, or the write pool.
 func (d *DB) Q(ctx context.Context) Querier {
 	if st := txFrom(ctx); st != nil {

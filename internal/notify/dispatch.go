@@ -34,20 +34,54 @@ func scanMessage(sc interface{ Scan(...any) error }) (Message, error) {
 	return m, nil
 }
 
+// The dispatcher's queries walk the partial indexes of queued and leased
+// rows. SQLite's planner, without statistics, prefers outbox_state for the
+// equality on state and then reads every queued row — rows waiting out a
+// retry's backoff too — and sorts them, once per claim: with a few thousand
+// retries waiting that was a sixth of a busy server's CPU (docs/performance.md).
+// PostgreSQL's statistics find the partial indexes; its claimers skip the
+// rows another server has locked.
+
+func outboxIndex(d db.Dialect, name string) string {
+	if d == db.SQLite {
+		return " INDEXED BY " + name
+	}
+	return ""
+}
+
+func skipLocked(d db.Dialect) string {
+	if d == db.Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+func anyDueQuery(d db.Dialect) string {
+	return `SELECT EXISTS (SELECT 1 FROM outbox` + outboxIndex(d, "outbox_due") + ` WHERE state = 'queued' AND next_at <= $1)
+		OR EXISTS (SELECT 1 FROM outbox` + outboxIndex(d, "outbox_leased") + ` WHERE state = 'sending' AND lease_until <= $1)`
+}
+
+func releaseQuery(d db.Dialect) string {
+	return `UPDATE outbox SET state = 'queued', next_at = $1,
+		last_error = 'lease expired during delivery (the server stopped?)'
+		WHERE id IN (SELECT id FROM outbox` + outboxIndex(d, "outbox_leased") + ` WHERE state = 'sending' AND lease_until <= $1 LIMIT 100` + skipLocked(d) + `)`
+}
+
+func claimQuery(d db.Dialect) string {
+	return `UPDATE outbox SET state = 'sending', lease_until = $1, claimed_by = $2, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM outbox` + outboxIndex(d, "outbox_due") + ` WHERE state = 'queued' AND next_at <= $3 ORDER BY next_at, id LIMIT $4` + skipLocked(d) + `)
+		RETURNING ` + messageColumns
+}
+
 // claim takes up to n due rows for this server: queued rows whose time has
 // come, and rows whose claimer's lease ran out (it died mid-delivery).
 func (o *Outbox) claim(ctx context.Context, n int) ([]Message, error) {
 	now := db.Now(o.clock.Now())
 	lease := now.Add(o.opts.Lease)
-	skip := ""
-	if o.db.Dialect == db.Postgres {
-		skip = " FOR UPDATE SKIP LOCKED"
-	}
 	// An idle outbox costs a read, not a write transaction (SQLite's one
 	// writer) per poll.
 	var due bool
-	if err := o.db.R.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'queued' AND next_at <= $1)
-		OR EXISTS (SELECT 1 FROM outbox WHERE state = 'sending' AND lease_until <= $1)`, now).Scan(&due); err != nil {
+	if err := o.db.R.QueryRowContext(ctx, anyDueQuery(o.db.Dialect), now).Scan(&due); err != nil {
 		return nil, fmt.Errorf("outbox: look for due rows: %w", err)
 	}
 	if !due {
@@ -58,14 +92,10 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]Message, error) {
 		q := o.db.Q(ctx)
 		// A lease that ran out: its server stopped during the delivery;
 		// whether the channel got the message is unknown (see doc.go).
-		if _, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_at = $1,
-			last_error = 'lease expired during delivery (the server stopped?)'
-			WHERE id IN (SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= $1 LIMIT 100`+skip+`)`, now); err != nil {
+		if _, err := q.ExecContext(ctx, releaseQuery(o.db.Dialect), now); err != nil {
 			return fmt.Errorf("outbox: release expired leases: %w", err)
 		}
-		rows, err := q.QueryContext(ctx, `UPDATE outbox SET state = 'sending', lease_until = $1, claimed_by = $2, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_at <= $3 ORDER BY next_at, id LIMIT $4`+skip+`)
-			RETURNING `+messageColumns, lease, o.opts.Name, now, n)
+		rows, err := q.QueryContext(ctx, claimQuery(o.db.Dialect), lease, o.opts.Name, now, n)
 		if err != nil {
 			return fmt.Errorf("outbox: claim: %w", err)
 		}
@@ -98,9 +128,14 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	results := make([]outcome, len(batch))
+	var local []int
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, o.opts.Workers)
 	for i := range batch {
+		if _, ok := o.channel(batch[i].Channel).(Local); ok {
+			local = append(local, i)
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(i int) {
@@ -109,7 +144,7 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 		}(i)
 	}
 	wg.Wait()
-	return len(batch), o.record(context.WithoutCancel(ctx), results)
+	return len(batch), o.record(context.WithoutCancel(ctx), batch, results, local)
 }
 
 // deliver asks consent, then the channel. A panic in a channel is a failed
@@ -158,10 +193,22 @@ func (o *Outbox) backoff(n int) time.Duration {
 
 // record writes the outcomes of one batch in one transaction (one commit
 // for a hundred deliveries), each only if this server still holds the row.
-func (o *Outbox) record(ctx context.Context, results []outcome) error {
+// The rows of Local channels (indexes local of batch) are delivered here,
+// in the same transaction.
+func (o *Outbox) record(ctx context.Context, batch []Message, results []outcome, local []int) error {
 	now := db.Now(o.clock.Now())
 	return o.db.WithTx(ctx, func(ctx context.Context) error {
 		q := o.db.Q(ctx)
+		for _, i := range local {
+			// A failed delivery rolls back to its savepoint (on
+			// PostgreSQL a failed statement would end the transaction).
+			if err := o.db.Savepoint(ctx, func(ctx context.Context) error {
+				results[i] = o.deliver(ctx, &batch[i])
+				return results[i].err
+			}); err != nil && results[i].err == nil {
+				results[i] = outcome{m: batch[i], err: err}
+			}
+		}
 		for _, r := range results {
 			m := r.m
 			var state, errText string
@@ -226,8 +273,8 @@ func truncate(s string, n int) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// Run delivers until ctx ends: a batch after another while rows are due,
-// else a wait for Nudge or the poll interval.
+// Run delivers until ctx ends: a batch after another while full batches
+// are due, else a wait for the poll interval, or for Nudge and then Gather.
 func (o *Outbox) Run(ctx context.Context) {
 	t := time.NewTicker(o.opts.Poll)
 	defer t.Stop()
@@ -237,13 +284,23 @@ func (o *Outbox) Run(ctx context.Context) {
 			// The database is away; the next poll tries again.
 			n = 0
 		}
-		if n > 0 {
-			continue
+		if n >= o.opts.Batch {
+			continue // a full batch: more may be due
 		}
 		select {
 		case <-ctx.Done():
 		case <-t.C:
 		case <-o.wake:
+			// Rows come in bursts (a ticket's notices, a busy hour's
+			// creations). Waiting a moment claims and records a burst in
+			// two write transactions instead of two for each row, and on
+			// SQLite's one writer those are what requests wait behind.
+			gather := time.NewTimer(o.opts.Gather)
+			select {
+			case <-ctx.Done():
+			case <-gather.C:
+			}
+			gather.Stop()
 		}
 	}
 }

@@ -60,6 +60,9 @@ type inApp struct{ i *Inbox }
 
 func (inApp) Name() string { return ChannelInApp }
 
+// Local implements Local: a notification is a row in this database.
+func (inApp) Local() {}
+
 // Deliver writes the notification of m, once per outbox row: a row
 // delivered again (its lease ran out) finds its notification there.
 func (c inApp) Deliver(ctx context.Context, m *Message) (string, error) {

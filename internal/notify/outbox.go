@@ -86,6 +86,15 @@ type Channel interface {
 	Deliver(ctx context.Context, m *Message) (providerID string, err error)
 }
 
+// Local is implemented by a channel whose delivery is a write to this
+// database (the in-app inbox). Such rows are delivered inside the
+// transaction that records their batch's outcomes, each in a savepoint,
+// instead of each in a write transaction of its own, which on SQLite's one
+// writer queued behind the requests that made them.
+type Local interface {
+	Local()
+}
+
 // Availability is implemented by a channel that is registered yet may not
 // be set up (SMS before an administrator configures a provider), so that
 // HasChannel says no until it is.
@@ -134,6 +143,7 @@ type Options struct {
 	Batch       int           // rows claimed at once (100)
 	Workers     int           // deliveries at once (8)
 	Poll        time.Duration // how often an idle dispatcher looks for due rows (1 s)
+	Gather      time.Duration // after a Nudge, how long to let more rows come before claiming (50 ms)
 	Name        string        // this server in claimed_by (host:pid:random)
 }
 
@@ -158,6 +168,9 @@ func (o *Options) defaults() {
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
+	}
+	if o.Gather <= 0 {
+		o.Gather = 50 * time.Millisecond
 	}
 	if o.Name == "" {
 		// Unique per outbox, also for two in one process (tests).

@@ -78,7 +78,7 @@ type Decision struct {
 // route decides a new ticket's owner inside the creating transaction.
 func (s *Store) route(ctx context.Context, f facts, creator int64) (Decision, error) {
 	q := s.db.Q(ctx)
-	rules, err := s.rules(ctx, true)
+	rules, err := s.activeRules(ctx)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -375,6 +375,7 @@ func (s *Store) CreateRule(ctx context.Context, r Rule) (Rule, error) {
 	if err != nil {
 		return Rule{}, fmt.Errorf("create routing rule: %w", err)
 	}
+	s.forgetRules()
 	return s.Rule(ctx, r.ID)
 }
 
@@ -426,6 +427,7 @@ func (s *Store) UpdateRule(ctx context.Context, r Rule, version int) (Rule, erro
 	if err != nil {
 		return Rule{}, fmt.Errorf("update routing rule: %w", err)
 	}
+	s.forgetRules()
 	return s.Rule(ctx, r.ID)
 }
 

@@ -29,6 +29,7 @@ type Store struct {
 	settings  *settings.Store
 	files     *attachments.Store // nil: messages carry no files (attachments.go)
 	listeners []Listener
+	ruleCache ruleCache // routing_cache.go
 }
 
 // NewStore returns the ticket store.
