@@ -118,7 +118,9 @@ func (c Credentials) base() string {
 func (c *Client) slot(cr Credentials) *tokenSlot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := cr.base() + "|" + cr.AppID
+	// The secret is part of the key: a changed secret is tried at once
+	// rather than hidden behind the old one's token.
+	k := cr.base() + "|" + cr.AppID + "|" + cr.Secret
 	s := c.tokens[k]
 	if s == nil {
 		s = &tokenSlot{}
