@@ -216,6 +216,10 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		base = "http://" + c.Addr
 	}
 	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, base).Listen)
+	// Replies to WeChat followers: the 客服消息 API, through the outbox.
+	a.WeChat.Use(wechat.Options{Outbox: a.Outbox, Catalog: a.Catalog, BaseURL: base, AllowPrivate: c.RobotsAllowPrivate})
+	a.Outbox.Register(a.WeChat.Channel())
+	a.Tickets.Listen(a.WeChat.Listen)
 	a.Tickets.Listen(email.NewAcknowledger(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, a.Settings, a.SLAPolicies.Promise, base).Listen)
 	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
 	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})

@@ -149,8 +149,10 @@ func (s *Store) Receive(ctx context.Context, account string, q Query, body []byt
 			return err
 		}
 		if m.MsgType != "text" || m.MsgID == "" {
+			// Not taken in, yet the follower spoke (an event too opens
+			// the window): a known follower's window starts again.
 			res.Ignored = m.MsgType
-			return nil
+			return s.heard(ctx, account, m.FromUserName)
 		}
 		return s.take(ctx, account, m, &res)
 	})

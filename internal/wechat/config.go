@@ -25,6 +25,12 @@ const MaxAccounts = 20
 type Account struct {
 	Name  string `json:"name"` // the {account} segment of the callback URL
 	AppID string `json:"app_id"`
+	// APIBase is the platform's API address ("" = DefaultAPIBase): a
+	// private gateway, or the fake platform of the tests.
+	APIBase string `json:"api_base,omitempty"`
+	// ReplyTemplateID is the 模板消息 sent instead of a reply outside the
+	// 48-hour window ("" = none: the fallback decides).
+	ReplyTemplateID string `json:"reply_template_id,omitempty"`
 
 	TokenSealed  string `json:"token_sealed,omitempty"`
 	AESKeySealed string `json:"aes_key_sealed,omitempty"`
@@ -39,12 +45,14 @@ type Config struct {
 // AccountView is an account as the administrator sees it: which secrets
 // are set, never their values.
 type AccountView struct {
-	Name         string `json:"name"`
-	AppID        string `json:"app_id"`
-	TokenSet     bool   `json:"token_set"`
-	AESKeySet    bool   `json:"encoding_aes_key_set"`
-	SecretSet    bool   `json:"app_secret_set"`
-	CallbackPath string `json:"callback_path"` // the server URL to enter in the 公众平台, after the base URL
+	Name            string `json:"name"`
+	AppID           string `json:"app_id"`
+	TokenSet        bool   `json:"token_set"`
+	AESKeySet       bool   `json:"encoding_aes_key_set"`
+	SecretSet       bool   `json:"app_secret_set"`
+	APIBase         string `json:"api_base,omitempty"`
+	ReplyTemplateID string `json:"reply_template_id,omitempty"`
+	CallbackPath    string `json:"callback_path"` // the server URL to enter in the 公众平台, after the base URL
 }
 
 // View is the configuration for the administrator.
@@ -56,11 +64,13 @@ type View struct {
 // AccountInput is one account of an edit. Secrets are write-only: absent
 // keeps the stored one (of the account of that name), "" removes it.
 type AccountInput struct {
-	Name      string  `json:"name"`
-	AppID     string  `json:"app_id"`
-	Token     *string `json:"token,omitempty"`
-	AESKey    *string `json:"encoding_aes_key,omitempty"`
-	AppSecret *string `json:"app_secret,omitempty"`
+	Name            string  `json:"name"`
+	AppID           string  `json:"app_id"`
+	Token           *string `json:"token,omitempty"`
+	AESKey          *string `json:"encoding_aes_key,omitempty"`
+	AppSecret       *string `json:"app_secret,omitempty"`
+	APIBase         string  `json:"api_base,omitempty"`
+	ReplyTemplateID string  `json:"reply_template_id,omitempty"`
 }
 
 // Input replaces the whole list (version as read).
@@ -74,6 +84,8 @@ var (
 	appIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	// The 公众平台 accepts a token of 3 to 32 letters and digits.
 	tokenRe = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
+	// A template id as the 公众平台 shows it (43 characters), or none.
+	templateRe = regexp.MustCompile(`^[A-Za-z0-9_-]{0,64}$`)
 )
 
 // aesKey decodes an EncodingAESKey: 43 characters of base64 without the
@@ -119,7 +131,7 @@ func (s *Store) Get(ctx context.Context) (View, error) {
 	view := View{Accounts: []AccountView{}, Version: v}
 	for _, a := range c.Accounts {
 		view.Accounts = append(view.Accounts, AccountView{Name: a.Name, AppID: a.AppID, TokenSet: a.TokenSealed != "",
-			AESKeySet: a.AESKeySealed != "", SecretSet: a.SecretSealed != "", CallbackPath: "/wechat/callback/" + a.Name})
+			AESKeySet: a.AESKeySealed != "", SecretSet: a.SecretSealed != "", APIBase: a.APIBase, ReplyTemplateID: a.ReplyTemplateID, CallbackPath: "/wechat/callback/" + a.Name})
 	}
 	return view, nil
 }
@@ -151,7 +163,15 @@ func (s *Store) Update(ctx context.Context, in Input) (View, error) {
 		if !appIDRe.MatchString(ai.AppID) {
 			v.Add(f+"app_id", "wechat.bad_app_id", nil)
 		}
-		a := Account{Name: ai.Name, AppID: ai.AppID}
+		a := Account{Name: ai.Name, AppID: ai.AppID, ReplyTemplateID: strings.TrimSpace(ai.ReplyTemplateID)}
+		if !templateRe.MatchString(a.ReplyTemplateID) {
+			v.Add(f+"reply_template_id", "wechat.bad_template_id", nil)
+		}
+		if base, key := checkAPIBase(ctx, ai.APIBase, s.opts.AllowPrivate); key != "" {
+			v.Add(f+"api_base", key, nil)
+		} else {
+			a.APIBase = base
+		}
 		if prev, ok := old.account(ai.Name); ok {
 			a.TokenSealed, a.AESKeySealed, a.SecretSealed = prev.TokenSealed, prev.AESKeySealed, prev.SecretSealed
 		}

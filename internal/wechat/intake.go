@@ -48,6 +48,9 @@ func (s *Store) take(ctx context.Context, account string, m Message, res *Result
 	if err != nil {
 		return err
 	}
+	if err := s.heard(ctx, account, m.FromUserName); err != nil {
+		return err
+	}
 	body := strings.TrimSpace(m.Content)
 	if body == "" {
 		body = "(空消息)"
@@ -111,6 +114,17 @@ func (s *Store) customerOf(ctx context.Context, account, openid string) (int64, 
 		return 0, fmt.Errorf("wechat: binding: %w", err)
 	}
 	return c.ID, nil
+}
+
+// heard records that the follower wrote now: the 客服消息 API takes
+// replies to them for 48 hours from here.
+func (s *Store) heard(ctx context.Context, account, openid string) error {
+	_, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE wechat_bindings SET last_inbound_at = $1 WHERE account = $2 AND openid = $3`,
+		db.Now(s.clock.Now()), account, openid)
+	if err != nil {
+		return fmt.Errorf("wechat: last message: %w", err)
+	}
+	return nil
 }
 
 // Bind records that the follower openid of account is customer (an agent

@@ -1,15 +1,21 @@
 package wechat
 
 import (
+	"context"
+	"strings"
+
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/email"
+	"github.com/careloop/careloop/internal/i18n"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/tickets"
 )
 
-// Store is the WeChat channel: its accounts and the callback.
+// Store is the WeChat channel: its accounts, the callback, and the
+// replies out.
 type Store struct {
 	db        *db.DB
 	clock     clock.Clock
@@ -17,9 +23,51 @@ type Store struct {
 	sealer    *email.Sealer
 	customers *customers.Store
 	tickets   *tickets.Store
+
+	opts   Options
+	client *Client
+}
+
+// Options are what the replies out need; set with Use.
+type Options struct {
+	Outbox  *notify.Outbox
+	Catalog *i18n.Catalog
+	// BaseURL is the public address for the portal link of a template
+	// message ("" for none).
+	BaseURL string
+	// AllowPrivate lets an account's api_base be http or a loopback or
+	// private address (--robots-allow-private: a gateway on the LAN, the
+	// tests' fake platform).
+	AllowPrivate bool
+	// Fallback decides for a reply the platform will not take (outside
+	// the 48-hour window, no reply template): send it another way, or
+	// not. nil: the outbox row is suppressed with the reason. An error is
+	// retried as a failed delivery.
+	Fallback func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) error
 }
 
 // NewStore builds the channel.
 func NewStore(d *db.DB, c clock.Clock, s *settings.Store, sealer *email.Sealer, cs *customers.Store, ts *tickets.Store) *Store {
-	return &Store{db: d, clock: c, settings: s, sealer: sealer, customers: cs, tickets: ts}
+	return &Store{db: d, clock: c, settings: s, sealer: sealer, customers: cs, tickets: ts, client: NewClient(c.Now, false)}
+}
+
+// Use sets the options of the replies out (before the server starts, or
+// in a test before the first reply).
+func (s *Store) Use(o Options) {
+	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
+	s.opts = o
+	s.client = NewClient(s.clock.Now, o.AllowPrivate)
+}
+
+// SetFallback sets Options.Fallback alone (the app sets it when it has
+// another way to reach the customer).
+func (s *Store) SetFallback(f func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) error) {
+	s.opts.Fallback = f
+}
+
+// AllowPrivate changes Options.AllowPrivate alone (tests reach their fake
+// platform on loopback; --robots-allow-private sets it for a server).
+func (s *Store) AllowPrivate(on bool) {
+	s.opts.AllowPrivate = on
+	s.client = NewClient(s.clock.Now, on)
 }

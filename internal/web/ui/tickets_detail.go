@@ -29,6 +29,8 @@ type post struct {
 	Colleagues bool      // the reply a double reply was refused for
 	Files      []fileRow // its attachments (tickets_attach.go)
 	Mail       *mailPost // a customer's message that came by mail (tickets_mail.go)
+	WeChat     string    // how a reply went to the WeChat follower (tickets_wechat.go)
+	WeChatOK   bool
 }
 
 // eventRow is a line of the ticket's history.
@@ -203,6 +205,9 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 	}
 	slices.SortStableFunc(d.Posts, func(a, b post) int { return a.At.Compare(b.At) })
 	if err := u.mailPosts(r, t.ID, d); fail(err) {
+		return
+	}
+	if err := u.wechatPosts(r, d); fail(err) {
 		return
 	}
 	var dbl *tickets.DoubleReplyError

@@ -27,6 +27,7 @@ import (
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
+	"github.com/careloop/careloop/internal/wechat"
 )
 
 //go:embed templates/*.html
@@ -55,6 +56,8 @@ type Deps struct {
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
 	Webhooks    *webhooks.Store
+	// WeChat tells how replies to WeChat followers went (tickets_wechat.go).
+	WeChat *wechat.Store
 	// Settings are the administrator's settings kept as they are (the
 	// tickets' acknowledgement switch).
 	Settings *settings.Store
