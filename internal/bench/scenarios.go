@@ -45,6 +45,7 @@ var Scenarios = []Scenario{
 	{"customer-create", "cli.bench.customer-create", runCustomerCreate},
 	{"ticket-create", "cli.bench.ticket-create", runTicketCreate},
 	{"ticket-queues", "cli.bench.ticket-queues", runTicketQueues},
+	{"wechat-inbound", "cli.bench.wechat-inbound", runWeChatInbound},
 }
 
 // Find returns the scenario called name.

@@ -90,6 +90,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.signatureRoutes()...)
 	rs = append(rs, a.robotRoutes()...)
 	rs = append(rs, a.wechatRoutes()...)
+	rs = append(rs, a.wechatBindRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

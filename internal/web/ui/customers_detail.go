@@ -14,10 +14,12 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
+	"github.com/careloop/careloop/internal/wechat"
 )
 
 type customerPage struct {
 	C         customers.Customer
+	WeChat    []wechat.Binding // its linked WeChat followers (wechat_bind.go)
 	OwnerName string
 	Products  []customers.Owned
 	Contracts []customers.Contract
@@ -90,6 +92,7 @@ func (u *UI) customerDetailWith(w http.ResponseWriter, r *http.Request, d *custo
 	d.CanMerge = pr.Can(identity.CustomersMerge) && !c.Erased
 	d.CanErase = pr.Can(identity.CustomersErase) && !c.Erased
 	d.Channels = customers.Channels
+	d.WeChat = u.wechatLinked(ctx, pr, c.ID)
 	var err error
 	fail := func(e error) bool {
 		if e != nil {

@@ -88,6 +88,9 @@ type ticketPage struct {
 	SLA      []slaRow
 	SLANext  *slaCell
 	SLAWords string
+
+	// WeChat is the note on a WeChat placeholder customer (wechat_bind.go).
+	WeChat *wechatPanel
 }
 
 type identityTeam struct {
@@ -149,6 +152,7 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 		return
 	}
 	d.CanEdit = pr.Can(identity.TicketsEdit)
+	d.WeChat = u.wechatPanelFor(ctx, pr, t)
 	d.CanAssign = pr.Can(identity.TicketsAssign)
 	d.CanTake = d.CanEdit && t.OwnerID == nil
 	if d.Draft.Kind == "" {

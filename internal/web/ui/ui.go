@@ -56,7 +56,8 @@ type Deps struct {
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
 	Webhooks    *webhooks.Store
-	// WeChat tells how replies to WeChat followers went (tickets_wechat.go).
+	// WeChat tells how replies to WeChat followers went (tickets_wechat.go)
+	// and links followers to customers (wechat_bind.go).
 	WeChat *wechat.Store
 	// Settings are the administrator's settings kept as they are (the
 	// tickets' acknowledgement switch).
@@ -317,6 +318,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.mailboxRoutes()...)
 	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
+	rs = append(rs, u.wechatBindRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
 		httpx.Route{Method: "GET", Path: "/static/{file...}", Perm: identity.Public, Handler: u.static},
