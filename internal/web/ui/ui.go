@@ -23,6 +23,7 @@ import (
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -55,6 +56,7 @@ type Deps struct {
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
 	Webhooks    *webhooks.Store
+	SMS         *sms.Store // the SMS settings page and the outbox's receipts
 	// Settings are the administrator's settings kept as they are (the
 	// tickets' acknowledgement switch).
 	Settings *settings.Store
