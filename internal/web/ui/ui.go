@@ -28,6 +28,7 @@ import (
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
+	"github.com/careloop/careloop/internal/wechat"
 )
 
 //go:embed templates/*.html
@@ -57,6 +58,10 @@ type Deps struct {
 	Mailboxes   *email.Mailboxes
 	Webhooks    *webhooks.Store
 	SMS         *sms.Store // the SMS settings page and the outbox's receipts
+	WeChat      *wechat.Store
+	// BaseURL is the server's public address (--base-url), for the
+	// callback URLs the channel pages show; "" uses the request's.
+	BaseURL string
 	// Settings are the administrator's settings kept as they are (the
 	// tickets' acknowledgement switch).
 	Settings *settings.Store
@@ -313,6 +318,8 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.ticketControlRoutes()...)
 	rs = append(rs, u.ticketAdminMoreRoutes()...)
 	rs = append(rs, u.outboxRoutes()...)
+	rs = append(rs, u.channelSMSRoutes()...)
+	rs = append(rs, u.channelWeChatRoutes()...)
 	rs = append(rs, u.mailboxRoutes()...)
 	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
