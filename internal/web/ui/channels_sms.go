@@ -112,10 +112,8 @@ func (u *UI) saveChannelSMS(w http.ResponseWriter, r *http.Request) {
 		if row.Kind == "" && row.Code == "" && strings.TrimSpace(row.Vars) == "" {
 			continue // an unused blank line
 		}
-		t := sms.Template{Code: row.Code, Urgent: row.Urgent, Vars: []string{}}
-		for _, x := range strings.FieldsFunc(row.Vars, func(r rune) bool { return r == ',' || r == '，' || r == ' ' }) {
-			t.Vars = append(t.Vars, x)
-		}
+		t := sms.Template{Code: row.Code, Urgent: row.Urgent,
+			Vars: append([]string{}, strings.FieldsFunc(row.Vars, func(r rune) bool { return r == ',' || r == '，' || r == ' ' })...)}
 		c.Templates[row.Kind] = t
 	}
 	in := sms.Input{Config: c, Version: version}
