@@ -54,6 +54,8 @@ var adminGroups = []adminGroup{
 		{"/admin/mailboxes", "mailboxes.title", "mailboxes.desc", identity.SettingsManage},
 		{"/admin/outbox", "outbox.title", "settings.group.outbox_desc", identity.SettingsManage},
 		{"/admin/webhooks", "webhooks.title", "webhooks.desc", identity.SettingsManage},
+		{"/admin/channels/sms", "channels.sms.title", "channels.sms.desc", identity.SettingsManage},
+		{"/admin/channels/wechat", "channels.wechat.title", "channels.wechat.desc", identity.SettingsManage},
 	}},
 	{"settings.group_security", []adminArea{
 		{"/admin/audit", "nav.audit", "settings.desc_audit", identity.AuditView},

@@ -23,6 +23,7 @@ import (
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -56,9 +57,13 @@ type Deps struct {
 	Outbox      *notify.Outbox
 	Mailboxes   *email.Mailboxes
 	Webhooks    *webhooks.Store
-	// WeChat tells how replies to WeChat followers went (tickets_wechat.go)
-	// and links followers to customers (wechat_bind.go).
+	SMS         *sms.Store // the SMS settings page and the outbox's receipts
+	// WeChat: the accounts page, how replies to WeChat followers went
+	// (tickets_wechat.go), linking followers to customers (wechat_bind.go).
 	WeChat *wechat.Store
+	// BaseURL is the server's public address (--base-url), for the
+	// callback URLs the channel pages show; "" uses the request's.
+	BaseURL string
 	// Settings are the administrator's settings kept as they are (the
 	// tickets' acknowledgement switch).
 	Settings *settings.Store
@@ -315,6 +320,8 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.ticketControlRoutes()...)
 	rs = append(rs, u.ticketAdminMoreRoutes()...)
 	rs = append(rs, u.outboxRoutes()...)
+	rs = append(rs, u.channelSMSRoutes()...)
+	rs = append(rs, u.channelWeChatRoutes()...)
 	rs = append(rs, u.mailboxRoutes()...)
 	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
