@@ -25,10 +25,10 @@ func TestWeChatInboundVerifies(t *testing.T) {
 	for name, dsn := range dsns {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			res, _ := runWeChatInbound(context.Background(), Env{Binary: bin, DSN: dsn, Out: &out}, Options{Duration: 1500 * time.Millisecond})
+			res, err := runWeChatInbound(context.Background(), Env{Binary: bin, DSN: dsn, Out: &out}, Options{Duration: 1500 * time.Millisecond})
 			r, ok := res.(WeChatInboundResult)
 			if !ok {
-				t.Fatalf("no result:\n%s", out.String())
+				t.Fatalf("no result (%v):\n%s", err, out.String())
 			}
 			v := r.Verify
 			retries := 0

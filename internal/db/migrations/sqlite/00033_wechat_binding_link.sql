@@ -12,13 +12,14 @@ CREATE TABLE wechat_bindings_new (
     customer_id INTEGER REFERENCES customers(id) ON DELETE SET NULL,
     placeholder BOOLEAN NOT NULL DEFAULT FALSE,
     created_at  DATETIME NOT NULL,
+    last_inbound_at DATETIME, -- 00032
     unionid     TEXT NOT NULL DEFAULT '',
     linked_at   DATETIME,
     linked_by   INTEGER REFERENCES users(id) ON DELETE SET NULL,
     UNIQUE (account, openid)
 );
-INSERT INTO wechat_bindings_new (account, openid, customer_id, placeholder, created_at)
-    SELECT account, openid, customer_id, placeholder, created_at FROM wechat_bindings ORDER BY created_at;
+INSERT INTO wechat_bindings_new (account, openid, customer_id, placeholder, created_at, last_inbound_at)
+    SELECT account, openid, customer_id, placeholder, created_at, last_inbound_at FROM wechat_bindings ORDER BY created_at;
 DROP TABLE wechat_bindings;
 ALTER TABLE wechat_bindings_new RENAME TO wechat_bindings;
 CREATE INDEX wechat_bindings_customer ON wechat_bindings(customer_id);
