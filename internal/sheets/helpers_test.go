@@ -3,11 +3,9 @@ package sheets
 import (
 	"bytes"
 	"errors"
-	"io"
 	"testing"
 
 	"github.com/careloop/careloop/internal/domain"
-	"github.com/xuri/excelize/v2"
 )
 
 // col is the test domain's columns: a care-record-like sheet.
@@ -48,16 +46,13 @@ func readAll(t testing.TB, data []byte, opts Options) (*Header[col], []Row[col],
 	}
 	defer rd.Close()
 	var rows []Row[col]
-	for {
-		r, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return rd.Header(), rows, nil
-		}
+	for r, err := range rd.Rows() {
 		if err != nil {
 			return rd.Header(), rows, err
 		}
 		rows = append(rows, r)
 	}
+	return rd.Header(), rows, nil
 }
 
 // refusal returns the key and params of a refusal for field "file", and
@@ -72,19 +67,6 @@ func refusal(t testing.TB, err error) (string, map[string]any) {
 		t.Fatalf("error %v is not a refusal of the file", err)
 	}
 	return ve.Fields[0].Key, ve.Fields[0].Params
-}
-
-// xlsxBytes builds a workbook with build and returns its bytes.
-func xlsxBytes(t testing.TB, build func(f *excelize.File)) []byte {
-	t.Helper()
-	f := excelize.NewFile()
-	defer f.Close()
-	build(f)
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 func must(t testing.TB, err error) {

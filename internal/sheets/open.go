@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 
 	"github.com/careloop/careloop/internal/domain"
@@ -202,6 +203,19 @@ func (rd *Reader[F]) Next() (Row[F], error) {
 			return Row[F]{}, rd.err
 		}
 		return Row[F]{Num: num, Cells: cells, Header: rd.header}, nil
+	}
+}
+
+// Rows yields the data rows as Next returns them, until io.EOF (not
+// yielded) or the error that ends the reading (yielded once, last).
+func (rd *Reader[F]) Rows() iter.Seq2[Row[F], error] {
+	return func(yield func(Row[F], error) bool) {
+		for {
+			r, err := rd.Next()
+			if errors.Is(err, io.EOF) || !yield(r, err) || err != nil {
+				return
+			}
+		}
 	}
 }
 
