@@ -147,7 +147,8 @@ func FieldForHeader(text string) Field {
 // Header is the mapping of an import file's header row.
 type Header = sheets.Header[Field]
 
-// newHeader maps the header cells of row. It returns the columns that name
+// newHeader maps the header cells of row as OpenImport does (the row
+// checks' tests build their rows with it). It returns the columns that name
 // the same single-column field twice, as pairs of texts.
 func newHeader(row int, cells []string) (*Header, [][2]string) {
 	return customerSchema.Match(row, cells)
