@@ -104,7 +104,7 @@ func New(d Deps) (*Server, error) {
 	if d.SLATimers == nil {
 		d.SLATimers = sla.NewTimerStore(d.DB, d.Clock)
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, SLATimers: d.SLATimers, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, SMS: d.SMS, WeChat: d.WeChat, BaseURL: d.Config.BaseURL, DB: d.DB, Settings: d.Settings,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, SLATimers: d.SLATimers, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, SMS: d.SMS, WeChat: d.WeChat, Robots: d.Robots, BaseURL: d.Config.BaseURL, DB: d.DB, Settings: d.Settings,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
