@@ -29,6 +29,7 @@ import (
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
 	"github.com/careloop/careloop/internal/wechat"
+	"github.com/careloop/careloop/internal/wecomkf"
 )
 
 //go:embed templates/*.html
@@ -61,6 +62,8 @@ type Deps struct {
 	// WeChat: the accounts page, how replies to WeChat followers went
 	// (tickets_wechat.go), linking followers to customers (wechat_bind.go).
 	WeChat *wechat.Store
+	// WeComKF: the 微信客服 page, how replies to its users went (tickets_wecomkf.go).
+	WeComKF *wecomkf.Store
 	// BaseURL is the server's public address (--base-url), for the
 	// callback URLs the channel pages show; "" uses the request's.
 	BaseURL string
@@ -322,6 +325,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.outboxRoutes()...)
 	rs = append(rs, u.channelSMSRoutes()...)
 	rs = append(rs, u.channelWeChatRoutes()...)
+	rs = append(rs, u.channelWeComKFRoutes()...)
 	rs = append(rs, u.mailboxRoutes()...)
 	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
