@@ -22,6 +22,7 @@ import (
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
 	"github.com/careloop/careloop/internal/wechat"
+	"github.com/careloop/careloop/internal/wecomkf"
 )
 
 // Deps are what the API handlers use.
@@ -49,6 +50,8 @@ type Deps struct {
 	Robots *robots.Store
 	// WeChat is the Official Account channel.
 	WeChat *wechat.Store
+	// WeComKF is the WeCom 微信客服 channel (the kf part of channels/wecom, its callback).
+	WeComKF *wecomkf.Store
 }
 
 // API is the set of JSON handlers.
@@ -90,6 +93,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.signatureRoutes()...)
 	rs = append(rs, a.robotRoutes()...)
 	rs = append(rs, a.wechatRoutes()...)
+	rs = append(rs, a.wecomKFRoutes()...)
 	rs = append(rs, a.wechatBindRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API

@@ -30,6 +30,7 @@ import (
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
 	"github.com/careloop/careloop/internal/wechat"
+	"github.com/careloop/careloop/internal/wecomkf"
 )
 
 //go:embed templates/*.html
@@ -64,6 +65,8 @@ type Deps struct {
 	WeChat *wechat.Store
 	// Robots: the DingTalk and WeCom pages (channels_robots.go).
 	Robots *robots.Store
+	// WeComKF: the 微信客服 page, how replies to its users went (tickets_wecomkf.go).
+	WeComKF *wecomkf.Store
 	// BaseURL is the server's public address (--base-url), for the
 	// callback URLs the channel pages show; "" uses the request's.
 	BaseURL string
@@ -326,6 +329,7 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.channelSMSRoutes()...)
 	rs = append(rs, u.channelWeChatRoutes()...)
 	rs = append(rs, u.channelRobotRoutes()...)
+	rs = append(rs, u.channelWeComKFRoutes()...)
 	rs = append(rs, u.mailboxRoutes()...)
 	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
