@@ -56,7 +56,7 @@ func (s *Store) Deliveries(ctx context.Context, ids []int64) (map[int64]Delivery
 			d = Delivery{Key: "wechat.delivery.template", OK: true}
 		case state == notify.StateSent:
 			d = Delivery{Key: "wechat.delivery.sent", OK: true}
-		case state == notify.StateQueued || state == notify.StateSending:
+		case (state == notify.StateQueued || state == notify.StateSending) && why == "":
 			d = Delivery{Key: "wechat.delivery.pending"}
 		case state == notify.StateSuppressed && strings.Contains(why, ErrUnsubscribed.Error()):
 			d = Delivery{Key: "wechat.delivery.unsubscribed"}
