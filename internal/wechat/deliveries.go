@@ -104,7 +104,7 @@ func (s *Store) fallbacks(ctx context.Context, ids []int64, out map[int64]Delive
 		FROM wechat_reply_fallbacks f
 		LEFT JOIN outbox o ON o.channel = f.channel AND o.dedupe_key = CASE f.channel WHEN 'sms' THEN $%d || CAST(f.message_id AS TEXT)
 			ELSE $%d || CAST(f.message_id AS TEXT) END
-		WHERE f.message_id IN (%s)`, n+1, n+2, strings.Join(marks, ", ")), append(args, "ticket_reply_sms:", "ticket_reply:")...)
+		WHERE f.message_id IN (%s)`, n+1, n+2, strings.Join(marks, ", ")), append(args, "ticket_reply_sms:", "ticket_reply:")...) // SMSDedupeKey, email.Replies' key
 	if err != nil {
 		return fmt.Errorf("wechat: fallbacks: %w", err)
 	}

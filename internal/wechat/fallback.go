@@ -39,9 +39,6 @@ const SMSReplyKind = "ticket.reply"
 // reply message.
 func SMSDedupeKey(messageID int64) string { return fmt.Sprintf("ticket_reply_sms:%d", messageID) }
 
-// emailDedupeKey is email.Replies' key of a reply (ticket_reply:<id>).
-func emailDedupeKey(messageID int64) string { return fmt.Sprintf("ticket_reply:%d", messageID) }
-
 // smsVarMax keeps each variable within the strictest provider's default
 // (Tencent: 12 characters).
 const smsVarMax = 12
