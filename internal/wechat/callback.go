@@ -161,7 +161,9 @@ func (s *Store) Receive(ctx context.Context, account string, q Query, body []byt
 			res.Ignored = m.MsgType
 			return s.heard(ctx, account, m.FromUserName)
 		}
-		if err := s.take(ctx, account, m, &res); err != nil || res.Duplicate || !isMedia(m) {
+		// Without a data directory there is nowhere to keep the file: the
+		// message stays as its placeholder text.
+		if err := s.take(ctx, account, m, &res); err != nil || res.Duplicate || !isMedia(m) || s.opts.Files == nil {
 			return err
 		}
 		return s.recordMedia(ctx, account, m, &res)

@@ -144,8 +144,8 @@ func (s *Store) FetchMedia(ctx context.Context, id int64, final bool) error {
 // attachMedia is one download and, in one transaction, the claim of the
 // row and the attachment.
 func (s *Store) attachMedia(ctx context.Context, r mediaRow) error {
-	if s.opts.Files == nil {
-		return errors.New("wechat media: attachments are not set up (no data directory)")
+	if s.opts.Files == nil { // rows are made only with Files (callback.go)
+		return &errMediaNote{state: MediaFailed, note: "wechat.media.refused", err: errors.New("wechat media: attachments are not set up (no data directory)")}
 	}
 	_, cr, err := s.credentials(ctx, r.Account)
 	if err != nil {
