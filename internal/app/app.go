@@ -25,11 +25,13 @@ import (
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/reach"
 	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
 	"github.com/careloop/careloop/internal/tickets"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/ticketsla"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web"
@@ -88,6 +90,8 @@ type App struct {
 	// on ticket events and sweeps their warnings and escalations.
 	SLATimers *sla.TimerStore
 	SLA       *ticketsla.Service
+	// Surveys are the survey after every case and its follow-ups.
+	Surveys *surveys.Store
 
 	http     *http.Server
 	listener net.Listener
@@ -241,6 +245,10 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Tickets.Listen(a.SLA.Listen)
 	a.Portal = portal.NewStore(portal.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Outbox: a.Outbox, Tickets: a.Tickets,
 		Customers: a.Customers, Catalog: a.Catalog}, portal.Options{BaseURL: base})
+	a.Surveys = surveys.New(surveys.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Settings: a.Settings, Outbox: a.Outbox,
+		Reach: &reach.Chooser{DB: a.DB, Channels: a.Outbox, Consent: a.Customers.MayReceive}, Tickets: a.Tickets,
+		Identity: a.Identity, Staff: a.Notices, Catalog: a.Catalog, BaseURL: base, Log: a.Log})
+	a.Tickets.Listen(a.Surveys.Listen)
 	return a, nil
 }
 
@@ -251,7 +259,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs(), a.Robots.Jobs()}
+		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs(), a.Robots.Jobs(),
+			a.Surveys.Jobs()}
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}
@@ -270,7 +279,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
-		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat}
+		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat,
+		Surveys: a.Surveys}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

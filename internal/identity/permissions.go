@@ -214,6 +214,7 @@ var available = map[Permission]bool{
 	CustomersImport: true, CustomersExport: true, CustomersMerge: true, CustomersErase: true,
 	TicketsView: true, TicketsViewAll: true, TicketsEdit: true, TicketsAssign: true,
 	CalendarsManage: true,
+	SurveysView:     true, SurveysManage: true,
 	UsersManage:     true, RolesManage: true, TeamsManage: true, AuditView: true, SettingsManage: true,
 }
 

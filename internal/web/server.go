@@ -27,6 +27,7 @@ import (
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/api"
@@ -71,6 +72,9 @@ type Deps struct {
 	Robots *robots.Store
 	// WeChat is the Official Account channel (internal/wechat).
 	WeChat *wechat.Store
+	// Surveys are the survey after every case (internal/surveys): the
+	// public page /s/{token} and the API.
+	Surveys *surveys.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -110,13 +114,15 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.portalUI, err = portalui.New(portalui.Deps{Kit: kit, Portal: d.Portal, Tickets: d.Tickets, SLAPolicies: d.SLAPolicies, SecureCookies: d.Config.SecureCookies(),
-		Demo: d.Config.Demo, Cookie: PortalCookie, LangCookie: LangCookie})
+		Demo: d.Config.Demo, Cookie: PortalCookie, LangCookie: LangCookie,
+		Surveys: d.Surveys})
 	if err != nil {
 		return nil, err
 	}
 	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, SMS: d.SMS,
-		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots, WeChat: d.WeChat})
+		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots, WeChat: d.WeChat,
+		Surveys: d.Surveys})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

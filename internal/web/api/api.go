@@ -17,6 +17,7 @@ import (
 	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -49,6 +50,8 @@ type Deps struct {
 	Robots *robots.Store
 	// WeChat is the Official Account channel.
 	WeChat *wechat.Store
+	// Surveys are the survey after every case and its follow-ups.
+	Surveys *surveys.Store
 }
 
 // API is the set of JSON handlers.
@@ -91,6 +94,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.robotRoutes()...)
 	rs = append(rs, a.wechatRoutes()...)
 	rs = append(rs, a.wechatBindRoutes()...)
+	rs = append(rs, a.surveyRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {
