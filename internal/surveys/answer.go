@@ -75,13 +75,20 @@ func linkState(sv Survey, now time.Time) error {
 	return nil
 }
 
-// AnswerByToken records the customer's answer through the link: once
-// (the statement requires no answer yet), within the link's time, at most
-// AnswerLimit's tries per token and address.
-func (s *Store) AnswerByToken(ctx context.Context, token string, a Answer, ip string) (Survey, error) {
+// Throttle counts one post of the public page, forged tokens' included:
+// a *identity.ThrottledError past AnswerLimit's tries per token and per
+// address.
+func (s *Store) Throttle(token, ip string) error {
 	if wait, _ := s.AnswerLimit.Begin(tokenHash(token), ip); wait > 0 {
-		return Survey{}, &identity.ThrottledError{RetryAfter: wait}
+		return &identity.ThrottledError{RetryAfter: wait}
 	}
+	return nil
+}
+
+// AnswerByToken records the customer's answer through the link: once
+// (the statement requires no answer yet), within the link's time. The page
+// calls Throttle first.
+func (s *Store) AnswerByToken(ctx context.Context, token string, a Answer) (Survey, error) {
 	if err := a.Check(); err != nil {
 		return Survey{}, err
 	}

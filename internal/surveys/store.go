@@ -112,9 +112,9 @@ func New(d Deps) *Store {
 		d.Log = slog.Default()
 	}
 	t := identity.NewThrottle(d.Clock)
-	// A person answers one survey in a minute or two; a hundred tries in
-	// ten minutes from one address is a script.
-	t.Window, t.PerAccount, t.PerIP = 10*time.Minute, 20, 100
+	// A person answers one survey in a minute or two, a family or an
+	// office behind one address a few; thirty posts a minute is a script.
+	t.Window, t.PerAccount, t.PerIP = time.Minute, 10, 30
 	return &Store{db: d.DB, clock: d.Clock, audit: d.Audit, settings: d.Settings, outbox: d.Outbox, reach: d.Reach,
 		tickets: d.Tickets, identity: d.Identity, staff: d.Staff, cat: d.Catalog, base: strings.TrimRight(d.BaseURL, "/"),
 		log: d.Log, Batch: 200, AnswerLimit: t}

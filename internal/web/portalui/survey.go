@@ -6,7 +6,6 @@ import (
 
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/i18n"
-	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
@@ -100,6 +99,13 @@ func (u *UI) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	surveyHeaders(w)
 	f := r.PostFormValue
 	d := &surveyData{Token: r.PathValue("token"), State: "form", CSAT: f("csat"), NPS: f("nps"), Comment: f("comment")}
+	if err := u.Surveys.Throttle(d.Token, httpx.ClientIP(r.Context())); err != nil {
+		p := u.surveyPage(r, d, "")
+		throttled(w, p, err)
+		d.State = "throttled"
+		u.render(w, r, http.StatusTooManyRequests, "survey", p)
+		return
+	}
 	sv, err := u.Surveys.ByToken(r.Context(), d.Token)
 	if status := u.surveyState(d, err); status != http.StatusOK || d.State != "form" {
 		if status == 0 {
@@ -116,9 +122,8 @@ func (u *UI) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	p := u.surveyPage(r, d, sv.Language)
 	a, err := surveys.ParseAnswer(d.CSAT, d.NPS, d.Comment)
 	if err == nil {
-		_, err = u.Surveys.AnswerByToken(r.Context(), d.Token, a, httpx.ClientIP(r.Context()))
+		_, err = u.Surveys.AnswerByToken(r.Context(), d.Token, a)
 	}
-	var th *identity.ThrottledError
 	var ve *domain.ValidationError
 	switch {
 	case err == nil:
@@ -127,9 +132,6 @@ func (u *UI) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &ve):
 		u.fieldErrors(p, err)
 		u.render(w, r, http.StatusBadRequest, "survey", p)
-	case errors.As(err, &th):
-		throttled(w, p, err)
-		u.render(w, r, http.StatusTooManyRequests, "survey", p)
 	case errors.Is(err, surveys.ErrAnswered):
 		d.State = "answered"
 		u.render(w, r, http.StatusConflict, "survey", p)
