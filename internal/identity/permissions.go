@@ -215,7 +215,7 @@ var available = map[Permission]bool{
 	TicketsView: true, TicketsViewAll: true, TicketsEdit: true, TicketsAssign: true,
 	CalendarsManage: true,
 	SurveysView:     true, SurveysManage: true,
-	UsersManage:     true, RolesManage: true, TeamsManage: true, AuditView: true, SettingsManage: true,
+	UsersManage: true, RolesManage: true, TeamsManage: true, AuditView: true, SettingsManage: true,
 }
 
 // Available tells whether the feature that p guards exists, so that p is

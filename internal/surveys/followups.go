@@ -114,7 +114,7 @@ func (s *Store) openFollowUp(ctx context.Context, sv Survey, a Answer, st Settin
 	}
 	return s.staff.Tell(ctx, []int64{assignee}, notify.Notice{Event: notify.EventSurveyUnhappy, Key: "survey_notice.unhappy",
 		Params: map[string]any{"Number": number, "Subject": subject, "CSAT": a.CSAT, "Comment": comment},
-		Link: fmt.Sprintf("/tickets/%d", sv.TicketID), Entity: "ticket", ID: fmt.Sprint(sv.TicketID), TeamID: sv.TeamID,
+		Link:   fmt.Sprintf("/tickets/%d", sv.TicketID), Entity: "ticket", ID: fmt.Sprint(sv.TicketID), TeamID: sv.TeamID,
 		Dedupe: fmt.Sprintf("survey_unhappy:%d", sv.ID)})
 }
 

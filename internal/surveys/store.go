@@ -53,19 +53,19 @@ type Survey struct {
 	State      string `json:"state"`
 	// Reason is why it was suppressed: catalog keys joined by commas
 	// (reach's skips, surveys.suppressed.*).
-	Reason     string     `json:"reason,omitempty"`
-	Channel    string     `json:"channel,omitempty"`
-	Language   string     `json:"language"`
-	DueAt      time.Time  `json:"due_at"`
-	SentAt     *time.Time `json:"sent_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	CSAT       *int       `json:"csat,omitempty"`
-	NPS        *int       `json:"nps,omitempty"`
-	Comment    string     `json:"comment,omitempty"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
-	AnsweredVia string    `json:"answered_via,omitempty"`
-	AnsweredBy int64      `json:"answered_by,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
+	Reason      string     `json:"reason,omitempty"`
+	Channel     string     `json:"channel,omitempty"`
+	Language    string     `json:"language"`
+	DueAt       time.Time  `json:"due_at"`
+	SentAt      *time.Time `json:"sent_at,omitempty"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	CSAT        *int       `json:"csat,omitempty"`
+	NPS         *int       `json:"nps,omitempty"`
+	Comment     string     `json:"comment,omitempty"`
+	AnsweredAt  *time.Time `json:"answered_at,omitempty"`
+	AnsweredVia string     `json:"answered_via,omitempty"`
+	AnsweredBy  int64      `json:"answered_by,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
 }
 
 // Deps are what the store works with; Outbox, Reach and Staff are needed
