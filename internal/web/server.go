@@ -109,7 +109,8 @@ func New(d Deps) (*Server, error) {
 		d.SLATimers = sla.NewTimerStore(d.DB, d.Clock)
 	}
 	s.ui, err = ui.New(ui.Deps{Kit: kit, SLATimers: d.SLATimers, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, SMS: d.SMS, WeChat: d.WeChat, BaseURL: d.Config.BaseURL, DB: d.DB, Settings: d.Settings,
-		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
+		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie,
+		Surveys: d.Surveys})
 	if err != nil {
 		return nil, err
 	}
