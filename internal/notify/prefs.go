@@ -50,7 +50,7 @@ func DefaultPrefs() Prefs {
 	for _, e := range NoticeEvents {
 		p[e] = map[string]bool{ChannelInApp: true, ChannelEmail: false, ChannelWeCom: false}
 	}
-	for _, e := range []string{EventAssigned, EventMentioned, EventMajorComplaint, EventSLABreach, EventSurveyUnhappy} {
+	for _, e := range []string{EventAssigned, EventMentioned, EventMajorComplaint, EventSLABreach} {
 		p[e][ChannelEmail] = true
 	}
 	return p

@@ -164,6 +164,18 @@ func TestSurveyPage(t *testing.T) {
 		if got.Comment != `<script>alert(1)</script>` || *got.CSAT != 4 || *got.NPS != 8 {
 			t.Fatalf("stored: %+v", got)
 		}
+		// The ticket page's side panel shows the answer, the comment escaped.
+		c := k.Login("sup@example.com", testkit.Password)
+		tp, err := c.Get(fmt.Sprintf("%s/tickets/%d", k.URL, sv.TicketID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb, _ := io.ReadAll(tp.Body)
+		tp.Body.Close()
+		if panel := string(tb); tp.StatusCode != 200 || !strings.Contains(panel, `id="survey-panel"`) || !strings.Contains(panel, "满意度 4/5") ||
+			!strings.Contains(panel, "推荐度 8/10") || !strings.Contains(panel, "&lt;script&gt;alert(1)&lt;/script&gt;") || strings.Contains(panel, "<script>alert(1)") {
+			t.Fatalf("ticket page %d: survey panel missing or unescaped", tp.StatusCode)
+		}
 		// The API shows the comment as text (JSON escapes it).
 		resp := k.Do(testkit.Request{Method: "GET", Path: fmt.Sprintf("/api/v1/surveys?ticket_id=%d", sv.TicketID), Token: k.agentToken})
 		if resp.Status != 200 || !strings.Contains(string(resp.Body), `\u003cscript\u003e`) {
