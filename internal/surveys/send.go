@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/careloop/careloop/internal/db"
@@ -34,6 +35,7 @@ type Report struct {
 type due struct {
 	id, customerID, ticketID int64
 	number, subject, name    string
+	locale                   string // the customer's portal language, "" when none
 }
 
 // SendDue sends every survey due now, a batch per transaction: each batch
@@ -41,19 +43,41 @@ type due struct {
 // SQLite) and moves each from planned to sent or suppressed by a statement
 // that still requires planned, so that two servers racing write one outbox
 // row per survey (the outbox's dedupe key would refuse a second anyway).
+// On PostgreSQL, Workers batches run at once (SKIP LOCKED keeps them
+// apart): each survey costs a few round trips, which one connection would
+// wait for in turn.
 func (s *Store) SendDue(ctx context.Context) (Report, error) {
-	var total Report
-	for {
-		rep, n, err := s.sendBatch(ctx)
-		total.Sent += rep.Sent
-		total.Suppressed += rep.Suppressed
-		if err != nil || n < s.Batch {
-			return total, err
-		}
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
+	workers := 1
+	if s.db.Dialect == db.Postgres && s.Workers > 1 {
+		workers = s.Workers
 	}
+	var (
+		mu    sync.Mutex
+		total Report
+		first error
+		wg    sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				rep, n, err := s.sendBatch(ctx)
+				mu.Lock()
+				total.Sent += rep.Sent
+				total.Suppressed += rep.Suppressed
+				if err != nil && first == nil {
+					first = err
+				}
+				mu.Unlock()
+				if err != nil || n < s.Batch || ctx.Err() != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return total, first
 }
 
 func (s *Store) sendBatch(ctx context.Context) (Report, int, error) {
@@ -68,7 +92,8 @@ func (s *Store) sendBatch(ctx context.Context) (Report, int, error) {
 		if s.db.Dialect == db.Postgres {
 			lock = " FOR UPDATE OF s SKIP LOCKED"
 		}
-		rows, err := q.QueryContext(ctx, `SELECT s.id, s.customer_id, COALESCE(s.ticket_id, 0), COALESCE(t.number, ''), COALESCE(t.subject, ''), c.name
+		rows, err := q.QueryContext(ctx, `SELECT s.id, s.customer_id, COALESCE(s.ticket_id, 0), COALESCE(t.number, ''), COALESCE(t.subject, ''), c.name,
+			COALESCE((SELECT p.locale FROM portal_accounts p WHERE p.customer_id = s.customer_id AND p.locale <> '' ORDER BY p.id LIMIT 1), '')
 			FROM surveys s JOIN customers c ON c.id = s.customer_id LEFT JOIN tickets t ON t.id = s.ticket_id
 			WHERE s.state = 'planned' AND s.due_at <= $1 ORDER BY s.due_at, s.id LIMIT $2`+lock, now, s.Batch)
 		if err != nil {
@@ -77,7 +102,7 @@ func (s *Store) sendBatch(ctx context.Context) (Report, int, error) {
 		var batch []due
 		for rows.Next() {
 			var d due
-			if err := rows.Scan(&d.id, &d.customerID, &d.ticketID, &d.number, &d.subject, &d.name); err != nil {
+			if err := rows.Scan(&d.id, &d.customerID, &d.ticketID, &d.number, &d.subject, &d.name, &d.locale); err != nil {
 				rows.Close()
 				return err
 			}
@@ -135,26 +160,29 @@ func (s *Store) sendOne(ctx context.Context, st Settings, d due, now time.Time) 
 	if err != nil {
 		return false, err
 	}
-	lang, err := s.language(ctx, d.customerID)
+	lang := i18n.Normalize(d.locale)
+	if lang == "" {
+		lang = i18n.Default
+	}
+	// The batch holds these rows (locked on PostgreSQL, the one writer on
+	// SQLite), so the message can be written before the row is moved, and
+	// one statement moves it with the message's id.
+	oid, err := s.outbox.Enqueue(ctx, s.message(d, c, lang, token))
 	if err != nil {
 		return false, err
 	}
 	expires := now.Add(time.Duration(st.ExpiryDays) * 24 * time.Hour)
-	res, err := q.ExecContext(ctx, `UPDATE surveys SET state = 'sent', channel = $2, language = $3, token_hash = $4, sent_at = $5, expires_at = $6
-		WHERE id = $1 AND state = 'planned'`, d.id, c.Channel, lang, hash, now, expires)
+	res, err := q.ExecContext(ctx, `UPDATE surveys SET state = 'sent', channel = $2, language = $3, token_hash = $4, sent_at = $5, expires_at = $6,
+		outbox_id = $7 WHERE id = $1 AND state = 'planned'`, d.id, c.Channel, lang, hash, now, expires, oid)
 	if err != nil {
 		return false, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return false, nil // another server took it
+		// Never while the batch holds the row; should it happen, the
+		// transaction is undone, message included.
+		return false, fmt.Errorf("survey %d was moved by someone else", d.id)
 	}
-	m := s.message(d, c, lang, token)
-	oid, err := s.outbox.Enqueue(ctx, m)
-	if err != nil {
-		return false, err
-	}
-	_, err = q.ExecContext(ctx, `UPDATE surveys SET outbox_id = $2 WHERE id = $1`, d.id, oid)
-	return true, err
+	return true, nil
 }
 
 // Link is the survey page's address for a token.
@@ -183,22 +211,4 @@ func (s *Store) message(d due, c reach.Choice, lang, token string) notify.Messag
 		m.Data = json.RawMessage(`{"auto":true}`)
 	}
 	return m
-}
-
-// language is the customer's: their portal account's choice, else the
-// house's default.
-func (s *Store) language(ctx context.Context, customerID int64) (string, error) {
-	var l string
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT locale FROM portal_accounts WHERE customer_id = $1 AND locale <> '' ORDER BY id LIMIT 1`,
-		customerID).Scan(&l)
-	if errors.Is(err, sql.ErrNoRows) {
-		return i18n.Default, nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if n := i18n.Normalize(l); n != "" {
-		return n, nil
-	}
-	return i18n.Default, nil
 }

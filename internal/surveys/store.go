@@ -102,6 +102,8 @@ type Store struct {
 	log      *slog.Logger
 	// Batch is how many due surveys one transaction of SendDue claims.
 	Batch int
+	// Workers is how many batches SendDue sends at once on PostgreSQL.
+	Workers int
 	// AnswerLimit throttles the public page's answers per address.
 	AnswerLimit *identity.Throttle
 }
@@ -117,7 +119,7 @@ func New(d Deps) *Store {
 	t.Window, t.PerAccount, t.PerIP = time.Minute, 10, 30
 	return &Store{db: d.DB, clock: d.Clock, audit: d.Audit, settings: d.Settings, outbox: d.Outbox, reach: d.Reach,
 		tickets: d.Tickets, identity: d.Identity, staff: d.Staff, cat: d.Catalog, base: strings.TrimRight(d.BaseURL, "/"),
-		log: d.Log, Batch: 200, AnswerLimit: t}
+		log: d.Log, Batch: 200, Workers: 4, AnswerLimit: t}
 }
 
 const surveyCols = `id, source_kind, source_id, cycle, COALESCE(ticket_id, 0), customer_id, COALESCE(team_id, 0), state, reason,
@@ -155,7 +157,7 @@ func tptr(n sql.NullTime) *time.Time {
 	return &v
 }
 
-// Get returns survey id whatever its ticket (callers check the ticket).
+// get returns survey id whatever its ticket (callers check the ticket).
 func (s *Store) get(ctx context.Context, id int64) (Survey, error) {
 	sv, err := scanSurvey(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+surveyCols+` FROM surveys WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
