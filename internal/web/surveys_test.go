@@ -29,7 +29,7 @@ type surveyKit struct {
 	n                    int
 }
 
-func newSurveyKit(t *testing.T, k *testkit.Kit) *surveyKit {
+func newSurveyKit(t testing.TB, k *testkit.Kit) *surveyKit {
 	t.Helper()
 	ctx := context.Background()
 	sk := &surveyKit{Kit: k}
@@ -58,7 +58,7 @@ var surveyLinkRE = regexp.MustCompile(`/s/([A-Za-z0-9_-]+)`)
 
 // sent resolves a ticket of a new customer and sends its survey: the
 // survey, its token and the ticket.
-func (k *surveyKit) sent(t *testing.T) (surveys.Survey, string, tickets.Ticket) {
+func (k *surveyKit) sent(t testing.TB) (surveys.Survey, string, tickets.Ticket) {
 	t.Helper()
 	k.n++
 	ctx := audit.WithActor(context.Background(), audit.Actor{UserID: k.agent.UserID})
