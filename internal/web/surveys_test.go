@@ -229,6 +229,32 @@ func TestSurveysAPI(t *testing.T) {
 		if resp := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/follow-ups?state=later", Token: k.supToken}); resp.Status != 400 {
 			t.Fatalf("bad state: %d", resp.Status)
 		}
+		// The settings: read by surveys.view, changed by settings.manage,
+		// checked field by field, stale versions refused.
+		if resp := k.Do(testkit.Request{Method: "GET", Path: "/api/v1/survey-settings", Token: k.agentToken}); resp.Status != 200 ||
+			!strings.Contains(string(resp.Body), `"delay_minutes":120`) || !strings.Contains(string(resp.Body), `"version":0`) {
+			t.Fatalf("settings: %d %s", resp.Status, resp.Body)
+		}
+		_, adminToken := k.User("admin@example.com", "admin")
+		bad := map[string]any{"enabled": true, "delay_minutes": 1500, "suppress_days": 30, "expiry_days": 14, "ask_nps": true, "unhappy_at": 3, "follow_up_hours": 24}
+		if resp := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/survey-settings", Token: adminToken, Body: bad}); resp.Status != 400 ||
+			resp.Problem(t).Errors[0].Field != "delay_minutes" {
+			t.Fatalf("delay 1500: %d %s", resp.Status, resp.Body)
+		}
+		good := map[string]any{"enabled": true, "delay_minutes": 60, "suppress_days": 7, "expiry_days": 7, "ask_nps": false, "unhappy_at": 2, "follow_up_hours": 12}
+		if resp := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/survey-settings", Token: k.agentToken, Body: good}); resp.Status != 403 {
+			t.Fatalf("an agent changes the settings: %d", resp.Status)
+		}
+		if resp := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/survey-settings", Token: adminToken, Body: good}); resp.Status != 200 ||
+			!strings.Contains(string(resp.Body), `"version":1`) {
+			t.Fatalf("save: %d %s", resp.Status, resp.Body)
+		}
+		if resp := k.Do(testkit.Request{Method: "PUT", Path: "/api/v1/survey-settings", Token: adminToken, Body: good}); resp.Status != 412 {
+			t.Fatalf("stale save: %d", resp.Status)
+		}
+		if st, _, _ := k.App.Surveys.Settings(context.Background()); st.DelayMinutes != 60 || st.AskNPS || st.UnhappyAt != 2 {
+			t.Fatalf("stored settings: %+v", st)
+		}
 		closePath := fmt.Sprintf("/api/v1/follow-ups/%d/close", list.Items[0].ID)
 		if resp := k.Do(testkit.Request{Method: "POST", Path: closePath, Token: k.agentToken, Body: map[string]any{"contact_note": "x", "cause": "y"}}); resp.Status != 403 {
 			t.Fatalf("an agent closes a follow-up: %d", resp.Status)

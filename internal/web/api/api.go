@@ -95,6 +95,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.wechatRoutes()...)
 	rs = append(rs, a.wechatBindRoutes()...)
 	rs = append(rs, a.surveyRoutes()...)
+	rs = append(rs, a.surveySettingsRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {
