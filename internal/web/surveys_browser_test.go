@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/careloop/careloop/internal/db/dbtest"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/testkit"
 	"github.com/careloop/careloop/internal/testkit/browser"
 )
@@ -72,4 +73,47 @@ func TestSurveyBrowserOnAPhone(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSurveyPanelOnTheTicketPage: after an unhappy answer with markup in
+// its comment, the supervisor's ticket page shows the survey panel (state,
+// scores, the comment as text, the follow-up) at 1366 and 375 px, in zh-CN
+// and en.
+func TestSurveyPanelOnTheTicketPage(t *testing.T) {
+	words := map[string]struct{ answered, csat, followUp string }{
+		"zh-CN": {"已回答", "满意度 2/5", "回访：待回访"},
+		"en":    {"Answered", "CSAT 2/5", "Follow-up: open"},
+	}
+	tg := dbtest.Targets(t)[0]
+	k := newSurveyKit(t, testkit.Start(t, tg))
+	sv, token, ticket := k.sent(t)
+	if _, err := k.App.Surveys.AnswerByToken(t.Context(), token, surveysAnswer(2, `<img src=x onerror=alert(1)>太慢`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"zh-CN", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			b := browser.Shared(t)
+			signInAs(t, b, k.URL, "sup@example.com", lang)
+			for _, width := range []int{1366, 375} {
+				b.SetViewport(width, 900)
+				b.Visit(k.URL + "/tickets/" + itoa(ticket.ID))
+				panel := b.Text("#survey-panel")
+				w := words[lang]
+				if !strings.Contains(panel, w.answered) || !strings.Contains(panel, w.csat) || !strings.Contains(panel, w.followUp) ||
+					!strings.Contains(panel, `<img src=x onerror=alert(1)>太慢`) {
+					t.Fatalf("survey %d panel at %d px: %q", sv.ID, width, panel)
+				}
+				if b.Exists("#survey-panel img") {
+					t.Fatal("the comment's markup became an element")
+				}
+				oneLine(t, b, "survey panel", "#survey-title, .survey-state")
+				b.Screenshot("ticket-survey-" + lang + "-" + itoa(int64(width)))
+			}
+			b.NoJSErrors()
+		})
+	}
+}
+
+func surveysAnswer(csat int, comment string) surveys.Answer {
+	return surveys.Answer{CSAT: csat, Comment: comment}
 }
