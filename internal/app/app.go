@@ -30,6 +30,7 @@ import (
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/ticketsla"
 	"github.com/careloop/careloop/internal/timeline"
@@ -92,6 +93,8 @@ type App struct {
 	// on ticket events and sweeps their warnings and escalations.
 	SLATimers *sla.TimerStore
 	SLA       *ticketsla.Service
+	// Surveys are the survey after every case and its follow-ups.
+	Surveys *surveys.Store
 
 	http     *http.Server
 	listener net.Listener
@@ -255,6 +258,10 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Tickets.Listen(a.SLA.Listen)
 	a.Portal = portal.NewStore(portal.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Outbox: a.Outbox, Tickets: a.Tickets,
 		Customers: a.Customers, Catalog: a.Catalog}, portal.Options{BaseURL: base})
+	a.Surveys = surveys.New(surveys.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Settings: a.Settings, Outbox: a.Outbox,
+		Reach: &reach.Chooser{DB: a.DB, Channels: a.Outbox, Consent: a.Customers.MayReceive}, Tickets: a.Tickets,
+		Identity: a.Identity, Staff: a.Notices, Catalog: a.Catalog, BaseURL: base, Log: a.Log})
+	a.Tickets.Listen(a.Surveys.Listen)
 	return a, nil
 }
 
@@ -265,7 +272,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if !o.NoJobs {
-		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs(), a.Robots.Jobs()}
+		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs(), a.Robots.Jobs(),
+			a.Surveys.Jobs()}
 		modules = append(modules, a.WeComKF.Jobs())
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
@@ -289,7 +297,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
 		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat,
-		WeComKF: a.WeComKF}
+		WeComKF: a.WeComKF, Surveys: a.Surveys}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

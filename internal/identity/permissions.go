@@ -214,7 +214,8 @@ var available = map[Permission]bool{
 	CustomersImport: true, CustomersExport: true, CustomersMerge: true, CustomersErase: true,
 	TicketsView: true, TicketsViewAll: true, TicketsEdit: true, TicketsAssign: true,
 	CalendarsManage: true,
-	UsersManage:     true, RolesManage: true, TeamsManage: true, AuditView: true, SettingsManage: true,
+	SurveysView:     true, SurveysManage: true,
+	UsersManage: true, RolesManage: true, TeamsManage: true, AuditView: true, SettingsManage: true,
 }
 
 // Available tells whether the feature that p guards exists, so that p is

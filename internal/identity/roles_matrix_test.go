@@ -24,12 +24,14 @@ func TestPermissionGroupsCoverEveryPermissionOnce(t *testing.T) {
 	if !slices.Equal(all, seen) {
 		t.Fatalf("groups hold %v, want %v", seen, all)
 	}
-	// Today: customers, tickets, calendars, staff and settings; not care…
+	// Today: customers, tickets, surveys (view, manage), calendars, staff
+	// and settings; not care…
 	var shown []identity.Permission
 	for _, g := range identity.AvailableGroups() {
 		shown = append(shown, g.Permissions...)
 	}
-	if len(shown) != 18 || slices.Contains(shown, identity.CareView) || !slices.Contains(shown, identity.TicketsViewAll) || !slices.Contains(shown, identity.CalendarsManage) {
+	if len(shown) != 20 || slices.Contains(shown, identity.CareView) || !slices.Contains(shown, identity.TicketsViewAll) || !slices.Contains(shown, identity.CalendarsManage) ||
+		!slices.Contains(shown, identity.SurveysView) || slices.Contains(shown, identity.SurveysApprove) {
 		t.Fatalf("available: %v", shown)
 	}
 }
@@ -46,8 +48,8 @@ func TestUpdateRolesSavesTheMatrixKeepingHiddenPermissions(t *testing.T) {
 		// The editor shows the available permissions; the agent may now
 		// import, and loses edit; quality is unchanged.
 		changed, err := s.UpdateRoles(ctx, []identity.RoleChange{
-			{Key: "agent", Version: agent.Version, Permissions: []identity.Permission{identity.CustomersView, identity.CustomersContactReveal, identity.CustomersImport, identity.TicketsView, identity.TicketsEdit}},
-			{Key: "quality", Version: quality.Version, Permissions: []identity.Permission{identity.CustomersView, identity.TicketsView, identity.TicketsViewAll}},
+			{Key: "agent", Version: agent.Version, Permissions: []identity.Permission{identity.CustomersView, identity.CustomersContactReveal, identity.CustomersImport, identity.TicketsView, identity.TicketsEdit, identity.SurveysView}},
+			{Key: "quality", Version: quality.Version, Permissions: []identity.Permission{identity.CustomersView, identity.TicketsView, identity.TicketsViewAll, identity.SurveysView}},
 		})
 		if err != nil || !slices.Equal(changed, []string{"agent"}) {
 			t.Fatalf("changed %v, %v", changed, err)

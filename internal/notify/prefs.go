@@ -22,11 +22,12 @@ const (
 	EventMajorComplaint = "major_complaint" // managers: a major complaint was reported
 	EventSLAWarning     = "sla_warning"     // an SLA target of their ticket is about to be due
 	EventSLABreach      = "sla_breach"      // an SLA target was breached (owner, supervisor, management)
+	EventSurveyUnhappy  = "survey_unhappy"  // supervisors: an unhappy survey answer needs their follow-up
 )
 
 // NoticeEvents lists the events of the preferences.
 var NoticeEvents = []string{EventAssigned, EventMentioned, EventCustomerReply, EventCommitmentDue, EventMajorComplaint,
-	EventSLAWarning, EventSLABreach}
+	EventSLAWarning, EventSLABreach, EventSurveyUnhappy}
 
 // NoticeChannels lists the channels a staff member can choose per event.
 // A new channel (sms, wecom, dingtalk) is a line here, a default in

@@ -258,9 +258,9 @@ func TestNotificationSettingsAPIAndPage(t *testing.T) {
 			Settings map[string]map[string]bool `json:"settings"`
 		}
 		r.JSON(t, &s)
-		if len(s.Events) != 7 || s.Events[5] != "sla_warning" || s.Events[6] != "sla_breach" || strings.Join(s.Channels, ",") != "inapp,email,wecom" ||
+		if len(s.Events) != 8 || s.Events[5] != "sla_warning" || s.Events[6] != "sla_breach" || s.Events[7] != "survey_unhappy" || strings.Join(s.Channels, ",") != "inapp,email,wecom" ||
 			!s.Settings["assigned"]["email"] || s.Settings["customer_reply"]["email"] || !s.Settings["commitment_due"]["inapp"] ||
-			!s.Settings["sla_breach"]["email"] || s.Settings["sla_warning"]["email"] {
+			!s.Settings["sla_breach"]["email"] || s.Settings["sla_warning"]["email"] || !s.Settings["survey_unhappy"]["inapp"] || s.Settings["survey_unhappy"]["email"] {
 			t.Fatalf("defaults %+v", s)
 		}
 		r = f.do(f.bob, "PUT", "/api/v1/me/notification-settings", map[string]any{"settings": map[string]any{"assigned": map[string]bool{"email": false}}})

@@ -27,6 +27,7 @@ import (
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/api"
@@ -74,6 +75,9 @@ type Deps struct {
 	WeChat *wechat.Store
 	// WeComKF is the WeCom 微信客服 channel (internal/wecomkf).
 	WeComKF *wecomkf.Store
+	// Surveys are the survey after every case (internal/surveys): the
+	// public page /s/{token} and the API.
+	Surveys *surveys.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -109,19 +113,21 @@ func New(d Deps) (*Server, error) {
 	}
 	s.ui, err = ui.New(ui.Deps{Kit: kit, SLATimers: d.SLATimers, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, SMS: d.SMS, WeChat: d.WeChat, Robots: d.Robots, BaseURL: d.Config.BaseURL, DB: d.DB, Settings: d.Settings,
 		WeComKF:       d.WeComKF,
-		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
+		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie,
+		Surveys: d.Surveys})
 	if err != nil {
 		return nil, err
 	}
 	s.portalUI, err = portalui.New(portalui.Deps{Kit: kit, Portal: d.Portal, Tickets: d.Tickets, SLAPolicies: d.SLAPolicies, SecureCookies: d.Config.SecureCookies(),
-		Demo: d.Config.Demo, Cookie: PortalCookie, LangCookie: LangCookie})
+		Demo: d.Config.Demo, Cookie: PortalCookie, LangCookie: LangCookie,
+		Surveys: d.Surveys})
 	if err != nil {
 		return nil, err
 	}
 	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, SMS: d.SMS,
 		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots, WeChat: d.WeChat,
-		WeComKF: d.WeComKF})
+		WeComKF: d.WeComKF, Surveys: d.Surveys})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

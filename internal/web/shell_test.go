@@ -44,7 +44,7 @@ func TestRoleEditorShowsAvailablePermissionsAndOneSaveKeepsHiddenOnes(t *testing
 				t.Errorf("%s shown=%v, available=%v", p, shown, p.Available())
 			}
 		}
-		if got := strings.Count(body, `name="perm.agent"`); got != 18 {
+		if got := strings.Count(body, `name="perm.agent"`); got != 20 {
 			t.Errorf("the agent column has %d checkboxes", got)
 		}
 		// Save the matrix as shown, with the agent losing customers.edit

@@ -17,6 +17,7 @@ import (
 	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -52,6 +53,8 @@ type Deps struct {
 	WeChat *wechat.Store
 	// WeComKF is the WeCom 微信客服 channel (the kf part of channels/wecom, its callback).
 	WeComKF *wecomkf.Store
+	// Surveys are the survey after every case and its follow-ups.
+	Surveys *surveys.Store
 }
 
 // API is the set of JSON handlers.
@@ -95,6 +98,8 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.wechatRoutes()...)
 	rs = append(rs, a.wecomKFRoutes()...)
 	rs = append(rs, a.wechatBindRoutes()...)
+	rs = append(rs, a.surveyRoutes()...)
+	rs = append(rs, a.surveySettingsRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {

@@ -27,6 +27,7 @@ import (
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/portal"
 	"github.com/careloop/careloop/internal/sla"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
@@ -53,6 +54,8 @@ type Deps struct {
 	Demo       bool
 	Cookie     string // the portal session cookie
 	LangCookie string
+	// Surveys answer the public survey page (/s/{token}); nil: no page.
+	Surveys *surveys.Store
 }
 
 // DemoEmail is the demo customer's portal address (internal/demo).
@@ -302,6 +305,12 @@ func (u *UI) Routes() []httpx.Route {
 		httpx.Route{Method: "GET", Path: "/support/new", Perm: pub, Kind: httpx.HTML, Handler: u.supportForm},
 		httpx.Route{Method: "POST", Path: "/support/new", Perm: pub, Kind: httpx.HTML, Handler: u.support},
 	)
+	if u.Surveys != nil {
+		rs = append(rs,
+			httpx.Route{Method: "GET", Path: "/s/{token}", Perm: pub, Kind: httpx.HTML, Handler: u.survey},
+			httpx.Route{Method: "POST", Path: "/s/{token}", Perm: pub, Kind: httpx.HTML, Handler: u.answerSurvey, MaxBody: surveyPostMaxBody},
+		)
+	}
 	return rs
 }
 

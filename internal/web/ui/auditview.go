@@ -41,12 +41,14 @@ var auditActions = []string{
 	"ticket.customer_message", "portal.account_create", "portal.link_send", "portal.code_send", "portal.sign_in",
 	"portal.token_create", "portal.token_revoke", "portal.support_request", "robots.update", "wecom_app.update",
 	"webhook.create", "webhook.delete", "webhook.replay",
+	"survey.answer", "survey.follow_up_open", "survey.follow_up_close",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
 	"user", "role", "team", "api_token", "calendar", "sla_policy", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
-	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token", "webhook", "robots"}
+	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token", "webhook", "robots",
+	"survey", "survey_follow_up"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {

@@ -91,6 +91,9 @@ type ticketPage struct {
 
 	// WeChat is the note on a WeChat placeholder customer (wechat_bind.go).
 	WeChat *wechatPanel
+
+	// Surveys are the ticket's surveys, newest first (tickets_survey.go).
+	Surveys []surveyRow
 }
 
 type identityTeam struct {
@@ -235,6 +238,9 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 		return
 	}
 	if err := u.ticketSLA(r, p, d); fail(err) {
+		return
+	}
+	if err := u.ticketSurveys(r, p, d); fail(err) {
 		return
 	}
 	if err := u.ticketControlsFor(r, p, d); fail(err) {

@@ -25,6 +25,7 @@ import (
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
+	"github.com/careloop/careloop/internal/surveys"
 	"github.com/careloop/careloop/internal/tickets"
 	"github.com/careloop/careloop/internal/timeline"
 	"github.com/careloop/careloop/internal/web/httpx"
@@ -82,6 +83,9 @@ type Deps struct {
 	Demo          bool
 	SessionCookie string
 	LangCookie    string
+	// Surveys show a ticket's survey and its answer in the side panel
+	// (tickets_survey.go); nil: no panel.
+	Surveys *surveys.Store
 }
 
 // UI renders the pages.
