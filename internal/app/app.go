@@ -15,6 +15,7 @@ import (
 
 	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/customers"
@@ -88,6 +89,8 @@ type App struct {
 	// on ticket events and sweeps their warnings and escalations.
 	SLATimers *sla.TimerStore
 	SLA       *ticketsla.Service
+	// Care is proactive care: plans, the scheduler and its job, tasks.
+	Care *care.Store
 
 	http     *http.Server
 	listener net.Listener
@@ -241,6 +244,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Tickets.Listen(a.SLA.Listen)
 	a.Portal = portal.NewStore(portal.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Outbox: a.Outbox, Tickets: a.Tickets,
 		Customers: a.Customers, Catalog: a.Catalog}, portal.Options{BaseURL: base})
+	a.Care = care.New(care.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Customers: a.Customers})
+	if err := a.Care.EnsureDefaults(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -255,6 +263,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}
+		modules = append(modules, a.Care.Jobs())
 		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity, Customers: a.Customers, Clock: a.Clock, Modules: modules})
 		if err != nil {
 			a.DB.Close()
@@ -270,7 +279,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
-		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat}
+		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat,
+		Care: a.Care}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

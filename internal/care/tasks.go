@@ -20,7 +20,7 @@ const (
 
 // Task is a care task: one contact a plan owes one customer on one
 // occasion. Channel is the suggested channel; Script is filled when the
-// script is rendered for the customer (later work), '' until then.
+// script is rendered for the customer (later work), ” until then.
 type Task struct {
 	ID           int64      `json:"id"`
 	PlanID       int64      `json:"plan_id"`

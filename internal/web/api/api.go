@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
@@ -49,6 +50,8 @@ type Deps struct {
 	Robots *robots.Store
 	// WeChat is the Official Account channel.
 	WeChat *wechat.Store
+	// Care is proactive care: plans, the scheduler, tasks.
+	Care *care.Store
 }
 
 // API is the set of JSON handlers.
@@ -91,6 +94,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.robotRoutes()...)
 	rs = append(rs, a.wechatRoutes()...)
 	rs = append(rs, a.wechatBindRoutes()...)
+	rs = append(rs, a.careRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {
