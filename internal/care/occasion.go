@@ -3,6 +3,7 @@ package care
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/careloop/careloop/internal/sla"
@@ -190,16 +191,29 @@ func quarterStart(d sla.Date) sla.Date {
 	return sla.Date{Year: d.Year, Month: time.Month((int(d.Month)-1)/3*3 + 1), Day: 1}
 }
 
+// festivalMemo keeps festivalDate's answers: sla.Festivals copies a year's
+// list on every call, and a run asks for every customer.
+var festivalMemo sync.Map // festivalYear → sla.Date (zero: none)
+
+type festivalYear struct {
+	key  string
+	year int
+}
+
 // festivalDate is the festival's date in year y, from the festival engine.
 func festivalDate(key string, y int) (sla.Date, bool) {
-	fs, err := sla.Festivals(y)
-	if err != nil {
-		return sla.Date{}, false
+	if v, ok := festivalMemo.Load(festivalYear{key, y}); ok {
+		d := v.(sla.Date)
+		return d, !d.IsZero()
 	}
-	for _, f := range fs {
-		if f.Key == key {
-			return f.Date, true
+	var d sla.Date
+	if fs, err := sla.Festivals(y); err == nil {
+		for _, f := range fs {
+			if f.Key == key {
+				d = f.Date
+			}
 		}
 	}
-	return sla.Date{}, false
+	festivalMemo.Store(festivalYear{key, y}, d)
+	return d, !d.IsZero()
 }

@@ -44,7 +44,7 @@ func New(d Deps) *Store {
 	if z == nil {
 		z = customers.BusinessZone
 	}
-	return &Store{db: d.DB, clock: d.Clock, audit: d.Audit, cust: d.Customers, zone: z, BatchSize: 2000,
+	return &Store{db: d.DB, clock: d.Clock, audit: d.Audit, cust: d.Customers, zone: z, BatchSize: 5000,
 		voc: Vocabulary{Types: []string{customers.TypeIndividual, customers.TypeOrganization}, Tiers: customers.Tiers,
 			Stages: customers.Stages, Channels: customers.Channels}}
 }
