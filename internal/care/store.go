@@ -105,7 +105,8 @@ func (s *Store) Plan(ctx context.Context, id int64) (Plan, error) {
 }
 
 // CreatePlan adds a plan; omitted rules take their defaults (owner,
-// preference, active).
+// preference). Active is as given: a new plan may be previewed before it
+// makes tasks.
 func (s *Store) CreatePlan(ctx context.Context, p Plan) (Plan, error) {
 	p.ID, p.Key, p.Version = 0, "", 1
 	if p.AssigneeRule == "" {
