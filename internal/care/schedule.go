@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/sla"
@@ -39,6 +40,19 @@ func (s *Store) Today() sla.Date { return sla.DateOf(s.clock.Now().In(s.zone)) }
 // however many runs overlap, each task is inserted once.
 func (s *Store) Run(ctx context.Context) (RunReport, error) {
 	return s.RunOn(ctx, s.Today())
+}
+
+// RunNow is Run asked for by someone (POST /api/v1/care/run): the same
+// run, recorded in the audit trail with what it created. The hourly job
+// is not audited; it is the system's own routine.
+func (s *Store) RunNow(ctx context.Context) (RunReport, error) {
+	rep, err := s.Run(ctx)
+	if err != nil {
+		return rep, err
+	}
+	err = s.audit.Record(ctx, "care.run", "care_run", rep.Day.String(), map[string]audit.Change{
+		"created": {After: rep.Created}, "customers": {After: rep.Customers}})
+	return rep, err
 }
 
 // RunOn creates the tasks of every active plan whose window is visible on

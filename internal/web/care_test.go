@@ -80,6 +80,10 @@ func TestCareAPI(t *testing.T) {
 				t.Fatalf("run: %d %s, want %d created", r.Status, r.Body, want)
 			}
 		}
+		r = k.Do(testkit.Request{Method: "GET", Path: "/api/v1/audit?action=care.run", Token: admin})
+		if r.Status != 200 || strings.Count(string(r.Body), `"care.run"`) != 2 {
+			t.Fatalf("audit: %d %s", r.Status, r.Body)
+		}
 		// The agent sees their own two tasks, due today, WeChat suggested.
 		r = k.Do(testkit.Request{Method: "GET", Path: "/api/v1/care/tasks?due=today&limit=1", Token: agentTok})
 		var page struct {

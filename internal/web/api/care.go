@@ -35,7 +35,7 @@ func (a *API) careRoutes() []httpx.Route {
 			Summary: "How many tasks the plan would create on day (default today), and the first 20, without creating them",
 			Request: CarePreviewRequest{}, Response: care.Preview{}},
 		{Method: "POST", Path: "/api/v1/care/run", Perm: identity.SettingsManage, Handler: a.runCare,
-			Summary: "Run the care scheduler now for today (idempotent: tasks that exist are not created again)", Response: care.RunReport{}},
+			Summary: "Run the care scheduler now for today (idempotent: tasks that exist are not created again; audited care.run)", Response: care.RunReport{}},
 		{Method: "GET", Path: "/api/v1/care/tasks", Perm: identity.CareView, Handler: a.listCareTasks,
 			Summary:  "Care tasks by due date (keyset pages): assignee_id, due (today, overdue, upcoming), plan_id, customer_id; without care.plan only the caller's own",
 			Response: httpx.Page[care.Task]{}, Query: []string{"assignee_id", "due", "plan_id", "customer_id", "limit", "cursor"}},
@@ -134,7 +134,7 @@ func (a *API) previewCarePlan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) runCare(w http.ResponseWriter, r *http.Request) {
-	rep, err := a.Care.Run(r.Context())
+	rep, err := a.Care.RunNow(r.Context())
 	if err != nil {
 		a.Error(w, r, err)
 		return
