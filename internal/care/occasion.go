@@ -61,20 +61,24 @@ func (pl *Plan) occasions(f *facts, day sla.Date) []Occasion {
 	// The occasion dates whose window is visible on day.
 	lo, hi := day.AddDays(-pl.WindowEnd), day.AddDays(pl.LeadDays-pl.WindowStart)
 	var out []Occasion
+	// The key is made only for a visible date: most dates are not, and a
+	// run asks about every customer.
+	visible := func(d sla.Date) bool { return !d.IsZero() && !d.Before(lo) && !hi.Before(d) }
 	add := func(key string, d sla.Date) {
-		if d.IsZero() || d.Before(lo) || hi.Before(d) {
-			return
-		}
 		out = append(out, Occasion{Key: key, Date: d, Due: d.AddDays(pl.WindowStart), WindowEnd: d.AddDays(pl.WindowEnd)})
 	}
 	switch pl.Kind {
 	case KindAfterPurchase:
 		for _, p := range pl.products(f) {
-			add(fmt.Sprintf("purchase:%d", p.ID), p.Purchase)
+			if visible(p.Purchase) {
+				add(fmt.Sprintf("purchase:%d", p.ID), p.Purchase)
+			}
 		}
 	case KindWarranty:
 		for _, p := range pl.products(f) {
-			add(fmt.Sprintf("warranty:%d", p.ID), p.WarrantyEnd)
+			if visible(p.WarrantyEnd) {
+				add(fmt.Sprintf("warranty:%d", p.ID), p.WarrantyEnd)
+			}
 		}
 	case KindMaintenance:
 		for _, p := range pl.products(f) {
@@ -92,17 +96,23 @@ func (pl *Plan) occasions(f *facts, day sla.Date) []Occasion {
 				if hi.Before(d) {
 					break
 				}
-				add(fmt.Sprintf("maintenance:%d:%d", p.ID, k), d)
+				if visible(d) {
+					add(fmt.Sprintf("maintenance:%d:%d", p.ID, k), d)
+				}
 			}
 		}
 	case KindContract:
 		for _, c := range f.Contracts {
-			add(fmt.Sprintf("contract:%d", c.ID), c.Ends)
+			if visible(c.Ends) {
+				add(fmt.Sprintf("contract:%d", c.ID), c.Ends)
+			}
 		}
 	case KindFestival:
 		for y := lo.Year; y <= hi.Year; y++ {
 			if d, ok := festivalDate(pl.Params.Festival, y); ok {
-				add(fmt.Sprintf("%s:%d", pl.Params.Festival, y), d)
+				if visible(d) {
+					add(fmt.Sprintf("%s:%d", pl.Params.Festival, y), d)
+				}
 			}
 		}
 	case KindBirthday:
@@ -113,20 +123,26 @@ func (pl *Plan) occasions(f *facts, day sla.Date) []Occasion {
 					continue
 				}
 				if s, _, err := sla.LunarToSolar(y, m, d, leap); err == nil {
-					add(fmt.Sprintf("birthday:lunar:%d", y), s)
+					if visible(s) {
+						add(fmt.Sprintf("birthday:lunar:%d", y), s)
+					}
 				}
 			}
 			break
 		}
 		if b, err := sla.ParseDate(f.Birthday); err == nil {
 			for y := max(lo.Year, b.Year+1); y <= hi.Year; y++ {
-				add(fmt.Sprintf("birthday:%d", y), anniversaryIn(b, y))
+				if d := anniversaryIn(b, y); visible(d) {
+					add(fmt.Sprintf("birthday:%d", y), d)
+				}
 			}
 		}
 	case KindAnniversary:
 		if s, err := sla.ParseDate(f.CoopStart); err == nil {
 			for y := max(lo.Year, s.Year+1); y <= hi.Year; y++ {
-				add(fmt.Sprintf("anniversary:%d", y), anniversaryIn(s, y))
+				if d := anniversaryIn(s, y); visible(d) {
+					add(fmt.Sprintf("anniversary:%d", y), d)
+				}
 			}
 		}
 	case KindDeepTalk:
@@ -137,7 +153,9 @@ func (pl *Plan) occasions(f *facts, day sla.Date) []Occasion {
 			if since.IsZero() || q.Before(addMonths(since, 12*years)) {
 				continue
 			}
-			add(fmt.Sprintf("deep_talk:%dQ%d", q.Year, (int(q.Month)-1)/3+1), q)
+			if visible(q) {
+				add(fmt.Sprintf("deep_talk:%dQ%d", q.Year, (int(q.Month)-1)/3+1), q)
+			}
 		}
 	}
 	return out
