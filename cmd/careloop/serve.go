@@ -38,6 +38,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if c.Demo && c.SecretKey == "" {
+		// The demo's channel secrets are samples, sealed with a public key.
+		c.SecretKey = demo.SecretKey
+	}
 	start := time.Now()
 	a, err := app.Open(ctx, c, app.Options{LogOutput: e.stderr})
 	if err != nil {
@@ -59,6 +63,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		if err := demo.SeedMail(ctx, a.Mailboxes, a.Intake); err != nil {
 			return fmt.Errorf("demo mail: %w", err)
+		}
+		if err := demo.SeedChannels(ctx, demo.ChannelStores{DB: a.DB, Identity: a.Identity, Tickets: a.Tickets, Outbox: a.Outbox, SMS: a.SMS,
+			WeChat: a.WeChat, Robots: a.Robots, Webhooks: a.Webhooks}, a.Clock.Now()); err != nil {
+			return fmt.Errorf("demo channels: %w", err)
 		}
 		a.Setup = nil
 	}

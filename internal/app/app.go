@@ -37,6 +37,7 @@ import (
 	"github.com/careloop/careloop/internal/web/ui"
 	"github.com/careloop/careloop/internal/webhooks"
 	"github.com/careloop/careloop/internal/wechat"
+	"github.com/careloop/careloop/internal/wecomkf"
 )
 
 // App is a running Careloop.
@@ -83,6 +84,8 @@ type App struct {
 	Robots *robots.Store
 	// WeChat is the Official Account channel (callback, accounts).
 	WeChat *wechat.Store
+	// WeComKF is the WeCom 微信客服 channel (callback, pull, replies).
+	WeComKF *wecomkf.Store
 	// Portal is the customer portal and the public web form.
 	Portal *portal.Store
 	// SLATimers keeps the tickets' SLA timers; SLA starts and moves them
@@ -223,6 +226,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.WeChat.Use(wechat.Options{Outbox: a.Outbox, Catalog: a.Catalog, BaseURL: base, AllowPrivate: c.RobotsAllowPrivate})
 	a.Outbox.Register(a.WeChat.Channel())
 	a.Tickets.Listen(a.WeChat.Listen)
+	// WeCom 微信客服: messages pulled after each callback, replies through the outbox.
+	a.WeComKF = wecomkf.NewStore(a.DB, a.Clock, a.Settings, sealer, a.Customers, a.Tickets)
+	a.WeComKF.Use(wecomkf.Options{Outbox: a.Outbox, AllowPrivate: c.RobotsAllowPrivate})
+	a.Outbox.Register(a.WeComKF.Channel())
+	a.Tickets.Listen(a.WeComKF.Listen)
 	a.Tickets.Listen(email.NewAcknowledger(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, a.Settings, a.SLAPolicies.Promise, base).Listen)
 	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
 	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})
@@ -260,6 +268,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	}
 	if !o.NoJobs {
 		modules := []jobs.Module{a.Tickets.Jobs(), a.Notices.Jobs(), a.Poller.Jobs(), a.Portal.Jobs(), a.SLA.Jobs(), a.Robots.Jobs()}
+		modules = append(modules, a.WeComKF.Jobs())
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}
@@ -273,6 +282,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		// (--import-sync-rows).
 		a.Customers.SetImportQueue(a.Jobs.InsertImport, c.ImportSyncRows)
 		a.Customers.SetRestageQueue(a.Jobs.InsertLifecycle)
+		a.WeComKF.SetQueue(func(ctx context.Context, p wecomkf.PullArgs) error { return a.Jobs.Insert(ctx, p) })
 	}
 	if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
 		a.Setup = ui.NewSetupCode()
@@ -280,7 +290,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
 		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat,
-		Care: a.Care}
+		WeComKF: a.WeComKF,
+		Care:    a.Care}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

@@ -21,9 +21,10 @@
 //   - Validation failures are *domain.ValidationError values whose keys are
 //     message-catalog keys ("validation.…", "import.…"); this package never
 //     produces user-facing text.
-//   - Import reads a spreadsheet as a stream: it never holds more than one
-//     row of a CSV in memory, reads XLSX through excelize's streaming Rows,
-//     and stops at ImportOptions.MaxRows data rows. A file is refused whole
+//   - Import reads a spreadsheet as a stream through internal/sheets: it
+//     never holds more than one row of a CSV in memory, reads XLSX through
+//     excelize's streaming Rows, and stops at ImportOptions.MaxRows data
+//     rows. A file is refused whole
 //     (not a spreadsheet, several non-empty sheets, formulas, merged cells
 //     below the title, broken CSV quoting, too many rows, no name column) —
 //     never half-read. Rows keep the numbers the user sees in Excel.

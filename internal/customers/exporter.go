@@ -8,6 +8,7 @@ import (
 
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
+	"github.com/careloop/careloop/internal/sheets"
 )
 
 // ExportFields are the columns of an export, in order. Their header texts
@@ -22,7 +23,7 @@ type ExportText struct {
 	Value   func(field, code string) string // words for "type" and "tier" codes; nil: the codes
 }
 
-// Export formats.
+// Export formats (sheets.ParseFormat reads them).
 const (
 	ExportCSV  = "csv"
 	ExportXLSX = "xlsx"
@@ -49,32 +50,19 @@ func (s *Store) Export(ctx context.Context, p *identity.Principal, f Filter, for
 	if err != nil {
 		return 0, err
 	}
-	var sink interface{ Write([]string) error }
-	var finish func() error
-	switch format {
-	case ExportCSV:
-		cw, err := NewCSVWriter(w)
-		if err != nil {
-			return 0, err
-		}
-		if err := cw.Write(t.Headers); err != nil {
-			return 0, err
-		}
-		sink, finish = cw, cw.Flush
-	case ExportXLSX:
-		xw, err := NewXLSXWriter("customers")
-		if err != nil {
-			return 0, err
-		}
-		defer xw.Close()
-		if err := xw.WriteHeader(t.Headers); err != nil {
-			return 0, err
-		}
-		sink = xw
-		finish = func() error { _, err := xw.WriteTo(w); return err }
-	default:
+	ff, ok := sheets.ParseFormat(format)
+	if !ok {
 		return 0, domain.Invalid("format", "validation.one_of", map[string]any{"Values": "csv, xlsx"})
 	}
+	cols := make([]sheets.Heading, len(ExportFields))
+	for i, k := range ExportFields {
+		cols[i] = sheets.Heading{Key: k, Text: t.Headers[i]}
+	}
+	sink, err := sheets.NewWriter(w, ff, "customers", cols)
+	if err != nil {
+		return 0, err
+	}
+	defer sink.Close()
 	f.Limit, f.Cursor = exportPage, ""
 	n := 0
 	cells := make([]string, len(ExportFields))
@@ -95,7 +83,7 @@ func (s *Store) Export(ctx context.Context, p *identity.Principal, f Filter, for
 		}
 		f.Cursor = page.NextCursor
 	}
-	if err := finish(); err != nil {
+	if err := sink.Finish(); err != nil {
 		return n, err
 	}
 	return n, nil

@@ -1,9 +1,6 @@
 package customers
 
-import (
-	"strings"
-	"unicode"
-)
+import "github.com/careloop/careloop/internal/sheets"
 
 // Field is a customer attribute an import column can hold.
 type Field uint8
@@ -48,7 +45,8 @@ func (f Field) String() string {
 // multiColumn says which fields may come from several columns.
 func (f Field) multiColumn() bool { return f == FieldPhone }
 
-// headerAliases maps normalised header texts (see normHeader) to fields.
+// headerAliases maps header texts (as sheets.Schema.FieldFor folds them)
+// to fields.
 // The care-record template (客户关怀记录表) has 客户编号, 客户名称/单位,
 // 联系方式 and 所属行业/产品类型; its other columns (关怀日期, 关怀原因 …)
 // belong to care records and are reported as unrecognised.
@@ -119,110 +117,39 @@ var headerAliases = map[string]Field{
 	"note": FieldRemarks, "comment": FieldRemarks, "comments": FieldRemarks,
 }
 
+// customerSchema is the header matching of customer files: the aliases
+// above, several phone columns, and no file without a name column.
+var customerSchema = func() *sheets.Schema[Field] {
+	cols := make([]sheets.Column[Field], 0, fieldCount-1)
+	for f := Field(1); f < fieldCount; f++ {
+		c := sheets.Column[Field]{Field: f, Multi: f.multiColumn()}
+		for text, g := range headerAliases {
+			if g == f {
+				c.Aliases = append(c.Aliases, text)
+			}
+		}
+		if f == FieldName {
+			c.Missing = KeyImportNoNameColumn
+		}
+		cols = append(cols, c)
+	}
+	return sheets.NewSchema(cols...)
+}()
+
 // FieldForHeader returns the field a header cell names, FieldNone if none.
 // It ignores case, spaces, full-width forms, required-markers (*), "_", "-",
 // "." and ":" and a trailing parenthesised hint: "客户名称*",
 // "联系方式（手机）", "Customer_Number", "E-mail" all match.
 func FieldForHeader(text string) Field {
-	return headerAliases[normHeader(text)]
-}
-
-// normHeader folds a header text for lookup in headerAliases.
-func normHeader(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	depth := 0
-	for _, r := range s {
-		if r >= 0xFF01 && r <= 0xFF5E {
-			r -= 0xFEE0
-		}
-		switch {
-		case r == '(' || r == '[' || r == '【':
-			depth++
-		case r == ')' || r == ']' || r == '】':
-			if depth > 0 {
-				depth--
-			}
-		case depth > 0:
-		case unicode.IsSpace(r), r == '*', r == '_', r == '-', r == '.', r == ':', r == '：', r == '\ufeff':
-		case r >= 'A' && r <= 'Z':
-			b.WriteRune(r + 'a' - 'A')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return customerSchema.FieldFor(text)
 }
 
 // Header is the mapping of an import file's header row.
-type Header struct {
-	// Row is the spreadsheet row number of the header (1 unless title rows
-	// precede it).
-	Row int
-	// Texts are the header cells as written in the file, by column index.
-	Texts []string
-	// Fields are the field of each column, FieldNone when not recognised.
-	Fields []Field
-	// Unknown lists the non-empty header texts that name no field, in
-	// column order.
-	Unknown []string
-	// Format is the file's format; Date1904 is the XLSX date system (dates
-	// in raw XLSX cells are serial numbers).
-	Format   FileFormat
-	Date1904 bool
-	cols     [fieldCount][]int
-}
+type Header = sheets.Header[Field]
 
-// Columns returns the column indexes that hold f, in file order.
-func (h *Header) Columns(f Field) []int {
-	if f >= fieldCount {
-		return nil
-	}
-	return h.cols[f]
-}
-
-// Has reports whether some column holds f.
-func (h *Header) Has(f Field) bool { return len(h.Columns(f)) > 0 }
-
-// ColumnName returns the header text of column i as written in the file.
-func (h *Header) ColumnName(i int) string {
-	if i >= 0 && i < len(h.Texts) {
-		return strings.TrimSpace(h.Texts[i])
-	}
-	return ""
-}
-
-// newHeader maps the header cells of row. It returns the columns that name
+// newHeader maps the header cells of row as OpenImport does (the row
+// checks' tests build their rows with it). It returns the columns that name
 // the same single-column field twice, as pairs of texts.
 func newHeader(row int, cells []string) (*Header, [][2]string) {
-	h := &Header{Row: row, Texts: cells, Fields: make([]Field, len(cells))}
-	var dups [][2]string
-	for i, text := range cells {
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		f := FieldForHeader(text)
-		if f == FieldNone {
-			h.Unknown = append(h.Unknown, strings.TrimSpace(text))
-			continue
-		}
-		if len(h.cols[f]) > 0 && !f.multiColumn() {
-			dups = append(dups, [2]string{h.ColumnName(h.cols[f][0]), h.ColumnName(i)})
-			continue
-		}
-		h.Fields[i] = f
-		h.cols[f] = append(h.cols[f], i)
-	}
-	return h, dups
-}
-
-// recognised counts the cells of a row that name a field.
-func recognised(cells []string) int {
-	n := 0
-	for _, c := range cells {
-		if FieldForHeader(c) != FieldNone {
-			n++
-		}
-	}
-	return n
+	return customerSchema.Match(row, cells)
 }

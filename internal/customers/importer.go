@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/sheets"
 )
 
 // Import of a customer spreadsheet, in two passes over the file:
@@ -41,7 +41,7 @@ const (
 
 // MaxReportErrors caps the row errors kept in a report; ErrorCount still
 // counts them all.
-const MaxReportErrors = 1000
+const MaxReportErrors = sheets.MaxRowErrors
 
 // importBatch is how many rows one multi-row INSERT carries (24 columns:
 // well under SQLite's 32,766 and PostgreSQL's 65,535 parameters).
@@ -72,18 +72,10 @@ func (s ImportSettings) Mode() string {
 
 // ReportError is one problem of a row in a stored report: the catalog key
 // and its parameters, translated when shown.
-type ReportError struct {
-	Row    int            `json:"row"`
-	Column string         `json:"column"`
-	Key    string         `json:"key"`
-	Params map[string]any `json:"params,omitempty"`
-}
+type ReportError = sheets.RowError
 
 // ImportColumn is how one column of the file was understood.
-type ImportColumn struct {
-	Column string `json:"column"`
-	Field  string `json:"field"` // "" when Careloop does not read the column
-}
+type ImportColumn = sheets.ColumnUse
 
 // PreviewRow is a checked row as it would be stored.
 type PreviewRow struct {
@@ -121,11 +113,10 @@ type ImportReport struct {
 
 func (r *ImportReport) addError(e RowError) {
 	r.ErrorCount++
-	if len(r.Errors) >= MaxReportErrors {
+	var kept bool
+	if r.Errors, kept = sheets.Keep(r.Errors, e); !kept {
 		r.Truncated = true
-		return
 	}
-	r.Errors = append(r.Errors, ReportError(e))
 }
 
 // errImportConflict ends the write pass of an all-or-nothing import when the
@@ -187,11 +178,7 @@ func (s *Store) checkImport(ctx context.Context, src io.Reader, set ImportSettin
 	defer ir.Close()
 	h := ir.Header()
 	rep.Format, rep.Sheet = ir.Format().String(), ir.Sheet()
-	for i, t := range h.Texts {
-		if t = strings.TrimSpace(t); t != "" {
-			rep.Columns = append(rep.Columns, ImportColumn{Column: t, Field: h.Fields[i].String()})
-		}
-	}
+	rep.Columns = h.Uses()
 	chk := &checkResult{bad: map[int]bool{}, maxSerial: map[string]int{}, owners: map[string]int64{}}
 	checker := NewRowChecker(s.clock.Now(), BusinessZone)
 	phones, emails := map[string]int{}, map[string]int{}
@@ -276,10 +263,7 @@ func (s *Store) checkRowOwner(ctx context.Context, chk *checkResult, p *pending,
 		}
 		chk.owners[p.rec.Owner] = id
 	}
-	col := ""
-	if cs := p.row.Header.Columns(FieldOwner); len(cs) > 0 {
-		col = p.row.Header.ColumnName(cs[0])
-	}
+	col := p.row.Header.FieldColumn(FieldOwner)
 	switch id {
 	case 0:
 		return append(errs, RowError{Row: p.rec.Row, Column: col, Key: KeyImportUnknownOwner, Params: map[string]any{"Value": p.rec.Owner}}), nil
@@ -294,13 +278,13 @@ func (s *Store) checkRowOwner(ctx context.Context, chk *checkResult, p *pending,
 func inFileDuplicates(row Row, rec ImportRecord, phones, emails map[string]int, errs []RowError) []RowError {
 	for _, ph := range rec.Phones {
 		if first, ok := phones[ph]; ok {
-			errs = append(errs, RowError{Row: row.Num, Column: fieldColumn(row.Header, FieldPhone), Key: KeyImportPhoneInFile,
+			errs = append(errs, RowError{Row: row.Num, Column: row.Header.FieldColumn(FieldPhone), Key: KeyImportPhoneInFile,
 				Params: map[string]any{"Value": ph, "FirstRow": first}})
 		}
 	}
 	if rec.Email != "" {
 		if first, ok := emails[rec.Email]; ok {
-			errs = append(errs, RowError{Row: row.Num, Column: fieldColumn(row.Header, FieldEmail), Key: KeyImportEmailInFile,
+			errs = append(errs, RowError{Row: row.Num, Column: row.Header.FieldColumn(FieldEmail), Key: KeyImportEmailInFile,
 				Params: map[string]any{"Value": rec.Email, "FirstRow": first}})
 		}
 	}
@@ -314,13 +298,6 @@ func inFileDuplicates(row Row, rec ImportRecord, phones, emails map[string]int, 
 		}
 	}
 	return errs
-}
-
-func fieldColumn(h *Header, f Field) string {
-	if cs := h.Columns(f); len(cs) > 0 {
-		return h.ColumnName(cs[0])
-	}
-	return ""
 }
 
 func numberSerial(n string) int {

@@ -152,19 +152,19 @@ func (s *Store) conflicts(ctx context.Context, batch []pending, allowDup bool) (
 		h := p.row.Header
 		if p.rec.Number != "" {
 			if _, ok := numTaken[p.rec.Number]; ok {
-				out[p.rec.Row] = append(out[p.rec.Row], RowError{Row: p.rec.Row, Column: fieldColumn(h, FieldNumber), Key: KeyImportNumberTaken,
+				out[p.rec.Row] = append(out[p.rec.Row], RowError{Row: p.rec.Row, Column: h.FieldColumn(FieldNumber), Key: KeyImportNumberTaken,
 					Params: map[string]any{"Number": p.rec.Number}})
 			}
 		}
 		for _, ph := range p.rec.Phones {
 			if n, ok := taken[ph]; ok {
-				out[p.rec.Row] = append(out[p.rec.Row], RowError{Row: p.rec.Row, Column: fieldColumn(h, FieldPhone), Key: KeyImportPhoneTaken,
+				out[p.rec.Row] = append(out[p.rec.Row], RowError{Row: p.rec.Row, Column: h.FieldColumn(FieldPhone), Key: KeyImportPhoneTaken,
 					Params: map[string]any{"Value": ph, "Number": n}})
 			}
 		}
 		if p.rec.Email != "" {
 			if n, ok := taken["@"+p.rec.Email]; ok {
-				out[p.rec.Row] = append(out[p.rec.Row], RowError{Row: p.rec.Row, Column: fieldColumn(h, FieldEmail), Key: KeyImportEmailTaken,
+				out[p.rec.Row] = append(out[p.rec.Row], RowError{Row: p.rec.Row, Column: h.FieldColumn(FieldEmail), Key: KeyImportEmailTaken,
 					Params: map[string]any{"Value": p.rec.Email, "Number": n}})
 			}
 		}

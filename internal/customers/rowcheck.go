@@ -10,16 +10,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/careloop/careloop/internal/domain"
+	"github.com/careloop/careloop/internal/sheets"
 )
 
 // RowError is one problem with one cell of an import file, for the per-row
 // error report.
-type RowError struct {
-	Row    int            // spreadsheet row number
-	Column string         // header text as written in the file
-	Key    string         // message-catalog key
-	Params map[string]any // placeholders of the message
-}
+type RowError = sheets.RowError
 
 // ImportRecord is a checked import row, normalised to the forms a customer
 // record stores: canonical phones, dates as YYYY-MM-DD, type
@@ -229,7 +225,7 @@ func (c *RowChecker) checkNumber(rec *ImportRecord, xlsx bool) {
 		return
 	}
 	if xlsx {
-		v = plainNumber(v)
+		v = sheets.PlainNumber(v)
 	}
 	if _, _, _, err := ParseNumber(v); err != nil {
 		c.addValidation(FieldNumber, err)
@@ -287,7 +283,7 @@ func (c *RowChecker) phones(xlsx bool) []string {
 			continue
 		}
 		if xlsx {
-			cell = plainNumber(cell)
+			cell = sheets.PlainNumber(cell)
 		}
 		for part := range strings.FieldsFuncSeq(cell, isPhoneSeparator) {
 			if part = strings.TrimSpace(part); part == "" {
@@ -344,7 +340,7 @@ func (c *RowChecker) date(f Field, notFuture bool) string {
 	if v == "" {
 		return ""
 	}
-	d, ok := parseImportDate(v, c.row.Header.Format == FormatXLSX, c.row.Header.Date1904)
+	d, ok := sheets.ParseDate(v, c.row.Header.Format == FormatXLSX, c.row.Header.Date1904)
 	switch {
 	case !ok:
 		c.add(f, KeyDate, map[string]any{"Value": v})

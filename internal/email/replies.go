@@ -39,7 +39,7 @@ func NewReplies(d *db.DB, c clock.Clock, o *notify.Outbox, m *Mailboxes, cat *i1
 
 // Listen is the tickets listener (it runs in the reply's transaction).
 func (r *Replies) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event) error {
-	if e.Kind != tickets.EventReplied || t.Channel == "wechat" || t.Channel == "sms" {
+	if e.Kind != tickets.EventReplied || t.Channel == "wechat" || t.Channel == "sms" || t.Channel == "wecom" {
 		return nil
 	}
 	msgID, ok := e.Data["message_id"].(int64)

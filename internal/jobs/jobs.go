@@ -54,6 +54,9 @@ type Runner struct {
 	// InsertLifecycle enqueues a pass of the lifecycle rules over every
 	// customer now (customers.RestageQueue).
 	InsertLifecycle func(ctx context.Context) error
+	// Insert enqueues a job of a kind a Module registered (a domain's
+	// on-demand work, e.g. wecomkf's pull after a callback).
+	Insert func(ctx context.Context, args river.JobArgs) error
 }
 
 // New migrates River's tables and builds its client with every job kind.
@@ -141,6 +144,10 @@ func build[TTx any](ctx context.Context, d *db.DB, driver riverdriver.Driver[TTx
 			// Not unique by period, unlike the daily one: a pass after every
 			// change of rules, each applying the rules stored when it runs.
 			_, err := client.Insert(ctx, LifecycleArgs{}, nil)
+			return err
+		},
+		Insert: func(ctx context.Context, args river.JobArgs) error {
+			_, err := client.Insert(ctx, args, nil)
 			return err
 		},
 	}, nil

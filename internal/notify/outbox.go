@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -253,10 +254,6 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) (int64, error) {
 		var key any
 		if m.DedupeKey != "" {
 			key = m.DedupeKey
-			// A key already there: report its row (the first writer won).
-			if err := q.QueryRowContext(ctx, `SELECT id FROM outbox WHERE dedupe_key = $1`, m.DedupeKey).Scan(&id); err == nil {
-				return nil
-			}
 		}
 		err := q.QueryRowContext(ctx, `INSERT INTO outbox (channel, kind, dedupe_key, customer_id, user_id, recipient, subject, body, html,
 			data, transactional, entity, entity_id, state, next_at, created_at)
@@ -264,8 +261,10 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) (int64, error) {
 			ON CONFLICT DO NOTHING RETURNING id`,
 			m.Channel, m.Kind, key, nullID(m.CustomerID), nullID(m.UserID), m.Recipient, m.Subject, m.Body, m.HTML,
 			data, m.Transactional, m.Entity, m.EntityID, now).Scan(&id)
-		if err != nil && m.DedupeKey != "" {
-			// Another transaction wrote the key meanwhile.
+		if errors.Is(err, sql.ErrNoRows) && m.DedupeKey != "" {
+			// The key is there already: report its row (the first writer
+			// won). Asking after the insert rather than before saves a
+			// lookup on the common path, a new key.
 			return q.QueryRowContext(ctx, `SELECT id FROM outbox WHERE dedupe_key = $1`, m.DedupeKey).Scan(&id)
 		}
 		return err

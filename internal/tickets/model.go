@@ -13,7 +13,7 @@ import (
 var Types = []string{"consultation", "fault", "complaint", "return", "exchange", "repair", "suggestion", "other"}
 
 // Channels a request arrives by.
-var Channels = []string{"phone", "email", "wechat", "web", "chat", "walk_in", "social", "sms"}
+var Channels = []string{"phone", "email", "wechat", "web", "chat", "walk_in", "social", "sms", "wecom"}
 
 // Severities, lowest first (seed 004: 一般 / 重要 / 紧急重大).
 var Severities = []string{"general", "important", "urgent"}

@@ -16,7 +16,8 @@ import (
 
 // The outbox page shows an SMS row's delivery receipt (delivered or
 // failed, the provider's code, the time) in the list and on the row's
-// page, filters by channel, and refuses an unknown channel with 400.
+// page, filters by channel, and refuses an unknown channel with 400;
+// GET /api/v1/outbox answers the same receipts.
 func TestOutboxPageShowsSMSReceiptsAndFiltersByChannel(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, k *testkit.Kit) {
 		_, admin := k.User("admin@example.com", "admin")
@@ -96,6 +97,28 @@ func TestOutboxPageShowsSMSReceiptsAndFiltersByChannel(t *testing.T) {
 		}
 		if r := k.DoWith(c, testkit.Request{Method: "GET", Path: "/admin/outbox?channel=pigeon"}); r.Status != http.StatusBadRequest {
 			t.Fatalf("unknown channel: %d", r.Status)
+		}
+		// GET /api/v1/outbox carries the same receipts.
+		var api struct {
+			Items []struct {
+				ID      int64 `json:"id"`
+				Channel string
+				Receipt *struct {
+					Delivered bool
+					Code      string
+					At        string
+				} `json:"receipt"`
+			} `json:"items"`
+		}
+		k.Do(testkit.Request{Method: "GET", Path: "/api/v1/outbox", Token: admin}).JSON(t, &api)
+		got := map[int64]string{}
+		for _, it := range api.Items {
+			if it.Receipt != nil {
+				got[it.ID] = fmt.Sprintf("%t %s %s", it.Receipt.Delivered, it.Receipt.Code, it.Receipt.At)
+			}
+		}
+		if len(api.Items) != 4 || len(got) != 2 || got[ids[0]] != "true DELIVERED 2026-12-03T02:00:05Z" || got[ids[1]] != "false MK:0001 2026-12-03T02:00:05Z" {
+			t.Fatalf("api receipts %v in %+v", got, api.Items)
 		}
 		agent := k.Login("agent@example.com", testkit.Password)
 		if r := k.DoWith(agent, testkit.Request{Method: "GET", Path: fmt.Sprintf("/admin/outbox/%d", ids[0])}); r.Status != http.StatusForbidden {

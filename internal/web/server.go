@@ -36,6 +36,7 @@ import (
 	"github.com/careloop/careloop/internal/web/ui"
 	"github.com/careloop/careloop/internal/webhooks"
 	"github.com/careloop/careloop/internal/wechat"
+	"github.com/careloop/careloop/internal/wecomkf"
 )
 
 // Deps are what the server is built from.
@@ -72,6 +73,8 @@ type Deps struct {
 	Robots *robots.Store
 	// WeChat is the Official Account channel (internal/wechat).
 	WeChat *wechat.Store
+	// WeComKF is the WeCom 微信客服 channel (internal/wecomkf).
+	WeComKF *wecomkf.Store
 	// Care is proactive care (internal/care).
 	Care *care.Store
 }
@@ -107,7 +110,8 @@ func New(d Deps) (*Server, error) {
 	if d.SLATimers == nil {
 		d.SLATimers = sla.NewTimerStore(d.DB, d.Clock)
 	}
-	s.ui, err = ui.New(ui.Deps{Kit: kit, SLATimers: d.SLATimers, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, SMS: d.SMS, WeChat: d.WeChat, BaseURL: d.Config.BaseURL, DB: d.DB, Settings: d.Settings,
+	s.ui, err = ui.New(ui.Deps{Kit: kit, SLATimers: d.SLATimers, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Setup: d.Setup, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies, Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, Webhooks: d.Webhooks, SMS: d.SMS, WeChat: d.WeChat, Robots: d.Robots, BaseURL: d.Config.BaseURL, DB: d.DB, Settings: d.Settings,
+		WeComKF:       d.WeComKF,
 		SecureCookies: d.Config.SecureCookies(), Demo: d.Config.Demo, SessionCookie: SessionCookie, LangCookie: LangCookie})
 	if err != nil {
 		return nil, err
@@ -120,7 +124,8 @@ func New(d Deps) (*Server, error) {
 	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, SMS: d.SMS,
 		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots, WeChat: d.WeChat,
-		Care: d.Care})
+		WeComKF: d.WeComKF,
+		Care:    d.Care})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

@@ -80,6 +80,14 @@ type tokenSlot struct {
 // NewClient builds a client; allowPrivate lets it dial loopback and
 // private addresses (a gateway on the LAN, the tests' fake platform).
 func NewClient(now func() time.Time, allowPrivate bool) *Client {
+	return &Client{now: now, tokens: map[string]*tokenSlot{}, http: NewHTTPClient(allowPrivate)}
+}
+
+// NewHTTPClient is the HTTP client of a Tencent platform API (the 公众平台,
+// and WeCom's, internal/wecomkf): every dial checks the address it dials
+// (loopback, private and link-local only with allowPrivate), time-outs
+// bounded, redirects not followed.
+func NewHTTPClient(allowPrivate bool) *http.Client {
 	d := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
 		host, _, err := net.SplitHostPort(address)
 		if err != nil {
@@ -89,16 +97,16 @@ func NewClient(now func() time.Time, allowPrivate bool) *Client {
 		if err != nil {
 			return fmt.Errorf("wechat dial %s: %w", address, err)
 		}
-		if !allowPrivate && private(a) {
+		if !allowPrivate && Private(a) {
 			return fmt.Errorf("wechat dial %s: the address is loopback, private or link-local", address)
 		}
 		return nil
 	}}
-	return &Client{now: now, tokens: map[string]*tokenSlot{}, http: &http.Client{
+	return &http.Client{
 		Transport: &http.Transport{DialContext: d.DialContext, TLSHandshakeTimeout: 10 * time.Second,
 			ResponseHeaderTimeout: 20 * time.Second, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	}
 }
 
 // Credentials are what the API needs of an account.
@@ -315,10 +323,10 @@ func filename(cd string) string {
 	return ""
 }
 
-// private tells whether an address is reachable only with private targets
+// Private tells whether an address is reachable only with private targets
 // allowed: loopback, RFC 1918 and ULA, link-local (the clouds' metadata),
 // unspecified, multicast, carrier-grade NAT.
-func private(a netip.Addr) bool {
+func Private(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || cgnat.Contains(a)
@@ -326,11 +334,11 @@ func private(a netip.Addr) bool {
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
-// checkAPIBase validates an account's api_base and returns it without a
+// CheckAPIBase validates an account's api_base and returns it without a
 // trailing slash ("" for the default); else a catalog key. https, or http
 // with private targets allowed; an address that is private (literal or
 // resolved now) only with them allowed. Every dial checks again.
-func checkAPIBase(ctx context.Context, raw string, allowPrivate bool) (string, string) {
+func CheckAPIBase(ctx context.Context, raw string, allowPrivate bool) (string, string) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || strings.TrimRight(raw, "/") == DefaultAPIBase {
 		return "", ""
@@ -355,7 +363,7 @@ func checkAPIBase(ctx context.Context, raw string, allowPrivate bool) (string, s
 		}
 	}
 	for _, a := range addrs {
-		if private(a) {
+		if Private(a) {
 			return "", "wechat.api_base_private"
 		}
 	}

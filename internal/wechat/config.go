@@ -167,7 +167,7 @@ func (s *Store) Update(ctx context.Context, in Input) (View, error) {
 		if !templateRe.MatchString(a.ReplyTemplateID) {
 			v.Add(f+"reply_template_id", "wechat.bad_template_id", nil)
 		}
-		if base, key := checkAPIBase(ctx, ai.APIBase, s.opts.AllowPrivate); key != "" {
+		if base, key := CheckAPIBase(ctx, ai.APIBase, s.opts.AllowPrivate); key != "" {
 			v.Add(f+"api_base", key, nil)
 		} else {
 			a.APIBase = base

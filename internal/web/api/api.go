@@ -23,6 +23,7 @@ import (
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
 	"github.com/careloop/careloop/internal/wechat"
+	"github.com/careloop/careloop/internal/wecomkf"
 )
 
 // Deps are what the API handlers use.
@@ -50,6 +51,8 @@ type Deps struct {
 	Robots *robots.Store
 	// WeChat is the Official Account channel.
 	WeChat *wechat.Store
+	// WeComKF is the WeCom 微信客服 channel (the kf part of channels/wecom, its callback).
+	WeComKF *wecomkf.Store
 	// Care is proactive care: plans, the scheduler, tasks.
 	Care *care.Store
 }
@@ -93,6 +96,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.signatureRoutes()...)
 	rs = append(rs, a.robotRoutes()...)
 	rs = append(rs, a.wechatRoutes()...)
+	rs = append(rs, a.wecomKFRoutes()...)
 	rs = append(rs, a.wechatBindRoutes()...)
 	rs = append(rs, a.careRoutes()...)
 	for i := range rs {

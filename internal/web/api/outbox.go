@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/careloop/careloop/internal/domain"
 	"github.com/careloop/careloop/internal/identity"
@@ -13,16 +14,50 @@ import (
 // outboxPage is a page of outbox rows, newest first, with the counts per
 // state (the dead letters an administrator should look at).
 type outboxPage struct {
-	Items  []notify.Message `json:"items"`
-	Counts map[string]int   `json:"counts"`
+	Items  []outboxItem   `json:"items"`
+	Counts map[string]int `json:"counts"`
 	// Next is the before= of the following page (0: none).
 	Next int64 `json:"next,omitempty"`
+}
+
+// outboxItem is a row with, for an SMS, the delivery receipt the provider
+// posted (what the phone did with it); absent until one came.
+type outboxItem struct {
+	notify.Message
+	Receipt *smsReceipt `json:"receipt,omitempty"`
+}
+
+type smsReceipt struct {
+	Delivered bool      `json:"delivered"`
+	Code      string    `json:"code"`    // DELIVERED, DELIVRD, the carrier's error code
+	Message   string    `json:"message"` // the provider's words
+	At        time.Time `json:"at"`      // when the phone got it (or the report was made)
+}
+
+// outboxItems adds the SMS rows' receipts (one indexed read each, at most
+// a page).
+func (a *API) outboxItems(r *http.Request, ms []notify.Message) ([]outboxItem, error) {
+	out := make([]outboxItem, 0, len(ms))
+	for _, m := range ms {
+		it := outboxItem{Message: m}
+		if a.SMS != nil && m.Channel == notify.ChannelSMS && m.ProviderID != "" {
+			rc, ok, err := a.SMS.ReceiptOf(r.Context(), m.ID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				it.Receipt = &smsReceipt{Delivered: rc.Delivered, Code: rc.Code, Message: rc.Message, At: rc.At}
+			}
+		}
+		out = append(out, it)
+	}
+	return out, nil
 }
 
 func (a *API) outboxRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "GET", Path: "/api/v1/outbox", Perm: identity.SettingsManage, Handler: a.listOutbox,
-			Summary:  "Outbound messages, newest first, by state (queued, sending, sent, dead, suppressed) and channel",
+			Summary:  "Outbound messages, newest first, by state (queued, sending, sent, dead, suppressed) and channel; an SMS carries its delivery receipt once the provider reported one",
 			Response: outboxPage{}, Query: []string{"state", "channel", "before", "limit"}},
 		{Method: "POST", Path: "/api/v1/outbox/{id}/retry", Perm: identity.SettingsManage, Handler: a.retryOutbox,
 			Summary: "Queue a dead or suppressed message again, due now, with its attempts counted afresh", Response: notify.Message{}},
@@ -60,7 +95,12 @@ func (a *API) listOutbox(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	page := outboxPage{Items: items, Counts: counts}
+	withReceipts, err := a.outboxItems(r, items)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	page := outboxPage{Items: withReceipts, Counts: counts}
 	if len(items) == f.Limit {
 		page.Next = items[len(items)-1].ID
 	}

@@ -20,11 +20,11 @@ func (a *API) robotRoutes() []httpx.Route {
 			Summary: "Replace the DingTalk group robots: robots named by id are changed (an empty webhook or secret keeps the stored one), new ones added, the others removed",
 			Request: robots.Config{}, Response: robots.List{}},
 		{Method: "GET", Path: "/api/v1/channels/wecom", Perm: identity.SettingsManage, Handler: a.getWeCom,
-			Summary:  "The WeCom group robots, the WeCom application that messages staff one by one, and the staff's WeCom user ids (secrets never returned)",
-			Response: robots.WeComList{}},
+			Summary:  "The WeCom group robots, the WeCom application that messages staff one by one, the staff's WeCom user ids, and the 微信客服 accounts (kf; secrets never returned)",
+			Response: wecomAnswer{}},
 		{Method: "PUT", Path: "/api/v1/channels/wecom", Perm: identity.SettingsManage, Handler: a.putWeCom,
-			Summary: "Replace the WeCom group robots (as for DingTalk); application and staff, when sent, are set too (staff: the whole list)",
-			Request: robots.WeComConfig{}, Response: robots.WeComList{}},
+			Summary: "Replace the WeCom group robots (as for DingTalk); application, staff and kf (the 微信客服 accounts, version as read), when sent, are set too (staff, kf.accounts: the whole list), all in one transaction",
+			Request: wecomInput{}, Response: wecomAnswer{}},
 	}
 	return rs
 }
@@ -35,20 +35,30 @@ func (a *API) getWeCom(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	a.JSON(w, http.StatusOK, l)
-}
-
-func (a *API) putWeCom(w http.ResponseWriter, r *http.Request) {
-	var in robots.WeComConfig
-	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
-		return
-	}
-	l, err := a.Robots.ReplaceWeCom(r.Context(), in)
+	out, err := a.wecomAnswer(r.Context(), l)
 	if err != nil {
 		a.Error(w, r, err)
 		return
 	}
-	a.JSON(w, http.StatusOK, l)
+	a.JSON(w, http.StatusOK, out)
+}
+
+func (a *API) putWeCom(w http.ResponseWriter, r *http.Request) {
+	var in wecomInput
+	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
+		return
+	}
+	l, err := a.replaceWeCom(r.Context(), in)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	out, err := a.wecomAnswer(r.Context(), l)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	a.JSON(w, http.StatusOK, out)
 }
 
 func (a *API) listRobots(kind string) http.HandlerFunc {

@@ -18,7 +18,7 @@ import (
 // row's page.
 
 // outboxChannels are the channels the filter offers, in the order shown.
-var outboxChannels = []string{notify.ChannelEmail, notify.ChannelSMS, notify.ChannelInApp, notify.ChannelWeCom, "robot", "webhook"}
+var outboxChannels = []string{notify.ChannelEmail, notify.ChannelSMS, notify.ChannelInApp, notify.ChannelWeCom, "robot", "webhook", "wechat"}
 
 // outboxChannel reads the filter; an unknown channel is the caller's
 // mistake, named as such.

@@ -56,6 +56,9 @@ var adminGroups = []adminGroup{
 		{"/admin/webhooks", "webhooks.title", "webhooks.desc", identity.SettingsManage},
 		{"/admin/channels/sms", "channels.sms.title", "channels.sms.desc", identity.SettingsManage},
 		{"/admin/channels/wechat", "channels.wechat.title", "channels.wechat.desc", identity.SettingsManage},
+		{"/admin/channels/dingtalk", "channels.dingtalk.title", "channels.dingtalk.desc", identity.SettingsManage},
+		{"/admin/channels/wecom", "channels.wecom.title", "channels.wecom.desc", identity.SettingsManage},
+		{"/admin/channels/wecom-kf", "channels.wecom_kf.title", "channels.wecom_kf.desc", identity.SettingsManage},
 	}},
 	{"settings.group_security", []adminArea{
 		{"/admin/audit", "nav.audit", "settings.desc_audit", identity.AuditView},

@@ -133,12 +133,37 @@ type notificationSettingsData struct {
 	Manager  bool
 }
 
+// offeredChannels are the channels the person may choose: WeCom only
+// while their WeCom user id is on file and a WeCom application is active
+// (else nothing would reach them there, internal/robots).
+func (u *UI) offeredChannels(r *http.Request) ([]string, error) {
+	wecom := ""
+	if u.Robots != nil {
+		var err error
+		if wecom, err = u.Robots.WeComUserID(r.Context(), httpx.Principal(r).UserID); err != nil {
+			return nil, err
+		}
+	}
+	out := []string{}
+	for _, ch := range notify.NoticeChannels {
+		if ch != notify.ChannelWeCom || wecom != "" {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
 func (u *UI) notificationSettingsPage(w http.ResponseWriter, r *http.Request, prefs notify.Prefs, flash string) {
 	pr := httpx.Principal(r)
-	d := notificationSettingsData{Channels: notify.NoticeChannels, Manager: slices.Contains(pr.Roles, notify.ManagerRole)}
+	channels, err := u.offeredChannels(r)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	d := notificationSettingsData{Channels: channels, Manager: slices.Contains(pr.Roles, notify.ManagerRole)}
 	for _, e := range notify.NoticeEvents {
 		row := prefRow{Event: e}
-		for _, ch := range notify.NoticeChannels {
+		for _, ch := range channels {
 			row.Channels = append(row.Channels, prefCell{Channel: ch, Name: "pref." + e + "." + ch, On: prefs[e][ch]})
 		}
 		d.Rows = append(d.Rows, row)
@@ -159,16 +184,23 @@ func (u *UI) notificationSettings(w http.ResponseWriter, r *http.Request) {
 	u.notificationSettingsPage(w, r, prefs, "")
 }
 
-// saveNotificationSettings reads the checkboxes: a box left out is off.
+// saveNotificationSettings reads the checkboxes: a box left out is off; a
+// channel not offered (WeCom without a user id on file) keeps its stored
+// choice.
 func (u *UI) saveNotificationSettings(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		u.fail(w, r, domain.Invalid("form", "validation.notify_form", nil))
 		return
 	}
+	channels, err := u.offeredChannels(r)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
 	change := notify.Prefs{}
 	for _, e := range notify.NoticeEvents {
 		change[e] = map[string]bool{}
-		for _, ch := range notify.NoticeChannels {
+		for _, ch := range channels {
 			change[e][ch] = r.PostForm.Get("pref."+e+"."+ch) != ""
 		}
 	}

@@ -214,6 +214,9 @@ func (u *UI) ticketPageWith(w http.ResponseWriter, r *http.Request, d *ticketPag
 	if err := u.wechatPosts(r, d); fail(err) {
 		return
 	}
+	if err := u.wecomKFPosts(r, d); fail(err) {
+		return
+	}
 	var dbl *tickets.DoubleReplyError
 	if errors.As(formErr, &dbl) {
 		for i := range d.Posts {

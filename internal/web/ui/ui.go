@@ -21,6 +21,7 @@ import (
 	"github.com/careloop/careloop/internal/email"
 	"github.com/careloop/careloop/internal/identity"
 	"github.com/careloop/careloop/internal/notify"
+	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
 	"github.com/careloop/careloop/internal/sms"
@@ -29,6 +30,7 @@ import (
 	"github.com/careloop/careloop/internal/web/httpx"
 	"github.com/careloop/careloop/internal/webhooks"
 	"github.com/careloop/careloop/internal/wechat"
+	"github.com/careloop/careloop/internal/wecomkf"
 )
 
 //go:embed templates/*.html
@@ -61,6 +63,10 @@ type Deps struct {
 	// WeChat: the accounts page, how replies to WeChat followers went
 	// (tickets_wechat.go), linking followers to customers (wechat_bind.go).
 	WeChat *wechat.Store
+	// Robots: the DingTalk and WeCom pages (channels_robots.go).
+	Robots *robots.Store
+	// WeComKF: the 微信客服 page, how replies to its users went (tickets_wecomkf.go).
+	WeComKF *wecomkf.Store
 	// BaseURL is the server's public address (--base-url), for the
 	// callback URLs the channel pages show; "" uses the request's.
 	BaseURL string
@@ -322,6 +328,8 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.outboxRoutes()...)
 	rs = append(rs, u.channelSMSRoutes()...)
 	rs = append(rs, u.channelWeChatRoutes()...)
+	rs = append(rs, u.channelRobotRoutes()...)
+	rs = append(rs, u.channelWeComKFRoutes()...)
 	rs = append(rs, u.mailboxRoutes()...)
 	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)

@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"bytes"
@@ -65,8 +65,8 @@ func TestCSVWriter(t *testing.T) {
 		}
 	}
 	// Careloop reads its own export back.
-	_, rows, err := readAll(t, out, ImportOptions{})
-	if err != nil || len(rows) != 2 || rows[1].Value(FieldName) != "深圳市华强电子有限公司" {
+	_, rows, err := readAll(t, out, Options{})
+	if err != nil || len(rows) != 2 || rows[1].Value(colName) != "深圳市华强电子有限公司" {
 		t.Fatalf("re-import: %v %+v", err, rows)
 	}
 }
@@ -103,13 +103,13 @@ func TestXLSXWriter(t *testing.T) {
 	}
 	// The import's own scan agrees that the file holds no formulas; the
 	// formula-like name is then refused row by row, not executed.
-	ir, err := OpenImport(bytes.NewReader(buf.Bytes()), ImportOptions{})
+	ir, err := Open(bytes.NewReader(buf.Bytes()), Options{}, testSchema)
 	must(t, err)
 	defer ir.Close()
 	r, err := ir.Next()
 	must(t, err)
-	if r.Value(FieldName) != "=1+1" {
-		t.Errorf("re-import name %q", r.Value(FieldName))
+	if r.Value(colName) != "=1+1" {
+		t.Errorf("re-import name %q", r.Value(colName))
 	}
 }
 

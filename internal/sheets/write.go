@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"encoding/csv"
@@ -68,7 +68,7 @@ func isPlainDecimal(s string) bool {
 // assumes GBK and shows Chinese as mojibake.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// CSVWriter writes an export as CSV for Excel: UTF-8 with BOM, CRLF line
+// CSVWriter writes a sheet as CSV for Excel: UTF-8 with BOM, CRLF line
 // ends, formula-like cells neutralised.
 type CSVWriter struct {
 	w   *csv.Writer
@@ -78,7 +78,7 @@ type CSVWriter struct {
 // NewCSVWriter writes the BOM to w and returns a writer for the records.
 func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
 	if _, err := w.Write(utf8BOM); err != nil {
-		return nil, fmt.Errorf("customers: export csv: %w", err)
+		return nil, fmt.Errorf("sheets: write csv: %w", err)
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
@@ -92,7 +92,7 @@ func (c *CSVWriter) Write(cells []string) error {
 		c.rec = append(c.rec, NeutralizeCell(s))
 	}
 	if err := c.w.Write(c.rec); err != nil {
-		return fmt.Errorf("customers: export csv: %w", err)
+		return fmt.Errorf("sheets: write csv: %w", err)
 	}
 	return nil
 }
@@ -101,12 +101,12 @@ func (c *CSVWriter) Write(cells []string) error {
 func (c *CSVWriter) Flush() error {
 	c.w.Flush()
 	if err := c.w.Error(); err != nil {
-		return fmt.Errorf("customers: export csv: %w", err)
+		return fmt.Errorf("sheets: write csv: %w", err)
 	}
 	return nil
 }
 
-// XLSXWriter writes an export as a one-sheet workbook through excelize's
+// XLSXWriter writes a one-sheet workbook through excelize's
 // StreamWriter: rows go to a temporary file, not memory. Cells are typed
 // strings. Call WriteTo once, then Close (Close is safe after errors).
 type XLSXWriter struct {
@@ -128,17 +128,17 @@ func NewXLSXWriter(sheet string) (*XLSXWriter, error) {
 	if sheet != "Sheet1" {
 		if err := f.SetSheetName("Sheet1", sheet); err != nil {
 			_ = f.Close()
-			return nil, fmt.Errorf("customers: export xlsx: sheet name: %w", err)
+			return nil, fmt.Errorf("sheets: write xlsx: sheet name: %w", err)
 		}
 	}
 	var err error
 	if x.bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("customers: export xlsx: style: %w", err)
+		return nil, fmt.Errorf("sheets: write xlsx: style: %w", err)
 	}
 	if x.sw, err = f.NewStreamWriter(sheet); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("customers: export xlsx: %w", err)
+		return nil, fmt.Errorf("sheets: write xlsx: %w", err)
 	}
 	return x, nil
 }
@@ -147,17 +147,17 @@ func NewXLSXWriter(sheet string) (*XLSXWriter, error) {
 // before any Write.
 func (x *XLSXWriter) WriteHeader(cells []string) error {
 	if x.row != 0 {
-		return fmt.Errorf("customers: export xlsx: header after row %d", x.row)
+		return fmt.Errorf("sheets: write xlsx: header after row %d", x.row)
 	}
 	if err := x.sw.SetPanes(&excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 	}); err != nil {
-		return fmt.Errorf("customers: export xlsx: freeze header: %w", err)
+		return fmt.Errorf("sheets: write xlsx: freeze header: %w", err)
 	}
 	for i := range cells {
 		width := float64(max(10, min(50, 2*len([]rune(cells[i]))+4)))
 		if err := x.sw.SetColWidth(i+1, i+1, width); err != nil {
-			return fmt.Errorf("customers: export xlsx: column width: %w", err)
+			return fmt.Errorf("sheets: write xlsx: column width: %w", err)
 		}
 	}
 	x.vals = x.vals[:0]
@@ -180,10 +180,10 @@ func (x *XLSXWriter) setRow() error {
 	x.row++
 	cell, err := excelize.CoordinatesToCellName(1, x.row)
 	if err != nil {
-		return fmt.Errorf("customers: export xlsx: row %d: %w", x.row, err)
+		return fmt.Errorf("sheets: write xlsx: row %d: %w", x.row, err)
 	}
 	if err := x.sw.SetRow(cell, x.vals); err != nil {
-		return fmt.Errorf("customers: export xlsx: row %d: %w", x.row, err)
+		return fmt.Errorf("sheets: write xlsx: row %d: %w", x.row, err)
 	}
 	return nil
 }
@@ -191,11 +191,11 @@ func (x *XLSXWriter) setRow() error {
 // WriteTo finishes the workbook and writes it to w.
 func (x *XLSXWriter) WriteTo(w io.Writer) (int64, error) {
 	if err := x.sw.Flush(); err != nil {
-		return 0, fmt.Errorf("customers: export xlsx: flush: %w", err)
+		return 0, fmt.Errorf("sheets: write xlsx: flush: %w", err)
 	}
 	n, err := x.f.WriteTo(w)
 	if err != nil {
-		return n, fmt.Errorf("customers: export xlsx: write: %w", err)
+		return n, fmt.Errorf("sheets: write xlsx: write: %w", err)
 	}
 	return n, nil
 }
@@ -203,7 +203,7 @@ func (x *XLSXWriter) WriteTo(w io.Writer) (int64, error) {
 // Close removes the writer's temporary files.
 func (x *XLSXWriter) Close() error {
 	if err := x.f.Close(); err != nil {
-		return fmt.Errorf("customers: export xlsx: close: %w", err)
+		return fmt.Errorf("sheets: write xlsx: close: %w", err)
 	}
 	return nil
 }

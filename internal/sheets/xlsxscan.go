@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"archive/zip"
@@ -117,7 +117,7 @@ func (l xlsxLimits) scanSheetPart(zf *zip.File) (sheetScan, error) {
 			}
 			sc.cells = true
 			if rowCells++; rowCells > xlsxMaxRowCells {
-				return sc, importErr(KeyImportRowTooWide, map[string]any{"Row": max(row, 1), "Max": xlsxMaxRowCells})
+				return sc, refuse(KeyRowTooWide, map[string]any{"Row": max(row, 1), "Max": xlsxMaxRowCells})
 			}
 		case "f":
 			if !inData {

@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"strconv"
@@ -10,11 +10,11 @@ import (
 // excelMaxSerial is 9999-12-31 as an Excel serial.
 const excelMaxSerial = 2958465
 
-// parseImportDate reads a date cell: an Excel serial (XLSX raw values),
+// ParseDate reads a date cell: an Excel serial (XLSX raw values),
 // YYYY-M-D with -, / or . separators, YYYY年M月D日 or YYYYMMDD, optionally
 // followed by a time that is ignored. Day-first and month-first forms are
 // refused: 03/04/2024 is ambiguous. Years run 1900–2199.
-func parseImportDate(s string, xlsx, date1904 bool) (time.Time, bool) {
+func ParseDate(s string, xlsx, date1904 bool) (time.Time, bool) {
 	if len(s) == 8 && isDigits(s) {
 		return validDate(atoiDigits(s[:4]), atoiDigits(s[4:6]), atoiDigits(s[6:]))
 	}
@@ -99,4 +99,10 @@ func validDate(y, m, d int) (time.Time, bool) {
 		return time.Time{}, false // 2月30日
 	}
 	return t, true
+}
+
+// atoiDigits converts a string of at most nine ASCII digits.
+func atoiDigits(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

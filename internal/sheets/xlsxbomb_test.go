@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"archive/zip"
@@ -15,15 +15,15 @@ import (
 
 // refusedWith checks that opening data fails for field "file" with key, and
 // that the refusal allocated at most maxAlloc bytes in all.
-func refusedWith(t *testing.T, data []byte, opts ImportOptions, key string, maxAlloc uint64) {
+func refusedWith(t *testing.T, data []byte, opts Options, key string, maxAlloc uint64) {
 	t.Helper()
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	ir, err := OpenImport(bytes.NewReader(data), opts)
+	ir, err := Open(bytes.NewReader(data), opts, testSchema)
 	runtime.ReadMemStats(&after)
 	if err == nil {
-		ir.Close()
+		_ = ir.Close()
 		t.Fatalf("want %s, the workbook was opened", key)
 	}
 	var v *domain.ValidationError
@@ -42,13 +42,13 @@ func TestXLSXBombsWellFormed(t *testing.T) {
 		"inline": xlsxbomb.Workbook(xlsxbomb.InlineSheet(func(w io.Writer) { io.WriteString(w, "张伟") }), nil),
 		"shared": xlsxbomb.Workbook(xlsxbomb.SharedSheet, xlsxbomb.SharedStrings(func(w io.Writer) { io.WriteString(w, "张伟") })),
 	} {
-		ir, err := OpenImport(bytes.NewReader(data), ImportOptions{MaxRows: 100})
+		ir, err := Open(bytes.NewReader(data), Options{MaxRows: 100}, testSchema)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		row, err := ir.Next()
 		ir.Close()
-		if err != nil || row.Value(FieldName) != "张伟" {
+		if err != nil || row.Value(colName) != "张伟" {
 			t.Fatalf("%s: row %+v %v", name, row, err)
 		}
 	}
@@ -62,15 +62,15 @@ func TestXLSXSheetBomb(t *testing.T) {
 		t.Fatalf("bomb of %d bytes: not a bomb", len(bomb))
 	}
 	// With 100 rows allowed, the sheet may unpack to about 4 MB.
-	refusedWith(t, bomb, ImportOptions{MaxRows: 100}, KeyImportPartTooLarge, 4<<20)
+	refusedWith(t, bomb, Options{MaxRows: 100}, KeyPartTooLarge, 4<<20)
 	// With the default 200,000 rows the size is allowed, the ratio is not.
-	refusedWith(t, bomb, ImportOptions{}, KeyImportCompression, 4<<20)
+	refusedWith(t, bomb, Options{}, KeyCompression, 4<<20)
 	// Text that compresses as text does: one cell longer than Excel allows.
 	long := xlsxbomb.Workbook(xlsxbomb.InlineSheet(func(w io.Writer) { xlsxbomb.Noise(w, 400<<10) }), nil)
-	refusedWith(t, long, ImportOptions{}, KeyImportTextTooLong, 4<<20)
+	refusedWith(t, long, Options{}, KeyTextTooLong, 4<<20)
 	// A cell within the limit is read (and then reported by the row check).
 	ok := xlsxbomb.Workbook(xlsxbomb.InlineSheet(func(w io.Writer) { xlsxbomb.Noise(w, xlsxMaxTextChars) }), nil)
-	ir, err := OpenImport(bytes.NewReader(ok), ImportOptions{})
+	ir, err := Open(bytes.NewReader(ok), Options{}, testSchema)
 	if err != nil {
 		t.Fatalf("a cell of %d characters: %v", xlsxMaxTextChars, err)
 	}
@@ -83,7 +83,7 @@ func TestXLSXSheetBomb(t *testing.T) {
 		}
 		io.WriteString(w, `</row>`+xlsxbomb.Tail)
 	}, nil)
-	refusedWith(t, wide, ImportOptions{}, KeyImportRowTooWide, 4<<20)
+	refusedWith(t, wide, Options{}, KeyRowTooWide, 4<<20)
 }
 
 // TestXLSXSharedStringsBomb: the same text in the shared-strings table.
@@ -93,10 +93,10 @@ func TestXLSXSharedStringsBomb(t *testing.T) {
 	if len(bomb) > 1<<20 {
 		t.Fatalf("bomb of %d bytes: not a bomb", len(bomb))
 	}
-	refusedWith(t, bomb, ImportOptions{MaxRows: 100}, KeyImportPartTooLarge, 4<<20)
-	refusedWith(t, bomb, ImportOptions{}, KeyImportCompression, 4<<20)
+	refusedWith(t, bomb, Options{MaxRows: 100}, KeyPartTooLarge, 4<<20)
+	refusedWith(t, bomb, Options{}, KeyCompression, 4<<20)
 	long := xlsxbomb.Workbook(xlsxbomb.SharedSheet, xlsxbomb.SharedStrings(func(w io.Writer) { xlsxbomb.Noise(w, 400<<10) }))
-	refusedWith(t, long, ImportOptions{}, KeyImportTextTooLong, 4<<20)
+	refusedWith(t, long, Options{}, KeyTextTooLong, 4<<20)
 	// Many short strings: excelize keeps an offset pair for each.
 	many := xlsxbomb.Workbook(xlsxbomb.SharedSheet, func(w io.Writer) {
 		io.WriteString(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>name</t></si>`)
@@ -105,7 +105,7 @@ func TestXLSXSharedStringsBomb(t *testing.T) {
 		}
 		io.WriteString(w, `</sst>`)
 	})
-	refusedWith(t, many, ImportOptions{MaxRows: 10}, KeyImportTooManyStrings, 4<<20)
+	refusedWith(t, many, Options{MaxRows: 10}, KeyTooManyStrings, 4<<20)
 }
 
 // TestXLSXPartLyingAboutItsSize: a part that declares 1 KB and unpacks to
@@ -139,5 +139,5 @@ func TestXLSXPartLyingAboutItsSize(t *testing.T) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	refusedWith(t, buf.Bytes(), ImportOptions{}, KeyImportUnreadable, 4<<20)
+	refusedWith(t, buf.Bytes(), Options{}, KeyUnreadable, 4<<20)
 }

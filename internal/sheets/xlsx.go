@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"archive/zip"
@@ -57,7 +57,7 @@ type relsXML struct {
 func openXLSX(data []byte, tmpDir string, maxRows int) (*xlsxSource, string, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, "", importErr(KeyImportNotSpreadsheet, nil)
+		return nil, "", refuse(KeyNotSpreadsheet, nil)
 	}
 	lim := limitsFor(maxRows)
 	if err := lim.checkSizes(zr); err != nil {
@@ -70,10 +70,10 @@ func openXLSX(data []byte, tmpDir string, maxRows int) (*xlsxSource, string, err
 	var wb workbookXML
 	var rels relsXML
 	if err := decodePart(files, "xl/workbook.xml", &wb); err != nil {
-		return nil, "", importErr(KeyImportNotSpreadsheet, nil)
+		return nil, "", refuse(KeyNotSpreadsheet, nil)
 	}
 	if err := decodePart(files, "xl/_rels/workbook.xml.rels", &rels); err != nil {
-		return nil, "", importErr(KeyImportUnreadable, nil)
+		return nil, "", refuse(KeyUnreadable, nil)
 	}
 	src := &xlsxSource{date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true"}
 	var filled []string
@@ -91,10 +91,10 @@ func openXLSX(data []byte, tmpDir string, maxRows int) (*xlsxSource, string, err
 		}
 		sc, err := lim.scanSheetPart(zf)
 		if err != nil {
-			if isImportErr(err) {
+			if IsRefusal(err) {
 				return nil, "", err
 			}
-			return nil, "", importErr(KeyImportUnreadable, nil)
+			return nil, "", refuse(KeyUnreadable, nil)
 		}
 		if sc.cells {
 			filled = append(filled, sh.Name)
@@ -103,11 +103,11 @@ func openXLSX(data []byte, tmpDir string, maxRows int) (*xlsxSource, string, err
 	}
 	switch {
 	case len(filled) == 0:
-		return nil, "", importErr(KeyImportEmpty, nil)
+		return nil, "", refuse(KeyEmpty, nil)
 	case len(filled) > 1:
-		return nil, "", importErr(KeyImportSheets, map[string]any{"Sheets": strings.Join(filled, ", "), "Count": len(filled)})
+		return nil, "", refuse(KeySheets, map[string]any{"Sheets": strings.Join(filled, ", "), "Count": len(filled)})
 	case data1.formulas > 0:
-		return nil, "", importErr(KeyImportFormulas, map[string]any{
+		return nil, "", refuse(KeyFormulas, map[string]any{
 			"Sheet": filled[0], "Cell": data1.firstFormula, "Count": data1.formulas,
 		})
 	}
@@ -124,12 +124,12 @@ func openXLSX(data []byte, tmpDir string, maxRows int) (*xlsxSource, string, err
 		TmpDir:            tmpDir,
 	})
 	if err != nil {
-		return nil, "", importErr(KeyImportUnreadable, nil)
+		return nil, "", refuse(KeyUnreadable, nil)
 	}
 	rows, err := f.Rows(filled[0])
 	if err != nil {
 		_ = f.Close()
-		return nil, "", importErr(KeyImportUnreadable, nil)
+		return nil, "", refuse(KeyUnreadable, nil)
 	}
 	src.f, src.rows = f, rows
 	return src, filled[0], nil
@@ -165,16 +165,16 @@ func (s *xlsxSource) next() (int, []string, error) {
 	if !s.rows.Next() {
 		if err := s.rows.Error(); err != nil {
 			if errors.Is(err, excelize.ErrMaxRows) {
-				return 0, nil, importErr(KeyImportTooManyRows, map[string]any{"Max": excelize.TotalRows})
+				return 0, nil, refuse(KeyTooManyRows, map[string]any{"Max": excelize.TotalRows})
 			}
-			return 0, nil, importErr(KeyImportUnreadable, nil)
+			return 0, nil, refuse(KeyUnreadable, nil)
 		}
 		return 0, nil, io.EOF
 	}
 	s.num++
 	cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
 	if err != nil {
-		return 0, nil, importErr(KeyImportUnreadable, map[string]any{"Row": s.num})
+		return 0, nil, refuse(KeyUnreadable, map[string]any{"Row": s.num})
 	}
 	return s.num, cells, nil
 }
@@ -187,12 +187,12 @@ func (s *xlsxSource) close() error {
 	return err
 }
 
-// plainNumber rewrites a raw numeric value in E notation ("1.3912345678E10",
+// PlainNumber rewrites a raw numeric value in E notation ("1.3912345678E10",
 // as some tools store long numbers) as the integer it denotes, when it is
 // one of at most 15 digits; every other value is returned as is. Only
 // digit-only fields of XLSX rows go through it: a text cell "2E10" in a
 // product column is a model name, not a number.
-func plainNumber(s string) string {
+func PlainNumber(s string) string {
 	e := strings.IndexAny(s, "Ee")
 	if e <= 0 || len(s) > 32 || s[0] < '0' || s[0] > '9' {
 		return s
@@ -219,10 +219,10 @@ func (s *xlsxSource) checkMerges(headerRow int) error {
 		}
 	}
 	if len(header) > 0 {
-		return importErr(KeyImportMergedHeader, map[string]any{"Cells": firstFew(header)})
+		return refuse(KeyMergedHeader, map[string]any{"Cells": firstFew(header)})
 	}
 	if len(data) > 0 {
-		return importErr(KeyImportMergedCells, map[string]any{"Cells": firstFew(data), "Count": len(data)})
+		return refuse(KeyMergedCells, map[string]any{"Cells": firstFew(data), "Count": len(data)})
 	}
 	return nil
 }

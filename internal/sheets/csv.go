@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"bufio"
@@ -49,7 +49,7 @@ func openCSV(br *bufio.Reader, lr *limitReader, maxBytes int64) (*csvSource, err
 		text = transform.NewReader(br, unicode.BOMOverride(dec))
 	default:
 		if looksBinary(br) {
-			return nil, importErr(KeyImportNotSpreadsheet, nil)
+			return nil, refuse(KeyNotSpreadsheet, nil)
 		}
 		src.sniff = &sniffReader{br: br}
 		text = src.sniff
@@ -138,7 +138,7 @@ func (s *csvSource) next() (int, []string, error) {
 	if s.utf8 || (s.sniff != nil && s.sniff.enc == encUTF8) {
 		for _, f := range rec {
 			if !utf8.ValidString(f) {
-				return 0, nil, importErr(KeyImportEncoding, map[string]any{"Row": s.row})
+				return 0, nil, refuse(KeyEncoding, map[string]any{"Row": s.row})
 			}
 		}
 	}
@@ -155,14 +155,14 @@ func (s *csvSource) readErr(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
-			return importErr(KeyImportCSVQuote, map[string]any{"Line": pe.StartLine + s.lineOff, "ErrorLine": pe.Line + s.lineOff})
+			return refuse(KeyCSVQuote, map[string]any{"Line": pe.StartLine + s.lineOff, "ErrorLine": pe.Line + s.lineOff})
 		}
 		if errors.Is(pe.Err, errTooLarge) {
 			return s.lr.wrap(pe.Err, s.maxBytes)
 		}
-		return importErr(KeyImportCSVInvalid, map[string]any{"Line": pe.Line + s.lineOff})
+		return refuse(KeyCSVInvalid, map[string]any{"Line": pe.Line + s.lineOff})
 	}
-	return fmt.Errorf("customers: import: read csv: %w", err)
+	return fmt.Errorf("sheets: read csv: %w", err)
 }
 
 func (s *csvSource) close() error { return nil }

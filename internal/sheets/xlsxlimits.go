@@ -1,4 +1,4 @@
-package customers
+package sheets
 
 import (
 	"archive/zip"
@@ -51,17 +51,17 @@ const (
 
 // Catalog keys of the workbook limits (field "file").
 const (
-	KeyImportPartTooLarge    = "import.part_too_large"
-	KeyImportUnpackedTooBig  = "import.unpacked_too_large"
-	KeyImportCompression     = "import.compression_ratio"
-	KeyImportTextTooLong     = "import.text_too_long"
-	KeyImportRowTooWide      = "import.row_too_wide"
-	KeyImportTooManyStrings  = "import.too_many_strings"
+	KeyPartTooLarge          = "import.part_too_large"
+	KeyUnpackedTooBig        = "import.unpacked_too_large"
+	KeyCompression           = "import.compression_ratio"
+	KeyTextTooLong           = "import.text_too_long"
+	KeyRowTooWide            = "import.row_too_wide"
+	KeyTooManyStrings        = "import.too_many_strings"
 	xlsxSharedStringsPart    = "xl/sharedstrings.xml"
 	xlsxWorksheetsPartPrefix = "xl/worksheets/"
 )
 
-// xlsxLimits are the limits for one import's row limit.
+// xlsxLimits are the limits for one file's row limit.
 type xlsxLimits struct {
 	maxRows               int
 	sheet, strings, total int64
@@ -104,25 +104,25 @@ func (l xlsxLimits) checkSizes(zr *zip.Reader) error {
 		name := strings.ToLower(strings.ReplaceAll(f.Name, "\\", "/"))
 		size := f.UncompressedSize64
 		if limit := l.partLimit(name); size > uint64(limit) {
-			return importErr(KeyImportPartTooLarge, map[string]any{
+			return refuse(KeyPartTooLarge, map[string]any{
 				"Part": f.Name, "MB": size >> 20, "MaxMB": limit >> 20, "MaxRows": l.maxRows,
 			})
 		}
 		if size > xlsxRatioFloor && size/max(f.CompressedSize64, 1) > xlsxMaxRatio {
-			return importErr(KeyImportCompression, map[string]any{
+			return refuse(KeyCompression, map[string]any{
 				"Part": f.Name, "Ratio": size / max(f.CompressedSize64, 1), "Max": xlsxMaxRatio,
 			})
 		}
 		total += size
 		if total > uint64(l.total) {
-			return importErr(KeyImportUnpackedTooBig, map[string]any{"MaxMB": l.total >> 20, "MaxRows": l.maxRows})
+			return refuse(KeyUnpackedTooBig, map[string]any{"MaxMB": l.total >> 20, "MaxRows": l.maxRows})
 		}
 	}
 	return nil
 }
 
 func (l xlsxLimits) textTooLong(part string) error {
-	return importErr(KeyImportTextTooLong, map[string]any{"Part": part, "Max": xlsxMaxTextChars})
+	return refuse(KeyTextTooLong, map[string]any{"Part": part, "Max": xlsxMaxTextChars})
 }
 
 // errTokenTooLong ends a scan at a text or tag longer than xlsxMaxToken.
@@ -162,7 +162,7 @@ func (t *tokenReader) until(delim byte) ([]byte, error) {
 func (l xlsxLimits) scanStringsPart(zf *zip.File) error {
 	rc, err := zf.Open()
 	if err != nil {
-		return importErr(KeyImportUnreadable, nil)
+		return refuse(KeyUnreadable, nil)
 	}
 	defer rc.Close()
 	tr := newTokenReader(rc)
@@ -177,7 +177,7 @@ func (l xlsxLimits) scanStringsPart(zf *zip.File) error {
 		}
 		if name, closing := tagName(tag); !closing && string(name) == "si" {
 			if count++; count > l.sharedStrings {
-				return importErr(KeyImportTooManyStrings, map[string]any{"Max": l.sharedStrings, "MaxRows": l.maxRows})
+				return refuse(KeyTooManyStrings, map[string]any{"Max": l.sharedStrings, "MaxRows": l.maxRows})
 			}
 		}
 	}
@@ -191,5 +191,5 @@ func (l xlsxLimits) scanEnd(err error, part string) error {
 	case errors.Is(err, errTokenTooLong):
 		return l.textTooLong(part)
 	}
-	return importErr(KeyImportUnreadable, nil)
+	return refuse(KeyUnreadable, nil)
 }
