@@ -26,6 +26,7 @@ import (
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/portal"
+	"github.com/careloop/careloop/internal/reach"
 	"github.com/careloop/careloop/internal/robots"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/sla"
@@ -221,9 +222,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	if base == "" {
 		base = "http://" + c.Addr
 	}
-	a.Tickets.Listen(email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, base).Listen)
+	replies := email.NewReplies(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, base)
+	a.Tickets.Listen(replies.Listen)
 	// Replies to WeChat followers: the 客服消息 API, through the outbox.
-	a.WeChat.Use(wechat.Options{Outbox: a.Outbox, Catalog: a.Catalog, BaseURL: base, AllowPrivate: c.RobotsAllowPrivate})
+	a.WeChat.Use(wechat.Options{Outbox: a.Outbox, Catalog: a.Catalog, BaseURL: base, AllowPrivate: c.RobotsAllowPrivate,
+		Files: a.Attachments})
 	a.Outbox.Register(a.WeChat.Channel())
 	a.Tickets.Listen(a.WeChat.Listen)
 	// WeCom 微信客服: messages pulled after each callback, replies through the outbox.
@@ -231,6 +234,9 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.WeComKF.Use(wecomkf.Options{Outbox: a.Outbox, AllowPrivate: c.RobotsAllowPrivate})
 	a.Outbox.Register(a.WeComKF.Channel())
 	a.Tickets.Listen(a.WeComKF.Listen)
+	// Outside the 48-hour window with no reply template: the channel reach
+	// picks for a reply, WeChat excluded (SMS, email).
+	a.WeChat.SetFallback(a.WeChat.Reroute(&reach.Chooser{DB: a.DB, Channels: a.Outbox, Consent: a.Customers.MayReceive}, replies.Send))
 	a.Tickets.Listen(email.NewAcknowledger(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, a.Settings, a.SLAPolicies.Promise, base).Listen)
 	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
 	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})
@@ -272,6 +278,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		if a.Attachments != nil {
 			modules = append(modules, a.Attachments.Jobs())
 		}
+		modules = append(modules, a.WeChat.Jobs())
 		modules = append(modules, a.Care.Jobs())
 		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity, Customers: a.Customers, Clock: a.Clock, Modules: modules})
 		if err != nil {
@@ -282,7 +289,8 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 		// (--import-sync-rows).
 		a.Customers.SetImportQueue(a.Jobs.InsertImport, c.ImportSyncRows)
 		a.Customers.SetRestageQueue(a.Jobs.InsertLifecycle)
-		a.WeComKF.SetQueue(func(ctx context.Context, p wecomkf.PullArgs) error { return a.Jobs.Insert(ctx, p) })
+		a.WeComKF.SetQueue(func(ctx context.Context, p wecomkf.PullArgs) error { return a.Jobs.Insert(ctx, p, nil) })
+		a.WeChat.UseJobs(a.Jobs.Insert)
 	}
 	if n, err := a.Identity.CountUsers(ctx); err == nil && n == 0 {
 		a.Setup = ui.NewSetupCode()

@@ -46,6 +46,15 @@ func (r *Replies) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event)
 	if !ok {
 		return nil
 	}
+	return r.Send(ctx, t, msgID)
+}
+
+// Send queues reply message msgID of t to the customer's email address
+// (nothing without one), once per message (dedupe key ticket_reply:<id>),
+// in the transaction of ctx if any. Listen calls it for every reply;
+// another channel whose reply could not go its own way (WeChat outside its
+// 48-hour window) calls it directly.
+func (r *Replies) Send(ctx context.Context, t tickets.Ticket, msgID int64) error {
 	q := r.db.Q(ctx)
 	var name, address string
 	if err := q.QueryRowContext(ctx, `SELECT name, email FROM customers WHERE id = $1`, t.CustomerID).Scan(&name, &address); err != nil {

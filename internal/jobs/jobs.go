@@ -54,9 +54,9 @@ type Runner struct {
 	// InsertLifecycle enqueues a pass of the lifecycle rules over every
 	// customer now (customers.RestageQueue).
 	InsertLifecycle func(ctx context.Context) error
-	// Insert enqueues a job of a kind a Module registered (a domain's
-	// on-demand work, e.g. wecomkf's pull after a callback).
-	Insert func(ctx context.Context, args river.JobArgs) error
+	// Insert enqueues a job of a Module's kind (the domain owns the kind
+	// and its worker; this package does not import it).
+	Insert func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
 }
 
 // New migrates River's tables and builds its client with every job kind.
@@ -146,8 +146,8 @@ func build[TTx any](ctx context.Context, d *db.DB, driver riverdriver.Driver[TTx
 			_, err := client.Insert(ctx, LifecycleArgs{}, nil)
 			return err
 		},
-		Insert: func(ctx context.Context, args river.JobArgs) error {
-			_, err := client.Insert(ctx, args, nil)
+		Insert: func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+			_, err := client.Insert(ctx, args, opts)
 			return err
 		},
 	}, nil

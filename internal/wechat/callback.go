@@ -51,6 +51,11 @@ type Message struct {
 	Content      string `xml:"Content"`
 	MsgID        string `xml:"MsgId"`
 	Encrypt      string `xml:"Encrypt"`
+	// Images and voice (media.go): the file is fetched later with MediaId.
+	PicURL      string `xml:"PicUrl"`
+	MediaID     string `xml:"MediaId"`
+	Format      string `xml:"Format"`      // voice: amr, speex
+	Recognition string `xml:"Recognition"` // voice: the platform's transcript, when switched on
 }
 
 // fresh checks the timestamp against our clock.
@@ -89,7 +94,9 @@ type Result struct {
 	Ignored    string // the message type not taken in (image, event…), or ""
 	TicketID   int64
 	CustomerID int64
-	Created    bool // a new ticket (else appended)
+	Created    bool  // a new ticket (else appended)
+	MessageID  int64 // the customer message recorded
+	MediaID    int64 // the wechat_media row of an image or voice, to download
 }
 
 // Receive takes in one posted message: signature, timestamp and nonce
@@ -148,14 +155,25 @@ func (s *Store) Receive(ctx context.Context, account string, q Query, body []byt
 		if err := s.claimNonce(ctx, account, q.Nonce); err != nil {
 			return err
 		}
-		if m.MsgType != "text" || m.MsgID == "" {
+		if !takes(m) {
 			// Not taken in, yet the follower spoke (an event too opens
 			// the window): a known follower's window starts again.
 			res.Ignored = m.MsgType
 			return s.heard(ctx, account, m.FromUserName)
 		}
-		return s.take(ctx, account, m, &res)
+		// Without a data directory there is nowhere to keep the file: the
+		// message stays as its placeholder text.
+		if err := s.take(ctx, account, m, &res); err != nil || res.Duplicate || !isMedia(m) || s.opts.Files == nil {
+			return err
+		}
+		return s.recordMedia(ctx, account, m, &res)
 	})
+	if err == nil && res.MediaID != 0 {
+		// After the commit, so the job finds its row; never the download
+		// itself (the platform waits 5 s at most, the floor is 50 ms). A
+		// lost insert is made good by the sweep (media.go).
+		s.queueMedia(ctx, res.MediaID)
+	}
 	return res, err
 }
 

@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/careloop/careloop/internal/notify"
@@ -14,10 +15,17 @@ type Delivery struct {
 	// (wechat.delivery.sent, .template, .pending, .out_of_window, .failed).
 	Key    string
 	Reason string // the outbox's last error, for .failed
+	// Params fill the key's message (the fallback's channel, an errcode).
+	Params map[string]any
+	// OK: the customer has it, or will (not shown as a warning).
+	OK bool
 }
 
 // Deliveries tells, for the reply messages among ids, how their WeChat
-// message went; replies that did not go to WeChat are absent.
+// message went; replies that did not go to WeChat are absent. A reply
+// handed to another channel names it (and how that went); a failure names
+// its reason as a catalog key (window closed, unsubscribed, the platform's
+// errcode, the platform unreachable), never the raw error.
 func (s *Store) Deliveries(ctx context.Context, ids []int64) (map[int64]Delivery, error) {
 	out := map[int64]Delivery{}
 	if len(ids) == 0 {
@@ -42,18 +50,126 @@ func (s *Store) Deliveries(ctx context.Context, ids []int64) (map[int64]Delivery
 		if err := rows.Scan(&key, &state, &provider, &why); err != nil {
 			return nil, err
 		}
-		d := Delivery{Key: "wechat.delivery.failed", Reason: why}
+		var d Delivery
 		switch {
 		case state == notify.StateSent && provider == ProviderTemplate:
-			d = Delivery{Key: "wechat.delivery.template"}
+			d = Delivery{Key: "wechat.delivery.template", OK: true}
 		case state == notify.StateSent:
-			d = Delivery{Key: "wechat.delivery.sent"}
-		case state == notify.StateQueued || state == notify.StateSending:
+			d = Delivery{Key: "wechat.delivery.sent", OK: true}
+		case (state == notify.StateQueued || state == notify.StateSending) && why == "":
 			d = Delivery{Key: "wechat.delivery.pending"}
+		case state == notify.StateSuppressed && strings.Contains(why, ErrUnsubscribed.Error()):
+			d = Delivery{Key: "wechat.delivery.unsubscribed"}
 		case state == notify.StateSuppressed && strings.Contains(why, ErrOutOfWindow.Error()):
 			d = Delivery{Key: "wechat.delivery.out_of_window"}
+		default:
+			d = failure(why)
 		}
 		out[byKey[key]] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.fallbacks(ctx, ids, out)
+}
+
+var errcodeRe = regexp.MustCompile(`errcode (-?\d+)`)
+
+// failure names what kept a reply from the platform.
+func failure(why string) Delivery {
+	switch m := errcodeRe.FindStringSubmatch(why); {
+	case m != nil && m[1] == fmt.Sprint(CodeUnsubscribed):
+		return Delivery{Key: "wechat.delivery.unsubscribed"}
+	case m != nil && m[1] == fmt.Sprint(CodeOutOfWindow):
+		return Delivery{Key: "wechat.delivery.out_of_window"}
+	case m != nil:
+		return Delivery{Key: "wechat.delivery.platform_error", Params: map[string]any{"Code": m[1]}}
+	case strings.Contains(why, ErrUnknownAccount.Error()) || strings.Contains(why, "app secret"):
+		return Delivery{Key: "wechat.delivery.account_error"}
+	}
+	return Delivery{Key: "wechat.delivery.platform_down"}
+}
+
+// fallbacks replaces, for replies handed to another channel, the line by
+// the channel that took it (and whether that went) or by why none could.
+func (s *Store) fallbacks(ctx context.Context, ids []int64, out map[int64]Delivery) error {
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i] = id
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	n := len(ids)
+	rows, err := s.db.RQ(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT f.message_id, f.reason, f.channel, f.choice, COALESCE(o.state, '')
+		FROM wechat_reply_fallbacks f
+		LEFT JOIN outbox o ON o.channel = f.channel AND o.dedupe_key = CASE f.channel WHEN 'sms' THEN $%d || CAST(f.message_id AS TEXT)
+			ELSE $%d || CAST(f.message_id AS TEXT) END
+		WHERE f.message_id IN (%s)`, n+1, n+2, strings.Join(marks, ", ")), append(args, "ticket_reply_sms:", "ticket_reply:")...) // SMSDedupeKey, email.Replies' key
+	if err != nil {
+		return fmt.Errorf("wechat: fallbacks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var reason, channel, choice, state string
+		if err := rows.Scan(&id, &reason, &channel, &choice, &state); err != nil {
+			return err
+		}
+		suffix := ""
+		if reason == ReasonUnsubscribed {
+			suffix = "_unsubscribed"
+		}
+		switch {
+		case channel == "":
+			var why []string
+			if choice != "" {
+				why = strings.Split(choice, ",")
+			}
+			out[id] = Delivery{Key: "wechat.delivery.unreachable" + suffix, Params: map[string]any{"Why": why}}
+		case state == notify.StateDead || state == notify.StateSuppressed:
+			out[id] = Delivery{Key: "wechat.delivery.fallback_failed", Params: map[string]any{"Channel": channel}}
+		default:
+			out[id] = Delivery{Key: "wechat.delivery.fallback" + suffix, Params: map[string]any{"Channel": channel}, OK: true}
+		}
+	}
+	return rows.Err()
+}
+
+// MediaNotes tells, for the customer messages among ids that were an image
+// or voice, what became of the file while it is not attached: downloading
+// (.pending_<kind>, OK), expired (.expired_<kind>) or refused (the note's
+// key). Attached files are the message's attachments and need no line.
+func (s *Store) MediaNotes(ctx context.Context, ids []int64) (map[int64]Delivery, error) {
+	out := map[int64]Delivery{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i] = id
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := s.db.RQ(ctx).QueryContext(ctx, `SELECT message_id, kind, state, note FROM wechat_media
+		WHERE state <> 'attached' AND message_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: media notes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kind, state, note string
+		if err := rows.Scan(&id, &kind, &state, &note); err != nil {
+			return nil, err
+		}
+		switch {
+		case state == MediaPending:
+			out[id] = Delivery{Key: "wechat.media.pending_" + kind, OK: true}
+		case note != "":
+			out[id] = Delivery{Key: note}
+		default:
+			out[id] = Delivery{Key: "wechat.media.gave_up"}
+		}
 	}
 	return out, rows.Err()
 }

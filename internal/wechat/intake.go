@@ -25,7 +25,7 @@ func PlaceholderName(openid string) string {
 	return "微信用户 " + string(r[max(0, len(r)-6):])
 }
 
-// take makes a text message a ticket or a reply, in the transaction of
+// take makes a text message (or an image or voice, media.go) a ticket or a reply, in the transaction of
 // ctx: the claim of (account, MsgId) first, so a retry of the same
 // message, on this server or another, changes nothing.
 func (s *Store) take(ctx context.Context, account string, m Message, res *Result) error {
@@ -52,6 +52,9 @@ func (s *Store) take(ctx context.Context, account string, m Message, res *Result
 		return err
 	}
 	body := strings.TrimSpace(m.Content)
+	if isMedia(m) {
+		body = s.mediaBody(m)
+	}
 	if body == "" {
 		body = "(空消息)"
 	}
@@ -61,18 +64,19 @@ func (s *Store) take(ctx context.Context, account string, m Message, res *Result
 		ORDER BY id DESC LIMIT 1`, customer, Channel).Scan(&open)
 	switch {
 	case err == nil:
-		if _, err := s.tickets.AddCustomerMail(ctx, open, Channel, tickets.Mail{Body: body}); err != nil {
+		mid, err := s.tickets.AddCustomerMail(ctx, open, Channel, tickets.Mail{Body: body})
+		if err != nil {
 			return err
 		}
-		res.TicketID = open
+		res.TicketID, res.MessageID = open, mid
 	case errors.Is(err, sql.ErrNoRows):
 		subject := clip(strings.Join(strings.Fields(body), " "), 60)
-		id, _, err := s.tickets.CreateByMail(ctx, tickets.Input{CustomerID: customer, Type: "consultation", Channel: Channel,
+		id, mid, err := s.tickets.CreateByMail(ctx, tickets.Input{CustomerID: customer, Type: "consultation", Channel: Channel,
 			Subject: subject, Description: clip(body, tickets.MaxText)}, nil, tickets.Mail{Body: body})
 		if err != nil {
 			return err
 		}
-		res.TicketID, res.Created = id, true
+		res.TicketID, res.MessageID, res.Created = id, mid, true
 	default:
 		return fmt.Errorf("wechat: open ticket: %w", err)
 	}

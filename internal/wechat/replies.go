@@ -136,27 +136,37 @@ func (ch replyChannel) Deliver(ctx context.Context, m *notify.Message) (string, 
 			return ProviderCustom, nil
 		}
 		var ae *APIError
-		if !errors.As(err, &ae) || ae.Code != CodeOutOfWindow {
+		switch {
+		case errors.As(err, &ae) && ae.Code == CodeUnsubscribed:
+			return s.outOfWindow(ctx, a, cr, m, d, ErrUnsubscribed)
+		case !errors.As(err, &ae) || ae.Code != CodeOutOfWindow:
 			return "", classify(err)
 		}
 	}
-	return s.outOfWindow(ctx, a, cr, m, d)
+	return s.outOfWindow(ctx, a, cr, m, d, ErrOutOfWindow)
 }
 
-// outOfWindow is a reply the 客服消息 API will not take: the reply
-// template when the account has one, else the fallback's decision.
-func (s *Store) outOfWindow(ctx context.Context, a Account, cr Credentials, m *notify.Message, d ReplyData) (string, error) {
+// outOfWindow is a reply the 客服消息 API will not take (cause: the
+// window closed, or the follower unsubscribed): the reply template when
+// the account has one and the follower still follows, else the
+// fallback's decision.
+func (s *Store) outOfWindow(ctx context.Context, a Account, cr Credentials, m *notify.Message, d ReplyData, cause error) (string, error) {
 	t, err := s.tickets.Get(ctx, nil, d.TicketID)
 	if err != nil {
 		return "", err
 	}
-	if a.ReplyTemplateID != "" {
-		if err := s.client.SendTemplate(ctx, cr, s.replyTemplate(a, t, m)); err != nil {
+	if a.ReplyTemplateID != "" && cause == ErrOutOfWindow {
+		err := s.client.SendTemplate(ctx, cr, s.replyTemplate(a, t, m))
+		if err == nil {
+			return ProviderTemplate, nil
+		}
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Code != CodeUnsubscribed {
 			return "", classify(err)
 		}
-		return ProviderTemplate, nil
+		cause = ErrUnsubscribed
 	}
-	reason := ErrOutOfWindow.Error()
+	reason := cause.Error()
 	if f := s.opts.Fallback; f != nil {
 		if err := f(ctx, t, d.MessageID, reason); err != nil {
 			return "", err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
@@ -26,12 +27,18 @@ type Store struct {
 
 	opts   Options
 	client *Client
+	// queue enqueues the download of a wechat_media row (UseJobs); nil
+	// without jobs.
+	queue func(ctx context.Context, id int64) error
 }
 
 // Options are what the replies out need; set with Use.
 type Options struct {
 	Outbox  *notify.Outbox
 	Catalog *i18n.Catalog
+	// Files keeps the images and voice downloaded from the platform (nil
+	// without a data directory: they stay as their placeholder text).
+	Files *attachments.Store
 	// BaseURL is the public address for the portal link of a template
 	// message ("" for none).
 	BaseURL string

@@ -16,16 +16,18 @@ import (
 	"time"
 )
 
-// Failure is what the next calls to the message APIs answer instead.
+// Failure is what the next calls to the message and media APIs answer
+// instead (each call, once its token is accepted, takes the next one).
 type Failure int
 
 const (
-	OK          Failure = iota
-	HTTP500             // status 500, no JSON
-	Hang                // no answer until the request is cancelled
-	OutOfWindow         // errcode 45015
-	TooMany             // errcode 45047
-	Busy                // errcode -1
+	OK           Failure = iota
+	HTTP500              // status 500, no JSON
+	Hang                 // no answer until the request is cancelled
+	OutOfWindow          // errcode 45015
+	TooMany              // errcode 45047
+	Busy                 // errcode -1
+	Unsubscribed         // errcode 43004: the follower no longer follows the account
 )
 
 // Sent is one message the platform accepted.
@@ -89,7 +91,7 @@ func (p *Platform) Close() {
 	p.Server.Close()
 }
 
-// Fail makes the next len(f) message calls answer f in turn.
+// Fail makes the next len(f) message or media calls answer f in turn.
 func (p *Platform) Fail(f ...Failure) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -241,6 +243,9 @@ func (p *Platform) send(api string) http.HandlerFunc {
 		case Busy:
 			apiError(w, -1, "system error")
 			return
+		case Unsubscribed:
+			apiError(w, 43004, "require subscribe")
+			return
 		}
 		p.mu.Lock()
 		p.sent = append(p.sent, Sent{API: api, Token: tok, Body: body})
@@ -255,6 +260,20 @@ func (p *Platform) send(api string) http.HandlerFunc {
 
 func (p *Platform) getMedia(w http.ResponseWriter, r *http.Request) {
 	if !p.checkToken(w, r.URL.Query().Get("access_token")) {
+		return
+	}
+	switch p.nextFailure() {
+	case HTTP500:
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	case Hang:
+		select {
+		case <-r.Context().Done():
+		case <-p.hangRelease:
+		}
+		return
+	case Busy, TooMany, OutOfWindow, Unsubscribed:
+		apiError(w, -1, "system error")
 		return
 	}
 	p.mu.Lock()
