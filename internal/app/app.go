@@ -15,6 +15,7 @@ import (
 
 	"github.com/careloop/careloop/internal/attachments"
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/customers"
@@ -95,6 +96,8 @@ type App struct {
 	SLA       *ticketsla.Service
 	// Surveys are the survey after every case and its follow-ups.
 	Surveys *surveys.Store
+	// Care is proactive care: plans, the scheduler and its job, tasks.
+	Care *care.Store
 
 	http     *http.Server
 	listener net.Listener
@@ -262,6 +265,11 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 		Reach: &reach.Chooser{DB: a.DB, Channels: a.Outbox, Consent: a.Customers.MayReceive}, Tickets: a.Tickets,
 		Identity: a.Identity, Staff: a.Notices, Catalog: a.Catalog, BaseURL: base, Log: a.Log})
 	a.Tickets.Listen(a.Surveys.Listen)
+	a.Care = care.New(care.Deps{DB: a.DB, Clock: a.Clock, Audit: a.Audit, Customers: a.Customers})
+	if err := a.Care.EnsureDefaults(ctx); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -279,6 +287,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 			modules = append(modules, a.Attachments.Jobs())
 		}
 		modules = append(modules, a.WeChat.Jobs())
+		modules = append(modules, a.Care.Jobs())
 		a.Jobs, err = jobs.New(ctx, a.DB, a.Log, jobs.Kinds{Identity: a.Identity, Customers: a.Customers, Clock: a.Clock, Modules: modules})
 		if err != nil {
 			a.DB.Close()
@@ -297,7 +306,7 @@ func Open(ctx context.Context, c config.Config, o Options) (*App, error) {
 	deps := web.Deps{Config: c, Log: a.Log, DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Identity: a.Identity,
 		Audit: a.Audit, Setup: a.Setup, Calendars: a.Calendars, SLAPolicies: a.SLAPolicies, Customers: a.Customers, Products: a.Products, Timeline: a.Timeline, Tickets: a.Tickets, Outbox: a.Outbox, Mailboxes: a.Mailboxes,
 		SMS: a.SMS, Settings: a.Settings, Portal: a.Portal, Webhooks: a.Webhooks, SLATimers: a.SLATimers, Robots: a.Robots, WeChat: a.WeChat,
-		WeComKF: a.WeComKF, Surveys: a.Surveys}
+		WeComKF: a.WeComKF, Surveys: a.Surveys, Care: a.Care}
 	if a.Jobs != nil {
 		deps.JobStats = a.Jobs.Stats
 	}

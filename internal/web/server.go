@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/customers"
@@ -78,6 +79,8 @@ type Deps struct {
 	// Surveys are the survey after every case (internal/surveys): the
 	// public page /s/{token} and the API.
 	Surveys *surveys.Store
+	// Care is proactive care (internal/care).
+	Care *care.Store
 }
 
 // Server is Careloop's HTTP handler.
@@ -127,7 +130,7 @@ func New(d Deps) (*Server, error) {
 	a := api.New(api.Deps{Kit: kit, SLATimers: d.SLATimers, DB: d.DB, Identity: d.Identity, Audit: d.Audit, Clock: d.Clock, Calendars: d.Calendars, SLAPolicies: d.SLAPolicies,
 		Customers: d.Customers, Products: d.Products, Timeline: d.Timeline, Tickets: d.Tickets, Outbox: d.Outbox, Mailboxes: d.Mailboxes, SMS: d.SMS,
 		Portal: d.Portal, Webhooks: d.Webhooks, Robots: d.Robots, WeChat: d.WeChat,
-		WeComKF: d.WeComKF, Surveys: d.Surveys})
+		WeComKF: d.WeComKF, Surveys: d.Surveys, Care: d.Care})
 	s.metrics = newMetrics(d.DB, d.JobStats)
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, a.Routes()...)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/clock"
 	"github.com/careloop/careloop/internal/customers"
 	"github.com/careloop/careloop/internal/db"
@@ -55,6 +56,8 @@ type Deps struct {
 	WeComKF *wecomkf.Store
 	// Surveys are the survey after every case and its follow-ups.
 	Surveys *surveys.Store
+	// Care is proactive care: plans, the scheduler, tasks.
+	Care *care.Store
 }
 
 // API is the set of JSON handlers.
@@ -100,6 +103,7 @@ func (a *API) Routes() []httpx.Route {
 	rs = append(rs, a.wechatBindRoutes()...)
 	rs = append(rs, a.surveyRoutes()...)
 	rs = append(rs, a.surveySettingsRoutes()...)
+	rs = append(rs, a.careRoutes()...)
 	for i := range rs {
 		rs[i].Kind = httpx.API
 		if rs[i].Idempotent {
