@@ -241,7 +241,7 @@ func (o *Outbox) record(ctx context.Context, batch []Message, results []outcome,
 				continue // the lease ran out and another server has it
 			}
 			if m.CustomerID != 0 && state != StateQueued {
-				if err := o.logDelivery(ctx, m, state); err != nil {
+				if err := o.logDelivery(ctx, m, state, r.err); err != nil {
 					return err
 				}
 			}
@@ -251,13 +251,17 @@ func (o *Outbox) record(ctx context.Context, batch []Message, results []outcome,
 }
 
 // logDelivery puts the outcome on the customer's timeline.
-func (o *Outbox) logDelivery(ctx context.Context, m Message, state string) error {
+func (o *Outbox) logDelivery(ctx context.Context, m Message, state string, cause error) error {
 	if o.timeline == nil {
 		return nil
 	}
-	return o.timeline.Append(ctx, timeline.Event{CustomerID: m.CustomerID, Kind: "outbox." + state,
-		Key: "timeline.outbox_" + state, Params: map[string]any{"Channel": m.Channel, "Subject": truncate(m.Subject, 120), "Recipient": m.Recipient},
-		Entity: "outbox", EntityID: fmt.Sprint(m.ID)})
+	kind, params := "outbox."+state, map[string]any{"Channel": m.Channel, "Subject": truncate(m.Subject, 120), "Recipient": m.Recipient}
+	var rerouted *ReroutedError
+	if state == StateSuppressed && errors.As(cause, &rerouted) {
+		kind, params["Via"] = "outbox.rerouted", rerouted.To
+	}
+	return o.timeline.Append(ctx, timeline.Event{CustomerID: m.CustomerID, Kind: kind,
+		Key: "timeline." + strings.ReplaceAll(kind, ".", "_"), Params: params, Entity: "outbox", EntityID: fmt.Sprint(m.ID)})
 }
 
 func truncate(s string, n int) string {

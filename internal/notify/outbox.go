@@ -131,6 +131,23 @@ func Defer(t time.Time, why error) error { return &DeferredError{Until: t, Err: 
 // go out at all (no address, opted out); the row becomes suppressed.
 var ErrSuppressed = errors.New("suppressed")
 
+// ReroutedError is returned by a channel that did not send a message itself
+// but handed it to another channel (WeChat outside its reply window → SMS):
+// the row is suppressed on its own channel like any message it may not
+// send, and the customer's timeline says which channel took it instead of
+// "not sent".
+type ReroutedError struct {
+	To     string // the channel that took the message
+	Reason string // why this one did not
+}
+
+func (e *ReroutedError) Error() string {
+	return fmt.Sprintf("%s; sent by %s instead: %s", e.Reason, e.To, ErrSuppressed)
+}
+
+// Is makes a rerouted message a suppressed one for the dispatcher.
+func (e *ReroutedError) Is(target error) bool { return target == ErrSuppressed }
+
 // Consent answers whether the customer may be contacted on channel at send
 // time; transactional tells that the message answers their own request.
 type Consent func(ctx context.Context, customerID int64, channel string, transactional bool) (bool, error)

@@ -50,13 +50,14 @@ const smsVarMax = 12
 // and why is recorded once per reply message (wechat_reply_fallbacks), for
 // the line under the reply. No channel left: recorded as such, nothing
 // sent.
-func (s *Store) Reroute(ch *reach.Chooser, sendEmail func(ctx context.Context, t tickets.Ticket, messageID int64) error) func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) error {
-	return func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) error {
+func (s *Store) Reroute(ch *reach.Chooser, sendEmail func(ctx context.Context, t tickets.Ticket, messageID int64) error) func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error) {
+	return func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error) {
 		why := ReasonWindowClosed
 		if strings.Contains(reason, ErrUnsubscribed.Error()) {
 			why = ReasonUnsubscribed
 		}
-		return s.db.WithTx(ctx, func(ctx context.Context) error {
+		var via string
+		err := s.db.WithTx(ctx, func(ctx context.Context) error {
 			c, err := ch.Choose(ctx, t.CustomerID, reach.Reply, reach.WeChat)
 			var u *reach.UnreachableError
 			channel, keys := "", []string(nil)
@@ -73,10 +74,12 @@ func (s *Store) Reroute(ch *reach.Chooser, sendEmail func(ctx context.Context, t
 				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING RETURNING message_id`,
 				messageID, t.ID, why, channel, strings.Join(keys, ","), db.Now(s.clock.Now())).Scan(&claimed)
 			if errors.Is(err, sql.ErrNoRows) {
-				return nil // handed on before (a retried delivery)
+				// Handed on before (a retried delivery): the channel chosen then.
+				return s.db.Q(ctx).QueryRowContext(ctx, `SELECT channel FROM wechat_reply_fallbacks WHERE message_id = $1`, messageID).Scan(&via)
 			} else if err != nil {
 				return fmt.Errorf("wechat fallback: %w", err)
 			}
+			via = channel
 			switch channel {
 			case reach.SMS:
 				return s.replyBySMS(ctx, t, messageID, c.Address)
@@ -85,6 +88,7 @@ func (s *Store) Reroute(ch *reach.Chooser, sendEmail func(ctx context.Context, t
 			}
 			return nil
 		})
+		return via, err
 	}
 }
 

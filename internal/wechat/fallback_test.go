@@ -116,6 +116,13 @@ func TestWeChatReplyOutsideTheWindowGoesBySMS(t *testing.T) {
 		if n := scalar(t, k, `SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND kind = 'ticket.reply'`); n != 0 {
 			t.Fatalf("also by email: %d", n)
 		}
+		// The customer's timeline says where the reply went, not "not sent".
+		if n := scalar(t, k, `SELECT COUNT(*) FROM timeline_events WHERE customer_id = $1 AND kind = 'outbox.rerouted'`, customer); n != 1 {
+			t.Fatalf("%d rerouted timeline events", n)
+		}
+		if n := scalar(t, k, `SELECT COUNT(*) FROM timeline_events WHERE customer_id = $1 AND kind = 'outbox.suppressed'`, customer); n != 0 {
+			t.Fatalf("%d suppressed timeline events", n)
+		}
 		if s, ok := line(t, k, "zh-CN", msg); s != "已超过48小时回复窗口，已改用短信发送" || !ok {
 			t.Fatalf("zh-CN line %q", s)
 		}
@@ -130,8 +137,8 @@ func TestWeChatReplyOutsideTheWindowGoesBySMS(t *testing.T) {
 		}
 		again := k.App.WeChat.Reroute(&reach.Chooser{DB: k.App.DB, Channels: k.App.Outbox, Consent: k.App.Customers.MayReceive},
 			func(context.Context, tickets.Ticket, int64) error { t.Error("email asked"); return nil })
-		if err := again(context.Background(), tk, msg, wechat.ErrOutOfWindow.Error()); err != nil {
-			t.Fatal(err)
+		if via, err := again(context.Background(), tk, msg, wechat.ErrOutOfWindow.Error()); err != nil || via != "sms" {
+			t.Fatalf("again: %q %v", via, err)
 		}
 		run(t, k)
 		if len(text.Accepted()) != 1 || scalar(t, k, `SELECT COUNT(*) FROM wechat_reply_fallbacks`) != 1 {

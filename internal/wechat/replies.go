@@ -168,8 +168,13 @@ func (s *Store) outOfWindow(ctx context.Context, a Account, cr Credentials, m *n
 	}
 	reason := cause.Error()
 	if f := s.opts.Fallback; f != nil {
-		if err := f(ctx, t, d.MessageID, reason); err != nil {
+		via, err := f(ctx, t, d.MessageID, reason)
+		if err != nil {
 			return "", err
+		}
+		if via != "" {
+			// The customer's timeline says which channel took it.
+			return "", &notify.ReroutedError{To: via, Reason: reason + "; handed to the fallback"}
 		}
 		return "", fmt.Errorf("%s; handed to the fallback: %w", reason, notify.ErrSuppressed)
 	}

@@ -171,11 +171,11 @@ func TestWeChatReplyFallback(t *testing.T) {
 		o := setUpOut(t, k, "")
 		var mu sync.Mutex
 		var calls []string
-		k.App.WeChat.SetFallback(func(_ context.Context, tk tickets.Ticket, messageID int64, reason string) error {
+		k.App.WeChat.SetFallback(func(_ context.Context, tk tickets.Ticket, messageID int64, reason string) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			calls = append(calls, tk.Number+"|"+reason)
-			return nil
+			return "", nil
 		})
 		if r := o.send(openid, "打印机黑屏", "7001"); r.Status != http.StatusOK {
 			t.Fatal(r.Status)

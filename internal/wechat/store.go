@@ -48,9 +48,10 @@ type Options struct {
 	AllowPrivate bool
 	// Fallback decides for a reply the platform will not take (outside
 	// the 48-hour window, no reply template): send it another way, or
-	// not. nil: the outbox row is suppressed with the reason. An error is
-	// retried as a failed delivery.
-	Fallback func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) error
+	// not; it names the channel that took the reply ("" for none). nil:
+	// the outbox row is suppressed with the reason. An error is retried as
+	// a failed delivery.
+	Fallback func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error)
 }
 
 // NewStore builds the channel.
@@ -68,7 +69,7 @@ func (s *Store) Use(o Options) {
 
 // SetFallback sets Options.Fallback alone (the app sets it when it has
 // another way to reach the customer).
-func (s *Store) SetFallback(f func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) error) {
+func (s *Store) SetFallback(f func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error)) {
 	s.opts.Fallback = f
 }
 

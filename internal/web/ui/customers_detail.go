@@ -197,8 +197,10 @@ func (u *UI) timelineRows(p *Page, events []timeline.Event) []timelineRow {
 				params = withParam(params, k, p.T("tickets.state_"+st))
 			}
 		}
-		if ch, ok := params["Channel"].(string); ok && ch != "—" {
-			params = withParam(params, "Channel", p.T("customers.channel_"+ch))
+		for _, k := range []string{"Channel", "Via"} {
+			if ch, ok := params[k].(string); ok && ch != "—" {
+				params = withParam(params, k, p.T("customers.channel_"+ch))
+			}
 		}
 		row := timelineRow{Summary: p.TP(e.Key, params), Actor: e.Actor, At: e.At, When: p.Time(e.At)}
 		if e.Entity == "ticket" && e.EntityID != "" && len(e.Params) > 0 {
