@@ -42,13 +42,14 @@ var auditActions = []string{
 	"portal.token_create", "portal.token_revoke", "portal.support_request", "robots.update", "wecom_app.update",
 	"webhook.create", "webhook.delete", "webhook.replay",
 	"survey.answer", "survey.follow_up_open", "survey.follow_up_close",
+	"care_plan.create", "care_plan.update", "care.run",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
 	"user", "role", "team", "api_token", "calendar", "sla_policy", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
 	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token", "webhook", "robots",
-	"survey", "survey_follow_up"}
+	"survey", "survey_follow_up", "care_plan", "care_run"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {
