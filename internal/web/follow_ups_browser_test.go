@@ -67,3 +67,34 @@ func TestFollowUpsBrowser(t *testing.T) {
 		})
 	}
 }
+
+// TestSurveySettingsBrowser: the survey settings page at 1366 and 375 px
+// in both languages: labels on one line, a bad number named at the field.
+func TestSurveySettingsBrowser(t *testing.T) {
+	tg := dbtest.Targets(t)[0]
+	k := newSurveyKit(t, testkit.Start(t, tg))
+	k.User("admin@example.com", "admin")
+	for _, lang := range []string{"zh-CN", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			b := browser.Shared(t)
+			signInAs(t, b, k.URL, "admin@example.com", lang)
+			for _, width := range []int{1366, 375} {
+				b.SetViewport(width, 900)
+				b.Visit(k.URL + "/admin/surveys")
+				fitsWidth(t, b, "survey settings", width)
+				// English sentences may wrap on a phone; Chinese labels never.
+				if lang == "zh-CN" || width == 1366 {
+					oneLine(t, b, "survey settings", "#survey-settings label, #save-survey-settings")
+				}
+				b.Screenshot(fmt.Sprintf("survey-settings-%s-%d", lang, width))
+				b.Fill("#expiry_days", "")
+				b.Eval(`document.querySelector('#expiry_days').removeAttribute('required'), true`, nil)
+				b.Submit("#survey-settings")
+				b.WaitVisible(".field-err")
+				b.Screenshot(fmt.Sprintf("survey-settings-error-%s-%d", lang, width))
+				b.ClearJSErrors() // the 400 was expected
+			}
+			b.NoJSErrors()
+		})
+	}
+}
