@@ -17,9 +17,9 @@ import (
 // contact and cause and the row moves to the done list; nothing is wider
 // than the screen and the labels stay on one line.
 func TestFollowUpsBrowser(t *testing.T) {
-	words := map[string]struct{ score, required, closed, empty string }{
-		"zh-CN": {"2 分 · 不满意", "必填", "回访已完成", "没有待回访的评价"},
-		"en":    {"2/5 · Dissatisfied", "required", "Follow-up done", "No unhappy answers to follow up"},
+	words := map[string]struct{ score, required, closed, empty, home string }{
+		"zh-CN": {"2 分 · 不满意", "必填", "回访已完成", "没有待回访的评价", "待回访的不满意评价 1"},
+		"en":    {"2/5 · Dissatisfied", "required", "Follow-up done", "No unhappy answers to follow up", "Unhappy answers: 1"},
 	}
 	tg := dbtest.Targets(t)[0]
 	k := newSurveyKit(t, testkit.Start(t, tg))
@@ -31,6 +31,13 @@ func TestFollowUpsBrowser(t *testing.T) {
 			for _, width := range []int{1366, 375} {
 				fu, _ := k.unhappy(t)
 				b.SetViewport(width, 900)
+				// The supervisor's home counts it and leads to the page.
+				b.Visit(k.URL + "/")
+				if !strings.Contains(b.Text("#block-follow-ups"), w.home) {
+					t.Fatalf("home at %d px: %q", width, b.Text("main"))
+				}
+				oneLine(t, b, "home", "#block-follow-ups h2, #block-follow-ups .nowrap")
+				b.Screenshot(fmt.Sprintf("home-follow-ups-%s-%d", lang, width))
 				b.Visit(k.URL + "/follow-ups")
 				card := fmt.Sprintf("#followup-%d", fu.ID)
 				text := b.Text(card)
