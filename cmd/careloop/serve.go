@@ -68,6 +68,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 			WeChat: a.WeChat, Robots: a.Robots, Webhooks: a.Webhooks}, a.Clock.Now()); err != nil {
 			return fmt.Errorf("demo channels: %w", err)
 		}
+		if err := demo.SeedSurveys(ctx, demo.SurveyStores{DB: a.DB, Identity: a.Identity, Tickets: a.Tickets, Surveys: a.Surveys}); err != nil {
+			return fmt.Errorf("demo surveys: %w", err)
+		}
 		a.Setup = nil
 	}
 	if err := a.Listen(); err != nil {

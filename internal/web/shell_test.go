@@ -277,7 +277,7 @@ func TestHomeAndSettingsForEachRole(t *testing.T) {
 			{"agent@example.com", 403, nil},
 			{"manager@example.com", 200, []string{"/admin/audit"}},
 			{"sup@example.com", 200, []string{"/admin/teams"}},
-			{"admin@example.com", 200, []string{"/admin/users", "/admin/roles", "/admin/teams", "/admin/calendars", "/admin/sla", "/admin/customer-rules", "/admin/tickets", "/admin/attachments", "/admin/mailboxes", "/admin/channels/sms", "/admin/channels/wechat", "/admin/channels/dingtalk", "/admin/channels/wecom", "/admin/channels/wecom-kf", "/admin/outbox", "/admin/webhooks", "/admin/audit"}},
+			{"admin@example.com", 200, []string{"/admin/users", "/admin/roles", "/admin/teams", "/admin/calendars", "/admin/sla", "/admin/customer-rules", "/admin/tickets", "/admin/attachments", "/admin/surveys", "/admin/mailboxes", "/admin/channels/sms", "/admin/channels/wechat", "/admin/channels/dingtalk", "/admin/channels/wecom", "/admin/channels/wecom-kf", "/admin/outbox", "/admin/webhooks", "/admin/audit"}},
 		} {
 			status, body := get(t, k, k.Login(tc.email, testkit.Password), "/admin")
 			if status != tc.status {

@@ -51,7 +51,7 @@ type homeSource func(u *UI, r *http.Request, p *Page) (*HomeBlock, error)
 
 // homeSources in the order the blocks show.
 var homeSources = []homeSource{homeSetup, homeImports, homeTicketQueues, homeCommitmentsDue, homeTicketsWaiting,
-	homeTeamUnclaimed, homeMajorComplaints, homeMyCustomers, homeRecentCustomers, homeRecentChanges}
+	homeTeamUnclaimed, homeMajorComplaints, homeFollowUps, homeMyCustomers, homeRecentCustomers, homeRecentChanges}
 
 type homeData struct {
 	Blocks []*HomeBlock

@@ -20,6 +20,7 @@ var navItems = []struct {
 	{"/", "nav.home", identity.Authenticated},
 	{"/customers", "nav.customers", identity.CustomersView},
 	{"/tickets", "nav.tickets", identity.Authenticated},
+	{"/follow-ups", "nav.follow_ups", identity.SurveysManage},
 }
 
 // adminArea is one settings page: where it is, who may use it, what it is
@@ -49,6 +50,7 @@ var adminGroups = []adminGroup{
 		{"/admin/customer-rules", "nav.customer_rules", "settings.desc_customer_rules", identity.SettingsManage},
 		{"/admin/tickets", "nav.ticket_settings", "settings.desc_tickets", identity.SettingsManage},
 		{"/admin/attachments", "nav.attachment_settings", "settings.desc_attachments", identity.SettingsManage},
+		{"/admin/surveys", "nav.survey_settings", "settings.desc_surveys", identity.SettingsManage},
 	}},
 	{"settings.group.outbox", []adminArea{
 		{"/admin/mailboxes", "mailboxes.title", "mailboxes.desc", identity.SettingsManage},

@@ -338,6 +338,8 @@ func (u *UI) Routes() []httpx.Route {
 	rs = append(rs, u.webhookRoutes()...)
 	rs = append(rs, u.notificationRoutes()...)
 	rs = append(rs, u.wechatBindRoutes()...)
+	rs = append(rs, u.followUpRoutes()...)
+	rs = append(rs, u.surveySettingsRoutes()...)
 	rs = append(rs,
 		httpx.Route{Method: "GET", Path: "/{$}", Perm: identity.Authenticated, Handler: u.home},
 		httpx.Route{Method: "GET", Path: "/static/{file...}", Perm: identity.Public, Handler: u.static},
