@@ -58,21 +58,21 @@ func scanBinding(row interface{ Scan(...any) error }) (Binding, error) {
 	return b, nil
 }
 
-// linker is the shared link code over the Official Account's tables.
-func (s *Store) linker() *Linker {
+// Linker is the shared link code over the Official Account's tables.
+func (s *Store) Linker() *Linker {
 	return &Linker{T: BindingTable{Bindings: "wechat_bindings", User: "openid", UnionID: "unionid", Inbound: "wechat_inbound", Prefix: "wechat"},
 		DB: s.db, Clock: s.clock, Customers: s.customers, Tickets: s.tickets}
 }
 
 // CustomerBindings are the followers bound to customer (Linker.CustomerBindings).
 func (s *Store) CustomerBindings(ctx context.Context, p *identity.Principal, customer int64) ([]Binding, error) {
-	return s.linker().CustomerBindings(ctx, p, customer)
+	return s.Linker().CustomerBindings(ctx, p, customer)
 }
 
 // PlaceholderOf is the binding whose placeholder customer is customer, or
 // nil (Linker.PlaceholderOf).
 func (s *Store) PlaceholderOf(ctx context.Context, customer int64) (*Binding, error) {
-	return s.linker().PlaceholderOf(ctx, customer)
+	return s.Linker().PlaceholderOf(ctx, customer)
 }
 
 // SetUnionID remembers the follower's unionid, which the platform gives
@@ -92,5 +92,5 @@ func (s *Store) SetUnionID(ctx context.Context, account, openid, unionid string)
 // (Linker.Link): audited wechat.binding.link, relinking needs
 // customers.merge.
 func (s *Store) Link(ctx context.Context, p *identity.Principal, id int64, in LinkInput) (Binding, error) {
-	return s.linker().Link(ctx, p, id, in)
+	return s.Linker().Link(ctx, p, id, in)
 }

@@ -29,9 +29,9 @@ func bindingOf(b wechat.Binding) Binding {
 		Placeholder: b.Placeholder, CreatedAt: b.CreatedAt, LinkedAt: b.LinkedAt}
 }
 
-// linker is the Official Account's link code over this channel's tables:
+// Linker is the Official Account's link code over this channel's tables:
 // the same rules, audited wecomkf.binding.link.
-func (s *Store) linker() *wechat.Linker {
+func (s *Store) Linker() *wechat.Linker {
 	return &wechat.Linker{T: wechat.BindingTable{Bindings: "wecomkf_bindings", User: "external_userid", Inbound: "wecomkf_inbound", Prefix: "wecomkf"},
 		DB: s.db, Clock: s.clock, Customers: s.customers, Tickets: s.tickets}
 }
@@ -41,7 +41,7 @@ func (s *Store) linker() *wechat.Linker {
 // a user already linked to a real customer is a conflict unless
 // in.Relink (customers.merge). See wechat.Linker.Link.
 func (s *Store) Link(ctx context.Context, p *identity.Principal, id int64, in LinkInput) (Binding, error) {
-	b, err := s.linker().Link(ctx, p, id, in)
+	b, err := s.Linker().Link(ctx, p, id, in)
 	if err != nil {
 		return Binding{}, err
 	}
@@ -51,7 +51,7 @@ func (s *Store) Link(ctx context.Context, p *identity.Principal, id int64, in Li
 // PlaceholderOf is the binding whose placeholder customer is customer, or
 // nil when customer is none.
 func (s *Store) PlaceholderOf(ctx context.Context, customer int64) (*Binding, error) {
-	b, err := s.linker().PlaceholderOf(ctx, customer)
+	b, err := s.Linker().PlaceholderOf(ctx, customer)
 	if err != nil || b == nil {
 		return nil, err
 	}
