@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/careloop/careloop/internal/identity"
@@ -24,6 +25,13 @@ func (a *API) wechatBindRoutes() []httpx.Route {
 }
 
 func (a *API) linkWeChatBinding(w http.ResponseWriter, r *http.Request) {
+	linkBinding(a, w, r, a.WeChat.Link)
+}
+
+// linkBinding is POST …/bindings/{id}/link of a channel whose senders
+// are linked by wechat.Linker (wechat, wecomkf).
+func linkBinding[B any](a *API, w http.ResponseWriter, r *http.Request,
+	link func(ctx context.Context, p *identity.Principal, id int64, in wechat.LinkInput) (B, error)) {
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		a.Error(w, r, err)
@@ -33,7 +41,7 @@ func (a *API) linkWeChatBinding(w http.ResponseWriter, r *http.Request) {
 	if a.DecodeFailed(w, r, httpx.Decode(r, &in)) {
 		return
 	}
-	b, err := a.WeChat.Link(r.Context(), httpx.Principal(r), id, in)
+	b, err := link(r.Context(), httpx.Principal(r), id, in)
 	if err != nil {
 		a.Error(w, r, err)
 		return

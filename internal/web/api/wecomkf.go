@@ -26,6 +26,11 @@ func (a *API) wecomKFRoutes() []httpx.Route {
 			Summary: "WeCom's URL check of the 微信客服 callback: answers the decrypted echostr when msg_signature = sha1(sorted token, timestamp, nonce, echostr) and the timestamp is within 5 minutes"},
 		{Method: "POST", Path: "/wecom/kf/callback/{account}", Perm: identity.Public, Handler: a.wecomKFCallback,
 			Summary: "A 微信客服 callback (encrypted XML), signed by WeCom; kf_msg_or_event records its Token and enqueues the pull of kf/sync_msg. Answers success at once"},
+		// Linking as for the Official Account (wechat_bind.go): a
+		// placeholder is customers.edit, relinking customers.merge.
+		{Method: "POST", Path: "/api/v1/wecom-kf/bindings/{id}/link", Perm: identity.CustomersEdit, Handler: a.linkWeComKFBinding,
+			Summary: "Link a 微信客服 user to a customer, once: the placeholder's tickets and messages move to the customer, the placeholder is merged into it, audited wecomkf.binding.link. 409 when already linked; relink=true (customers.merge) repoints a real customer's user",
+			Request: wecomkf.LinkInput{}, Response: wecomkf.Binding{}},
 	}
 }
 
@@ -128,4 +133,8 @@ func (a *API) wecomKFCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "success")
+}
+
+func (a *API) linkWeComKFBinding(w http.ResponseWriter, r *http.Request) {
+	linkBinding(a, w, r, a.WeComKF.Link)
 }
