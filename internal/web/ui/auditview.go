@@ -43,13 +43,16 @@ var auditActions = []string{
 	"webhook.create", "webhook.delete", "webhook.replay",
 	"survey.answer", "survey.follow_up_open", "survey.follow_up_close",
 	"care_plan.create", "care_plan.update", "care.run",
+	// The follower links of both WeChat channels (wechat.Linker builds the
+	// action from its prefix, so the scan above cannot see them).
+	"wechat.binding.link", "wechat.binding.relink", "wecomkf.binding.link", "wecomkf.binding.relink",
 }
 
 // auditEntities are the kinds of record the audit log names.
 var auditEntities = []string{"customer", "customer_import", "custom_field", "product", "customer_rules",
 	"user", "role", "team", "api_token", "calendar", "sla_policy", "ticket", "ticket_category", "routing_rule", "setting", "attachment",
 	"reply_template", "ticket_macro", "outbox", "mailbox", "portal_account", "portal_token", "webhook", "robots",
-	"survey", "survey_follow_up", "care_plan", "care_run"}
+	"survey", "survey_follow_up", "care_plan", "care_run", "wechat_binding", "wecomkf_binding"}
 
 // auditRow is one entry as the page shows it.
 type auditRow struct {
