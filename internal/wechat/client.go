@@ -197,9 +197,17 @@ func (c *Client) call(ctx context.Context, cr Credentials, path string, body any
 	}
 }
 
-// do makes one request and decodes the JSON answer; a status other than
-// 200 is an error (the platform answers its errors with 200 and errcode).
+// do makes one request and decodes the JSON answer (CallJSON).
 func (c *Client) do(ctx context.Context, method, u string, body []byte, out any) error {
+	return CallJSON(ctx, c.http, "wechat", method, u, body, out, 1<<20)
+}
+
+// CallJSON makes one request of a Tencent platform API (the Official
+// Account's, WeCom's) and decodes its JSON answer, reading at most limit
+// bytes; a status other than 200 is an error (the platforms answer their
+// own errors with 200 and an errcode). prefix starts the errors ("wechat",
+// "wecom"). A transport error never carries the URL (Redact).
+func CallJSON(ctx context.Context, hc *http.Client, prefix, method, u string, body []byte, out any, limit int64) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -211,23 +219,26 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		return redact(err)
+		return Redact(prefix, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("wechat: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("%s: HTTP %d", prefix, resp.StatusCode)
 	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out)
+	return json.NewDecoder(io.LimitReader(resp.Body, limit)).Decode(out)
 }
 
-// redact keeps the URL (it carries the secret or the token) out of a
-// transport error, which ends up in the outbox's last_error.
-func redact(err error) error {
+// redact is Redact for this package's errors.
+func redact(err error) error { return Redact("wechat", err) }
+
+// Redact keeps the URL (it carries the secret or the token) out of a
+// transport error, which ends up in the outbox's last_error or the log.
+func Redact(prefix string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("wechat: %s: %w", ue.Op, ue.Err)
+		return fmt.Errorf("%s: %s: %w", prefix, ue.Op, ue.Err)
 	}
 	return err
 }

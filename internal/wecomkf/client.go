@@ -1,12 +1,10 @@
 package wecomkf
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sync"
@@ -157,39 +155,10 @@ func (c *Client) call(ctx context.Context, cr Credentials, path string, body any
 
 func (e *APIError) apiError() *APIError { return e }
 
-// do makes one request and decodes the JSON answer; a status other than
-// 200 is an error (the platform answers its errors with 200 and errcode).
+// do makes one request and decodes the JSON answer (wechat.CallJSON: the
+// same platform conventions).
 func (c *Client) do(ctx context.Context, method, u string, body []byte, out any) error {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return redact(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("wecom: HTTP %d", resp.StatusCode)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(out)
-}
-
-// redact keeps the URL (it carries the secret or the token) out of a
-// transport error, which ends up in the outbox's last_error or the log.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("wecom: %s: %w", ue.Op, ue.Err)
-	}
-	return err
+	return wechat.CallJSON(ctx, c.http, "wecom", method, u, body, out, 8<<20)
 }
 
 // SyncRequest is kf/sync_msg's body.
