@@ -242,6 +242,21 @@ func (s *Store) GetUser(ctx context.Context, id int64) (User, error) {
 	return u, nil
 }
 
+// GetUserBrief returns a user's own row without roles and teams: what a
+// notice needs (name, address, language, active). It is read on the hot path
+// of every ticket event, inside the event's transaction, where the two
+// membership reads of GetUser cost more than the row itself.
+func (s *Store) GetUserBrief(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.db.HotRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("user %d: %w", id, domain.ErrNotFound)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("get user: %w", err)
+	}
+	return u, nil
+}
+
 // GetUserByEmail returns the user with that address.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (User, error) {
 	u, err := scanUser(s.db.RQ(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, NormalizeEmail(email)))

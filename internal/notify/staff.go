@@ -73,7 +73,7 @@ func (s *Staff) Listen(ctx context.Context, t tickets.Ticket, e tickets.Event) e
 		dedupe: fmt.Sprintf("ticket_event:%d", e.ID), params: map[string]any{"Number": t.Number, "Subject": t.Subject}}
 	actor := ""
 	if e.ActorID != 0 {
-		if u, err := s.Identity.GetUser(ctx, e.ActorID); err == nil {
+		if u, err := s.Identity.GetUserBrief(ctx, e.ActorID); err == nil {
 			actor = u.Name
 		}
 	}
@@ -154,7 +154,7 @@ func dataID(v any) int64 {
 // send enqueues n for userID on each channel their preferences (or n's
 // forced channels) choose, in ctx's transaction.
 func (s *Staff) send(ctx context.Context, userID int64, n notice) error {
-	u, err := s.Identity.GetUser(ctx, userID)
+	u, err := s.Identity.GetUserBrief(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("staff notice to %d: %w", userID, err)
 	}
