@@ -152,8 +152,12 @@ func (s *PolicyStore) insert(ctx context.Context, p Policy, seed bool) (int64, e
 	targets, _ := json.Marshal(p.Targets)
 	now := db.Now(s.clock.Now())
 	var id int64
-	err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO sla_policies (name, priority, active, is_default, calendar, conditions, targets, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+	// A new policy starts with its timers up to date (timers_version =
+	// version): no timer refers to it yet, so the sweep has nothing to
+	// recompute. Left at 0, the first sweep walked the policy's tickets while
+	// new ones kept arriving, matching each again right after its creation.
+	err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO sla_policies (name, priority, active, is_default, calendar, conditions, targets, created_at, updated_at, timers_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING id`,
 		p.Name, p.Priority, p.Active, seed, p.Calendar, string(conds), string(targets), now).Scan(&id)
 	if db.IsUniqueViolation(err) {
 		return 0, domain.Invalid("name", "sla_policy.name.taken", nil)

@@ -159,7 +159,9 @@ func (s *Store) EnsureBuiltins(ctx context.Context) error {
 func (s *Store) insert(ctx context.Context, def Definition, seed bool) error {
 	body, labels := EncodeDefinition(def), encodeLabels(def)
 	now := db.Now(s.clock.Now())
-	q := `INSERT INTO calendars (name, time_zone, definition, labels, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`
+	// timers_version = version: no timer runs on a new calendar yet, so the
+	// sweep has nothing to recompute (see PolicyStore.insert).
+	q := `INSERT INTO calendars (name, time_zone, definition, labels, created_at, updated_at, timers_version) VALUES ($1, $2, $3, $4, $5, $5, 1)`
 	if seed {
 		q += ` ON CONFLICT (name) DO NOTHING`
 	}

@@ -213,3 +213,35 @@ func TestDeletedPolicyHandsItsTimersOn(t *testing.T) {
 		}
 	})
 }
+
+// A policy or calendar nobody has edited has nothing to recompute: the first
+// sweep after tickets were created under the shipped default policy and
+// calendar (and under a policy created afterwards) touches none of their
+// timers. Before, a new policy or calendar counted as changed, and on a busy
+// server the first sweep walked its tickets as fast as they arrived.
+func TestNewPoliciesLeaveTheirTimersAlone(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, tk *testkit.Kit) {
+		k := newSLAKit(t, tk)
+		ctx := context.Background()
+		ps, err := k.App.SLAPolicies.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ps[0]
+		p.Name, p.Priority = "电话工单", p.Priority+1
+		if _, err := k.App.SLAPolicies.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			k.create(t, cst(2026, 3, 2, 9, i), tickets.Input{})
+		}
+		k.Clock.Set(cst(2026, 3, 2, 9, 5))
+		rep, err := k.App.SLA.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Recomputed != 0 {
+			t.Errorf("the first sweep recomputed %d tickets of unchanged policies", rep.Recomputed)
+		}
+	})
+}
