@@ -239,7 +239,10 @@ func OpenStore(ctx context.Context, c config.Config, o Options) (*App, error) {
 	a.Tickets.Listen(a.WeComKF.Listen)
 	// Outside the 48-hour window with no reply template: the channel reach
 	// picks for a reply, WeChat excluded (SMS, email).
-	a.WeChat.SetFallback(a.WeChat.Reroute(&reach.Chooser{DB: a.DB, Channels: a.Outbox, Consent: a.Customers.MayReceive}, replies.Send))
+	reroute := a.WeChat.Reroute(&reach.Chooser{DB: a.DB, Channels: a.Outbox, Consent: a.Customers.MayReceive}, replies.Send)
+	a.WeChat.SetFallback(reroute)
+	// 微信客服 outside its window (48 hours, 5 messages, 95018/95007): the same.
+	a.WeComKF.SetFallback(reroute)
 	a.Tickets.Listen(email.NewAcknowledger(a.DB, a.Clock, a.Outbox, a.Mailboxes, a.Catalog, a.Settings, a.SLAPolicies.Promise, base).Listen)
 	a.Intake = email.NewIntake(a.DB, a.Clock, a.Customers, a.Tickets, a.Timeline, a.Catalog)
 	a.Poller = email.NewPoller(a.DB, a.Clock, a.Mailboxes, a.Intake, a.Log, email.PollOptions{})

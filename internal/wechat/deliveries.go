@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/notify"
 )
 
@@ -93,6 +94,48 @@ func failure(why string) Delivery {
 // fallbacks replaces, for replies handed to another channel, the line by
 // the channel that took it (and whether that went) or by why none could.
 func (s *Store) fallbacks(ctx context.Context, ids []int64, out map[int64]Delivery) error {
+	got, err := Fallbacks(ctx, s.db, ids)
+	if err != nil {
+		return err
+	}
+	for id, f := range got {
+		suffix := ""
+		if f.Reason == ReasonUnsubscribed {
+			suffix = "_unsubscribed"
+		}
+		switch {
+		case f.Channel == "":
+			out[id] = Delivery{Key: "wechat.delivery.unreachable" + suffix, Params: map[string]any{"Why": f.Why}}
+		case f.Failed():
+			out[id] = Delivery{Key: "wechat.delivery.fallback_failed", Params: map[string]any{"Channel": f.Channel}}
+		default:
+			out[id] = Delivery{Key: "wechat.delivery.fallback" + suffix, Params: map[string]any{"Channel": f.Channel}, OK: true}
+		}
+	}
+	return nil
+}
+
+// HandedOn is a reply that a WeChat channel handed to its fallback
+// (Reroute's wechat_reply_fallbacks row).
+type HandedOn struct {
+	Reason  string   // ReasonWindowClosed, ReasonUnsubscribed, ReasonLimit
+	Channel string   // the channel that took it, "" when none could
+	Why     []string // reach's catalog keys of the channels skipped (and the one chosen)
+	State   string   // its outbox row's state on that channel ("" for none)
+}
+
+// Failed tells whether the other channel could not send it either.
+func (h HandedOn) Failed() bool {
+	return h.State == notify.StateDead || h.State == notify.StateSuppressed
+}
+
+// Fallbacks are, among the reply messages ids, those handed to the
+// fallback and how that went (both WeChat channels' delivery lines).
+func Fallbacks(ctx context.Context, d *db.DB, ids []int64) (map[int64]HandedOn, error) {
+	out := map[int64]HandedOn{}
+	if len(ids) == 0 {
+		return out, nil
+	}
 	args := make([]any, len(ids))
 	marks := make([]string, len(ids))
 	for i, id := range ids {
@@ -100,39 +143,28 @@ func (s *Store) fallbacks(ctx context.Context, ids []int64, out map[int64]Delive
 		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
 	n := len(ids)
-	rows, err := s.db.RQ(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT f.message_id, f.reason, f.channel, f.choice, COALESCE(o.state, '')
+	rows, err := d.RQ(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT f.message_id, f.reason, f.channel, f.choice, COALESCE(o.state, '')
 		FROM wechat_reply_fallbacks f
 		LEFT JOIN outbox o ON o.channel = f.channel AND o.dedupe_key = CASE f.channel WHEN 'sms' THEN $%d || CAST(f.message_id AS TEXT)
 			ELSE $%d || CAST(f.message_id AS TEXT) END
 		WHERE f.message_id IN (%s)`, n+1, n+2, strings.Join(marks, ", ")), append(args, "ticket_reply_sms:", "ticket_reply:")...) // SMSDedupeKey, email.Replies' key
 	if err != nil {
-		return fmt.Errorf("wechat: fallbacks: %w", err)
+		return nil, fmt.Errorf("wechat: fallbacks: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var reason, channel, choice, state string
-		if err := rows.Scan(&id, &reason, &channel, &choice, &state); err != nil {
-			return err
+		var h HandedOn
+		var choice string
+		if err := rows.Scan(&id, &h.Reason, &h.Channel, &choice, &h.State); err != nil {
+			return nil, err
 		}
-		suffix := ""
-		if reason == ReasonUnsubscribed {
-			suffix = "_unsubscribed"
+		if choice != "" {
+			h.Why = strings.Split(choice, ",")
 		}
-		switch {
-		case channel == "":
-			var why []string
-			if choice != "" {
-				why = strings.Split(choice, ",")
-			}
-			out[id] = Delivery{Key: "wechat.delivery.unreachable" + suffix, Params: map[string]any{"Why": why}}
-		case state == notify.StateDead || state == notify.StateSuppressed:
-			out[id] = Delivery{Key: "wechat.delivery.fallback_failed", Params: map[string]any{"Channel": channel}}
-		default:
-			out[id] = Delivery{Key: "wechat.delivery.fallback" + suffix, Params: map[string]any{"Channel": channel}, OK: true}
-		}
+		out[id] = h
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 // MediaNotes tells, for the customer messages among ids that were an image

@@ -20,7 +20,35 @@ import (
 const (
 	ReasonWindowClosed = "window_closed" // more than 48 hours since the follower's last message (or 45015)
 	ReasonUnsubscribed = "unsubscribed"  // the follower no longer follows the account (43004)
+	ReasonLimit        = "limit"         // 微信客服: the 5 messages a customer's message allows are spent
 )
+
+// ErrReplyLimit is the end of a reply's cause when a channel's count of
+// messages per customer message is spent (微信客服's 5): Reroute records
+// it as ReasonLimit.
+var ErrReplyLimit = errors.New("messages already sent since the customer's last message")
+
+// Fallback is the signature of a channel's fallback (Options.Fallback of
+// wechat and wecomkf): the reply messageID of ticket t, which the
+// channel will not send for reason, goes another way or not; it names the
+// channel that took it ("" for none).
+type Fallback = func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error)
+
+// HandOn gives the reply to the fallback f and tells the outbox what
+// became of its row: rerouted (notify.ReroutedError, the timeline names
+// the channel) or suppressed with the reason when no channel took it. An
+// error of f is retried as a failed delivery.
+func HandOn(ctx context.Context, f Fallback, t tickets.Ticket, messageID int64, reason string) (string, error) {
+	via, err := f(ctx, t, messageID, reason)
+	if err != nil {
+		return "", err
+	}
+	if via != "" {
+		// The customer's timeline says which channel took it.
+		return "", &notify.ReroutedError{To: via, Reason: reason + "; handed to the fallback"}
+	}
+	return "", fmt.Errorf("%s; handed to the fallback: %w", reason, notify.ErrSuppressed)
+}
 
 // ErrUnsubscribed is a reply the platform refused because the follower
 // unsubscribed (43004, require subscribe): neither a 客服消息 nor a
@@ -50,11 +78,17 @@ const smsVarMax = 12
 // and why is recorded once per reply message (wechat_reply_fallbacks), for
 // the line under the reply. No channel left: recorded as such, nothing
 // sent.
-func (s *Store) Reroute(ch *reach.Chooser, sendEmail func(ctx context.Context, t tickets.Ticket, messageID int64) error) func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error) {
+//
+// One Reroute serves both WeChat channels (wecomkf's Options.Fallback
+// too): message ids are unique across tickets.
+func (s *Store) Reroute(ch *reach.Chooser, sendEmail func(ctx context.Context, t tickets.Ticket, messageID int64) error) Fallback {
 	return func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error) {
 		why := ReasonWindowClosed
-		if strings.Contains(reason, ErrUnsubscribed.Error()) {
+		switch {
+		case strings.Contains(reason, ErrUnsubscribed.Error()):
 			why = ReasonUnsubscribed
+		case strings.Contains(reason, ErrReplyLimit.Error()):
+			why = ReasonLimit
 		}
 		var via string
 		err := s.db.WithTx(ctx, func(ctx context.Context) error {

@@ -168,15 +168,7 @@ func (s *Store) outOfWindow(ctx context.Context, a Account, cr Credentials, m *n
 	}
 	reason := cause.Error()
 	if f := s.opts.Fallback; f != nil {
-		via, err := f(ctx, t, d.MessageID, reason)
-		if err != nil {
-			return "", err
-		}
-		if via != "" {
-			// The customer's timeline says which channel took it.
-			return "", &notify.ReroutedError{To: via, Reason: reason + "; handed to the fallback"}
-		}
-		return "", fmt.Errorf("%s; handed to the fallback: %w", reason, notify.ErrSuppressed)
+		return HandOn(ctx, f, t, d.MessageID, reason)
 	}
 	return "", fmt.Errorf("%s, no reply template: %w", reason, notify.ErrSuppressed)
 }

@@ -51,7 +51,7 @@ type Options struct {
 	// not; it names the channel that took the reply ("" for none). nil:
 	// the outbox row is suppressed with the reason. An error is retried as
 	// a failed delivery.
-	Fallback func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error)
+	Fallback Fallback
 }
 
 // NewStore builds the channel.
@@ -69,7 +69,7 @@ func (s *Store) Use(o Options) {
 
 // SetFallback sets Options.Fallback alone (the app sets it when it has
 // another way to reach the customer).
-func (s *Store) SetFallback(f func(ctx context.Context, t tickets.Ticket, messageID int64, reason string) (string, error)) {
+func (s *Store) SetFallback(f Fallback) {
 	s.opts.Fallback = f
 }
 

@@ -31,7 +31,15 @@ const ReplyKind = "ticket.reply"
 // shows the catalog's words for them, Deliveries).
 var (
 	ErrOutOfWindow = errors.New("wecomkf: more than 48 hours after the customer's last message")
-	ErrLimit       = errors.New("wecomkf: 5 messages already sent since the customer's last message")
+	ErrLimit       = fmt.Errorf("wecomkf: %d %w", ReplyLimit, wechat.ErrReplyLimit)
+)
+
+// The platform's answers of kf/send_msg that mean the customer cannot be
+// written to now, whatever our count says: handled as outside the window
+// (the fallback), never retried.
+const (
+	CodeSessionRefused = 95018 // send msg not allowed in this session state (the session ended, or is with a human servicer elsewhere)
+	CodeWindowToken    = 95007 // 不合法的msgtoken: the 48-hour / 5-message allowance of the user's last message is gone
 )
 
 // ReplyData is the 微信客服 part of an outbox row.
@@ -103,7 +111,9 @@ func (ch replyChannel) Deliver(ctx context.Context, m *notify.Message) (string, 
 	} else if err != nil {
 		return "", err
 	}
-	if err := s.claimSend(ctx, d.Account, m.Recipient); err != nil {
+	if err := s.claimSend(ctx, d.Account, m.Recipient); errors.Is(err, ErrOutOfWindow) || errors.Is(err, ErrLimit) {
+		return s.outOfWindow(ctx, d, err.Error())
+	} else if err != nil {
 		return "", err
 	}
 	msgID, err := s.client.SendText(ctx, a.credentials(), m.Recipient, d.OpenKfID, m.Body)
@@ -112,12 +122,31 @@ func (ch replyChannel) Deliver(ctx context.Context, m *notify.Message) (string, 
 			return "", errors.Join(err, rerr)
 		}
 		var ae *APIError
+		if errors.As(err, &ae) && (ae.Code == CodeSessionRefused || ae.Code == CodeWindowToken) {
+			return s.outOfWindow(ctx, d, ErrOutOfWindow.Error()+" ("+err.Error()+")")
+		}
 		if errors.As(err, &ae) && !ae.Temporary() {
 			return "", notify.Permanent(err)
 		}
 		return "", err
 	}
 	return msgID, nil
+}
+
+// outOfWindow is a reply the platform will not take (reason: the window
+// closed, the 5 messages are spent, or its errcode said so): the
+// fallback's decision (wechat.HandOn, as for the Official Account), else
+// suppressed with the reason.
+func (s *Store) outOfWindow(ctx context.Context, d ReplyData, reason string) (string, error) {
+	f := s.opts.Fallback
+	if f == nil {
+		return "", fmt.Errorf("%s: %w", reason, notify.ErrSuppressed)
+	}
+	t, err := s.tickets.Get(ctx, nil, d.TicketID)
+	if err != nil {
+		return "", err
+	}
+	return wechat.HandOn(ctx, f, t, d.MessageID, reason)
 }
 
 // claimSend takes one of the user's sends, or says why there is none.
@@ -140,9 +169,9 @@ func (s *Store) claimSend(ctx context.Context, account, user string) error {
 		return fmt.Errorf("wecomkf: binding: %w", err)
 	}
 	if !last.Valid || now.Sub(last.Time) > ReplyWindow {
-		return fmt.Errorf("%w: %w", ErrOutOfWindow, notify.ErrSuppressed)
+		return ErrOutOfWindow
 	}
-	return fmt.Errorf("%w: %w", ErrLimit, notify.ErrSuppressed)
+	return ErrLimit
 }
 
 // releaseSend gives a claimed send back after a failed call (never below

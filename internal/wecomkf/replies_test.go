@@ -115,8 +115,9 @@ func TestWeComKFFailedSendGivesItsTurnBack(t *testing.T) {
 		if n := count(t, k, `SELECT sent_since_inbound FROM wecomkf_bindings WHERE external_userid = $1`, userA); n != 0 {
 			t.Fatalf("a failed send used a turn: %d", n)
 		}
-		// The platform refuses for good (95018): dead at once, its turn
-		// given back too.
+		// The platform refuses the session (95018): outside the window for
+		// it, so the fallback's (no other channel for this placeholder
+		// customer: suppressed with the errcode), its turn given back too.
 		p.fake.Fail(wecomkftest.Refused)
 		p.reply(t, ticket, "第二条")
 		k.Clock.Advance(10 * time.Minute)
@@ -125,12 +126,12 @@ func TestWeComKFFailedSendGivesItsTurnBack(t *testing.T) {
 		st, why := states(t, k)
 		got := map[string]int{}
 		for i := range st {
-			if st[i] == notify.StateDead && !strings.Contains(why[i], "95018") {
-				t.Fatalf("dead for another reason: %q", why[i])
+			if st[i] == notify.StateSuppressed && (!strings.Contains(why[i], "95018") || !strings.Contains(why[i], wecomkf.ErrOutOfWindow.Error())) {
+				t.Fatalf("suppressed for another reason: %q", why[i])
 			}
 			got[st[i]]++
 		}
-		if got[notify.StateSent] != 1 || got[notify.StateDead] != 1 {
+		if got[notify.StateSent] != 1 || got[notify.StateSuppressed] != 1 {
 			t.Fatalf("rows %v %q", st, why)
 		}
 		if n := count(t, k, `SELECT sent_since_inbound FROM wecomkf_bindings WHERE external_userid = $1`, userA); n != 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/settings"
 	"github.com/careloop/careloop/internal/tickets"
+	"github.com/careloop/careloop/internal/wechat"
 )
 
 // Store is the 微信客服 channel: its accounts, the callback, the pull and
@@ -35,6 +36,13 @@ type Options struct {
 	// AllowPrivate lets an account's api_base be http or a loopback or
 	// private address (--robots-allow-private, as for wechat).
 	AllowPrivate bool
+	// Fallback decides for a reply the platform will not take (outside
+	// the 48-hour window, the 5 messages spent, or the platform's 95018 /
+	// 95007): send it another way, or not; it names the channel that took
+	// the reply ("" for none). The app sets wechat's Store.Reroute, the
+	// same as the Official Account's. nil: the outbox row is suppressed
+	// with the reason. An error is retried as a failed delivery.
+	Fallback wechat.Fallback
 }
 
 // NewStore builds the channel.
@@ -55,6 +63,10 @@ func (s *Store) AllowPrivate(on bool) {
 	s.opts.AllowPrivate = on
 	s.client = NewClient(s.clock.Now, on)
 }
+
+// SetFallback sets Options.Fallback alone (the app sets it when it has
+// another way to reach the customer).
+func (s *Store) SetFallback(f wechat.Fallback) { s.opts.Fallback = f }
 
 // SetQueue sets how a callback asks for a pull (the app: a River job).
 func (s *Store) SetQueue(q func(ctx context.Context, a PullArgs) error) { s.queue = q }

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 
+	"github.com/careloop/careloop/internal/reach"
 	"github.com/careloop/careloop/internal/web/httpx"
 )
 
@@ -43,18 +44,25 @@ func (u *UI) wechatPosts(r *http.Request, d *ticketPage) error {
 		if !ok {
 			continue
 		}
-		params := map[string]any{"Reason": v.Reason}
-		for k, x := range v.Params {
-			params[k] = x
-		}
-		if ch, ok := params["Channel"].(string); ok {
-			params["Channel"] = u.Cat.T(lang, "wechat.channel."+ch, nil)
-		}
-		if why, ok := params["Why"].([]string); ok {
-			params["Why"] = u.WeChat.ExplainUnreachable(lang, why)
-		}
-		d.Posts[i].WeChat = u.Cat.T(lang, v.Key, params)
+		d.Posts[i].WeChat = u.Cat.T(lang, v.Key, u.deliveryParams(lang, v.Reason, v.Params))
 		d.Posts[i].WeChatOK = v.OK
 	}
 	return nil
+}
+
+// deliveryParams are the parameters of a delivery line of either WeChat
+// channel, in lang: the fallback's channel by its name, reach's reasons
+// (Why) as words.
+func (u *UI) deliveryParams(lang, reason string, extra map[string]any) map[string]any {
+	params := map[string]any{"Reason": reason}
+	for k, x := range extra {
+		params[k] = x
+	}
+	if ch, ok := params["Channel"].(string); ok {
+		params["Channel"] = u.Cat.T(lang, "wechat.channel."+ch, nil)
+	}
+	if why, ok := params["Why"].([]string); ok {
+		params["Why"] = (&reach.UnreachableError{Skipped: why}).Explain(u.Cat, lang)
+	}
+	return params
 }

@@ -23,10 +23,11 @@ import (
 type Failure int
 
 const (
-	OK      Failure = iota
-	HTTP500         // status 500, no JSON
-	Busy            // errcode -1
-	Refused         // errcode 95018: the session does not take messages
+	OK          Failure = iota
+	HTTP500             // status 500, no JSON
+	Busy                // errcode -1
+	Refused             // errcode 95018: the session does not take messages
+	BadMsgToken         // errcode 95007: the user's allowance (msg token) is gone
 )
 
 // Sent is one message the platform accepted.
@@ -274,6 +275,9 @@ func (p *Platform) send(w http.ResponseWriter, r *http.Request) {
 		return
 	case Refused:
 		apiError(w, 95018, "send msg not allowed in this session state")
+		return
+	case BadMsgToken:
+		apiError(w, 95007, "invalid msg token")
 		return
 	}
 	text, _ := body["text"].(map[string]any)
